@@ -1,0 +1,3 @@
+module everymeter
+
+go 1.26.8
