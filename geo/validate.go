@@ -181,7 +181,9 @@ type sweepEdge struct {
 // sides), so edges sharing a vertex and touching rings pass. It is a sweep-and-prune over the
 // axis along which edges are shortest relative to the polygon's extent: edges are sorted by
 // their minimum on that axis and each is tested against the edges still active there, which
-// for real boundaries (a line across them meets few edges) is O(n·k) with small k.
+// for real boundaries (a line across them meets few edges) is O(n·k) with small k. A
+// Shamos–Hoyos sweep would be O(n log n) for every input but is fragile with the touching
+// rings that valid polygons may have; the budget below bounds the bad cases instead.
 func checkCrossings(poly orb.Polygon, what string) error {
 	n := 0
 	for _, r := range poly {
@@ -215,6 +217,9 @@ func checkCrossings(poly orb.Polygon, what string) error {
 	}
 	slices.SortFunc(edges, func(x, y sweepEdge) int { return cmp.Compare(x.minX, y.minX) })
 
+	// A ring with thousands of edges stacked across one line (a dense comb) makes the sweep
+	// quadratic; a budget turns that into a clear refusal instead of seconds of CPU per request.
+	budget := 500*len(edges) + 1_000_000
 	active := make([]int, 0, 64)
 	for i := range edges {
 		e := &edges[i]
@@ -226,6 +231,9 @@ func checkCrossings(poly orb.Polygon, what string) error {
 			}
 		}
 		active = active[:k]
+		if budget -= len(active); budget < 0 {
+			return geomErr("%s has too many edges stacked across one line to check for self-intersection; simplify it", what)
+		}
 		for _, j := range active {
 			f := &edges[j]
 			if f.maxY < e.minY || f.minY > e.maxY {
