@@ -1,0 +1,62 @@
+// Leaflet map setup shared by all views. Offline by default: no base layer
+// unless GET /api/v1/config returns a tile_url.
+import { api, qs, bboxOf } from './api.js';
+import { debounce } from './ui.js';
+
+const L = window.L;
+const OSM = '© OpenStreetMap contributors';
+let config = null;
+
+export async function loadConfig() {
+  if (config) return config;
+  try { config = (await api('/api/v1/config', { noAuthRedirect: true })) || {}; } catch { config = {}; }
+  return config;
+}
+
+const VIEW_KEY = 'em_view';
+export function createMap(el) {
+  const saved = JSON.parse(localStorage.getItem(VIEW_KEY) || 'null');
+  // One canvas renderer for all vector layers: fast with thousands of road
+  // pieces, and clicks on stacked layers resolve to the topmost one.
+  const map = L.map(el, { zoomControl: true, attributionControl: true, renderer: L.canvas({ tolerance: 8 }) });
+  map.attributionControl.addAttribution(OSM);
+  if (saved) map.setView(saved.c, saved.z);
+  map.hadSavedView = !!saved;
+  map.on('moveend', () => {
+    const c = map.getCenter();
+    localStorage.setItem(VIEW_KEY, JSON.stringify({ c: [c.lat, c.lng], z: map.getZoom() }));
+  });
+  loadConfig().then((cfg) => {
+    if (cfg.tile_url && map._container) {
+      L.tileLayer(cfg.tile_url, { maxZoom: 20, attribution: cfg.attribution && cfg.attribution !== OSM ? cfg.attribution : '' }).addTo(map);
+    }
+  });
+  return map;
+}
+
+// Fit the map once to data bounds when there is no saved view.
+export function fitOnce(map, layer) {
+  if (map.fitted) return;
+  const b = layer.getBounds && layer.getBounds();
+  if (b && b.isValid()) { map.fitBounds(b, { maxZoom: 17 }); map.fitted = true; }
+}
+export function ensureView(map) {
+  if (!map._loaded) map.setView([34.75, 113.65], 14); // fallback until data arrives
+}
+
+// Reload `fn(bbox, signal)` on moveend (debounced 250 ms), aborting stale calls.
+export function onView(map, fn) {
+  let ctl;
+  const run = () => {
+    if (!map._loaded) return Promise.resolve();
+    if (ctl) ctl.abort();
+    ctl = new AbortController();
+    return fn(bboxOf(map), ctl.signal).catch((e) => { if (e.name !== 'AbortError') console.warn(e); });
+  };
+  const d = debounce(run, 250);
+  map.on('moveend', d);
+  return run;
+}
+
+// Coverage pieces within the current view (or everything when bbox is empty).
+export const segments = (bbox, signal) => api('/api/v1/coverage/segments' + qs({ bbox }), { signal });
