@@ -7,8 +7,8 @@ var ErrInvalid = errors.New("geo: invalid input")
 
 // FieldError describes one problem a client can fix; it wraps ErrInvalid.
 type FieldError struct {
-	Field  string // the request field at fault, e.g. "bbox" or "geometry"
-	Detail string // a human sentence saying what is wrong
+	Field  string `json:"field"`  // the request field at fault, e.g. "bbox" or "geometry"
+	Detail string `json:"detail"` // a human sentence saying what is wrong
 }
 
 // Error returns "field: detail".

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"everymeter/pgctl"
+	"everymeter/store"
+)
+
+// database is an open store plus how to release it.
+type database struct {
+	Store   *store.Store
+	URL     string
+	Managed bool // everymeter started (and owns) a private cluster
+	cluster *pgctl.Cluster
+	close   func()
+}
+
+// Close releases the pool and, if this process started the private cluster, stops it.
+func (d *database) Close() {
+	if d.close != nil {
+		d.close()
+	}
+}
+
+// openDB connects to DATABASE_URL, or to the private cluster under dataDir, starting it if no other
+// everymeter process owns it. exclusive demands ownership (serve): a second owner is refused.
+func openDB(ctx context.Context, app *cli, dataDir string, exclusive bool, maxConns int32) (*database, error) {
+	if url := os.Getenv("DATABASE_URL"); url != "" {
+		st, err := store.Open(ctx, url, maxConns)
+		if err != nil {
+			return nil, err
+		}
+		if err := pgctl.WaitReady(ctx, url, 10*time.Second); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("database at DATABASE_URL does not answer: %w", err)
+		}
+		return &database{Store: st, URL: url, close: st.Close}, nil
+	}
+	c, err := pgctl.New(dataDir, app.log)
+	if err != nil {
+		return nil, err
+	}
+	d := &database{URL: c.URL(), cluster: c}
+	if err := c.Lock(); err != nil {
+		if !errors.Is(err, pgctl.ErrLocked) || exclusive {
+			return nil, err
+		}
+		// Another everymeter (a running server) owns the cluster: use it without starting or stopping it.
+		if !c.Running(ctx) {
+			return nil, fmt.Errorf("%w, but its PostgreSQL is not running; wait for it to finish starting", err)
+		}
+	} else {
+		if err := c.Start(ctx); err != nil {
+			c.Unlock()
+			return nil, err
+		}
+		d.Managed = true
+	}
+	st, err := store.Open(ctx, c.URL(), maxConns)
+	if err != nil {
+		d.stopCluster()
+		return nil, err
+	}
+	d.Store = st
+	d.close = func() {
+		st.Close()
+		d.stopCluster()
+	}
+	if d.Managed {
+		// The private cluster is ours: keep its schema current without asking.
+		if n, err := store.Migrate(ctx, d.URL); err != nil {
+			d.Close()
+			return nil, fmt.Errorf("migrate: %w", err)
+		} else if n > 0 {
+			app.log.Info("schema migrated", "migrations", n)
+		}
+	}
+	return d, nil
+}
+
+func (d *database) stopCluster() {
+	if d.Managed {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		if err := d.cluster.Stop(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "everymeter: stopping PostgreSQL:", err)
+		}
+		d.cluster.Unlock()
+		d.Managed = false
+	}
+}
+
+// checkSchema refuses to run on a database whose schema is behind the binary.
+func checkSchema(ctx context.Context, url string) error {
+	cur, latest, err := store.SchemaStatus(ctx, url)
+	if err != nil {
+		return fmt.Errorf("reading schema version: %w (run `everymeter migrate`)", err)
+	}
+	if cur < latest {
+		return fmt.Errorf("the database schema is at version %d but this everymeter needs %d: run `everymeter migrate` first", cur, latest)
+	}
+	return nil
+}

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"time"
+
+	"everymeter/server"
+	"everymeter/service"
+	"everymeter/static"
+	"everymeter/store"
+)
+
+func cmdServe(ctx context.Context, app *cli, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	var dbf dbFlags
+	dbf.register(fs)
+	addr := fs.String("addr", envOr("EVERYMETER_ADDR", ":8080"), "listen address HOST:PORT")
+	demoFlag := fs.Bool("demo", false, "load the demo town first if the database holds no assets")
+	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (when served behind HTTPS)")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	db, err := openDB(ctx, app, dbf.data, true, 50)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := checkSchema(ctx, db.URL); err != nil {
+		return err
+	}
+	e, svc := server.Build(db.Store, app.log, server.Options{
+		DataDir: dbf.data, SecureCookies: *secure, TileURL: envOr("EVERYMETER_TILE_URL", ""), Static: static.FS,
+		Ready: func(ctx context.Context) error { return checkSchema(ctx, db.URL) },
+	})
+	if *demoFlag {
+		if n, err := db.Store.CountAssets(ctx); err != nil {
+			return err
+		} else if n == 0 {
+			if err := loadDemo(ctx, app, svc); err != nil {
+				return err
+			}
+		}
+	}
+	srv := e.Server
+	srv.Addr = *addr
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	app.log.Info("everymeter serving", "addr", *addr, "version", version, "managed_db", db.Managed)
+	select {
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("listen %s: %w", *addr, err)
+		}
+	case <-ctx.Done():
+		app.log.Info("shutting down: draining in-flight requests")
+		sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// newService wires the domain layer with the coverage engine.
+func newService(st *store.Store, app *cli) *service.Service { return server.Service(st, app.log) }

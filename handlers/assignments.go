@@ -1,0 +1,129 @@
+package handlers
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"everymeter/store"
+)
+
+type assignmentIn struct {
+	UnitID    int64      `json:"unit_id"`
+	FromM     *float64   `json:"from_m"`
+	ToM       *float64   `json:"to_m"`
+	Role      string     `json:"role"`
+	Person    string     `json:"person"`
+	Phone     string     `json:"phone"`
+	ValidFrom *time.Time `json:"valid_from"`
+	ValidTo   *time.Time `json:"valid_to"`
+}
+
+func (in assignmentIn) assignment(id, assetID int64) (store.Assignment, error) {
+	if in.FromM == nil {
+		return store.Assignment{}, badRequest("from_m", "from_m is required (meters from the asset's start)")
+	}
+	if in.ToM == nil {
+		return store.Assignment{}, badRequest("to_m", "to_m is required (meters from the asset's start)")
+	}
+	if in.Role == "" {
+		in.Role = "lead"
+	}
+	return store.Assignment{ID: id, AssetID: assetID, UnitID: in.UnitID, FromM: *in.FromM, ToM: *in.ToM, Role: in.Role,
+		Person: in.Person, Phone: in.Phone, ValidFrom: in.ValidFrom, ValidTo: in.ValidTo}, nil
+}
+
+func (h *Handler) listAssignments(c echo.Context) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	if _, err := h.Store.Asset(ctx, id); err != nil {
+		return err
+	}
+	as, err := h.Store.AssignmentsOf(ctx, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": as})
+}
+
+func (h *Handler) getAssignment(c echo.Context) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	a, err := h.Store.Assignment(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, a)
+}
+
+func (h *Handler) createAssignment(c echo.Context) error {
+	assetID, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	var in assignmentIn
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	a, err := in.assignment(0, assetID)
+	if err != nil {
+		return err
+	}
+	out, err := h.Svc.CreateAssignment(c.Request().Context(), actor(c), a)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Location", "/api/v1/assignments/"+itoa(out.ID))
+	return c.JSON(http.StatusCreated, out)
+}
+
+func (h *Handler) patchAssignment(c echo.Context) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	cur, err := h.Store.Assignment(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	doc, _ := json.Marshal(assignmentIn{UnitID: cur.UnitID, FromM: &cur.FromM, ToM: &cur.ToM, Role: cur.Role, Person: cur.Person, Phone: cur.Phone, ValidFrom: cur.ValidFrom, ValidTo: cur.ValidTo})
+	merged, err := mergePatch(doc, body)
+	if err != nil {
+		return err
+	}
+	var in assignmentIn
+	if err := decodeJSON(merged, &in); err != nil {
+		return err
+	}
+	a, err := in.assignment(id, cur.AssetID)
+	if err != nil {
+		return err
+	}
+	out, err := h.Svc.UpdateAssignment(c.Request().Context(), actor(c), a)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (h *Handler) deleteAssignment(c echo.Context) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := h.Svc.DeleteAssignment(c.Request().Context(), actor(c), id); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}

@@ -1,0 +1,186 @@
+package handlers
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"everymeter/service"
+	"everymeter/store"
+)
+
+// Cookie names.
+const (
+	sessionCookie = "em_session"
+	csrfCookie    = "em_csrf"
+	csrfHeader    = "X-CSRF-Token"
+)
+
+// Rule decides who may call a route: nil Roles with Public means anyone; otherwise a signed-in user whose
+// role is listed (an empty list means any role).
+type Rule struct {
+	Name   string
+	Public bool
+	Roles  []string
+}
+
+// The access rules used in the route table.
+var (
+	Public   = Rule{Name: "public", Public: true}
+	Signedin = Rule{Name: "signed-in"}
+	Planners = Rule{Name: "planners", Roles: []string{"admin", "planner"}}
+	Admins   = Rule{Name: "admins", Roles: []string{"admin"}}
+)
+
+// Roles builds a rule for the listed roles.
+func Roles(name string, roles ...string) Rule { return Rule{Name: name, Roles: roles} }
+
+// Allows reports whether a user with role may pass (role "" is anonymous).
+func (r Rule) Allows(role string) bool {
+	if r.Public {
+		return true
+	}
+	if role == "" {
+		return false
+	}
+	if len(r.Roles) == 0 {
+		return true
+	}
+	for _, x := range r.Roles {
+		if x == role {
+			return true
+		}
+	}
+	return false
+}
+
+func (r Rule) check(c echo.Context) error {
+	u := CurrentUser(c)
+	role := ""
+	if u != nil {
+		role = u.Role
+	}
+	if r.Allows(role) {
+		return nil
+	}
+	if u == nil {
+		return problem(http.StatusUnauthorized, "Unauthorized", "sign in first (POST /api/v1/auth/login), then send the token as 'Authorization: Bearer …'")
+	}
+	return problem(http.StatusForbidden, "Forbidden", "the role '"+u.Role+"' may not do this")
+}
+
+// CurrentUser returns the signed-in user of a request, or nil.
+func CurrentUser(c echo.Context) *store.User {
+	u, _ := c.Get("user").(*store.User)
+	return u
+}
+
+// actor is the audit-log identity of a request.
+func actor(c echo.Context) store.Actor {
+	if u := CurrentUser(c); u != nil {
+		return store.Actor{ID: u.ID, Name: u.Username}
+	}
+	return store.Actor{Name: "anonymous"}
+}
+
+// authenticate resolves the Bearer token or session cookie to a user. Cookie-authenticated writes must
+// carry the CSRF header matching the CSRF cookie (double submit); bearer tokens are not sent by browsers
+// on their own, so they need none.
+func (h *Handler) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
+		token, viaCookie := "", false
+		if a := req.Header.Get("Authorization"); strings.HasPrefix(a, "Bearer ") {
+			token = strings.TrimSpace(strings.TrimPrefix(a, "Bearer "))
+		} else if ck, err := req.Cookie(sessionCookie); err == nil {
+			token, viaCookie = ck.Value, true
+		}
+		if token == "" {
+			return next(c)
+		}
+		u, err := h.Svc.Authenticate(req.Context(), token)
+		if errors.Is(err, service.ErrAuth) {
+			if viaCookie {
+				return next(c) // a stale cookie is just anonymous
+			}
+			return problem(http.StatusUnauthorized, "Unauthorized", "the token is unknown, expired or its user is disabled; sign in again")
+		} else if err != nil {
+			return err
+		}
+		if viaCookie && !safeMethod(req.Method) {
+			ck, err := req.Cookie(csrfCookie)
+			hd := req.Header.Get(csrfHeader)
+			if err != nil || hd == "" || subtle.ConstantTimeCompare([]byte(ck.Value), []byte(hd)) != 1 {
+				return problem(http.StatusForbidden, "CSRF check failed", "cookie-authenticated writes must send the "+csrfHeader+" header equal to the "+csrfCookie+" cookie")
+			}
+		}
+		c.Set("user", &u)
+		c.Set("token", token)
+		return next(c)
+	}
+}
+
+func safeMethod(m string) bool { return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions }
+
+type loginRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+func (h *Handler) login(c echo.Context) error {
+	var in loginRequest
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	if in.Username == "" || in.Password == "" {
+		return badRequest("username", "username and password are required")
+	}
+	token, u, err := h.Svc.Login(c.Request().Context(), in.Username, in.Password)
+	if errors.Is(err, service.ErrAuth) {
+		return problem(http.StatusUnauthorized, "Sign-in failed", "wrong username or password, or the account is disabled")
+	} else if err != nil {
+		return err
+	}
+	exp := time.Now().Add(service.SessionTTL)
+	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: token, Path: "/", Expires: exp, HttpOnly: true,
+		Secure: h.SecureCookies, SameSite: http.SameSiteLaxMode})
+	c.SetCookie(&http.Cookie{Name: csrfCookie, Value: randomToken(), Path: "/", Expires: exp,
+		Secure: h.SecureCookies, SameSite: http.SameSiteStrictMode})
+	return c.JSON(http.StatusOK, map[string]any{"token": token, "expires_at": exp.UTC(), "user": userView(u)})
+}
+
+func (h *Handler) logout(c echo.Context) error {
+	token, _ := c.Get("token").(string)
+	if err := h.Svc.Logout(c.Request().Context(), token); err != nil {
+		return err
+	}
+	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: h.SecureCookies, SameSite: http.SameSiteLaxMode})
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (h *Handler) me(c echo.Context) error {
+	u := CurrentUser(c)
+	v := userView(*u)
+	if u.UnitID != nil {
+		if unit, err := h.Store.Unit(c.Request().Context(), *u.UnitID); err == nil {
+			v["unit_name"] = unit.Name
+		}
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
+func userView(u store.User) map[string]any {
+	return map[string]any{"id": u.ID, "username": u.Username, "role": u.Role, "unit_id": u.UnitID}
+}
+
+func randomToken() string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}

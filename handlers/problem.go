@@ -1,0 +1,146 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/labstack/echo/v4"
+
+	"everymeter/geo"
+	"everymeter/service"
+	"everymeter/store"
+)
+
+// Problem is an RFC 9457 problem details document.
+type Problem struct {
+	Type     string            `json:"type"`
+	Title    string            `json:"title"`
+	Status   int               `json:"status"`
+	Detail   string            `json:"detail,omitempty"`
+	Instance string            `json:"instance,omitempty"`
+	Errors   []*geo.FieldError `json:"errors,omitempty"`
+	// Extra members (e.g. candidates for an owner lookup) merged into the document.
+	Extra map[string]any `json:"-"`
+}
+
+func (p *Problem) Error() string { return fmt.Sprintf("%d %s: %s", p.Status, p.Title, p.Detail) }
+
+// problem builds a Problem error for handlers to return.
+func problem(status int, title, detail string) *Problem {
+	return &Problem{Type: "about:blank", Title: title, Status: status, Detail: detail}
+}
+
+// badRequest is a 400 about one field.
+func badRequest(field, detail string) *Problem {
+	p := problem(http.StatusBadRequest, "Invalid request", detail)
+	p.Errors = []*geo.FieldError{{Field: field, Detail: detail}}
+	return p
+}
+
+// renderError is echo's error handler: it maps every error to one problem+json answer. 5xx details go to
+// the log only.
+func (h *Handler) renderError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	p := h.toProblem(err, c)
+	p.Instance = c.Request().URL.Path
+	body := map[string]any{"type": p.Type, "title": p.Title, "status": p.Status}
+	if p.Detail != "" {
+		body["detail"] = p.Detail
+	}
+	if p.Instance != "" {
+		body["instance"] = p.Instance
+	}
+	if len(p.Errors) > 0 {
+		body["errors"] = p.Errors
+	}
+	for k, v := range p.Extra {
+		body[k] = v
+	}
+	if p.Status == http.StatusServiceUnavailable {
+		c.Response().Header().Set("Retry-After", "2")
+	}
+	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
+	c.Response().WriteHeader(p.Status)
+	if c.Request().Method == http.MethodHead {
+		return
+	}
+	_ = jsonEncode(c.Response(), body)
+}
+
+func (h *Handler) toProblem(err error, c echo.Context) *Problem {
+	var p *Problem
+	var ve *service.ValidationError
+	var fe *geo.FieldError
+	var he *echo.HTTPError
+	var pe *pgconn.PgError
+	var ne net.Error
+	switch {
+	case errors.As(err, &p):
+		return p
+	case errors.As(err, &ve):
+		q := problem(http.StatusBadRequest, "Invalid request", ve.Error())
+		q.Errors = ve.Errors
+		return q
+	case errors.As(err, &fe):
+		q := problem(http.StatusBadRequest, "Invalid request", fe.Error())
+		q.Errors = []*geo.FieldError{fe}
+		return q
+	case errors.Is(err, store.ErrNotFound):
+		return problem(http.StatusNotFound, "Not found", "no such record; check the id")
+	case errors.Is(err, store.ErrConflict):
+		return problem(http.StatusConflict, "Conflict", conflictDetail(err))
+	case errors.Is(err, store.ErrReference):
+		return problem(http.StatusConflict, "Still in use", "the record is referenced by others (zones, assignments, users or child units); remove those first")
+	case errors.Is(err, store.ErrInvalid), errors.Is(err, geo.ErrInvalid):
+		return problem(http.StatusBadRequest, "Invalid request", err.Error())
+	case errors.Is(err, service.ErrAuth):
+		return problem(http.StatusUnauthorized, "Unauthorized", "sign in first")
+	case errors.Is(err, service.ErrForbidden):
+		return problem(http.StatusForbidden, "Forbidden", "your role may not do this")
+	case errors.As(err, &he):
+		msg := fmt.Sprint(he.Message)
+		switch he.Code {
+		case http.StatusRequestEntityTooLarge:
+			msg = "the request body is larger than the limit of " + bodyLimitString + "B"
+		case http.StatusNotFound:
+			msg = "no such resource"
+		case http.StatusMethodNotAllowed:
+			msg = "this method is not allowed on this resource"
+		}
+		return problem(he.Code, http.StatusText(he.Code), msg)
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne), isConnErr(err):
+		h.Log.Warn("database unavailable", "err", err, "path", c.Request().URL.Path)
+		return problem(http.StatusServiceUnavailable, "Service unavailable", "the database is not answering; retry shortly")
+	case errors.As(err, &pe) && pe.Code == "57014":
+		return problem(http.StatusUnprocessableEntity, "Too expensive", "the request took too long to compute and was cancelled; use a smaller area or a simpler geometry")
+	case errors.Is(err, context.Canceled):
+		return problem(499, "Client closed request", "")
+	}
+	h.Log.Error("internal error", "err", err, "path", c.Request().URL.Path, "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+	return problem(http.StatusInternalServerError, "Internal error", "something went wrong on our side; it has been logged")
+}
+
+func conflictDetail(err error) string {
+	return "a record with the same unique value already exists: " + strings.TrimPrefix(err.Error(), store.ErrConflict.Error()+": ")
+}
+
+// isConnErr reports errors that mean the database is unreachable (restarting, shutting down).
+func isConnErr(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code[:2] {
+		case "08", "57": // connection exception, operator intervention (admin shutdown, cannot connect now)
+			return pe.Code != "57014"
+		}
+		return false
+	}
+	var ce *pgconn.ConnectError
+	return errors.As(err, &ce) || pgconn.SafeToRetry(err) || errors.Is(err, net.ErrClosed)
+}

@@ -1,0 +1,96 @@
+package handlers
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"everymeter/store"
+)
+
+type unitIn struct {
+	Code          string `json:"code"`
+	Name          string `json:"name"`
+	Kind          string `json:"kind"`
+	ParentID      *int64 `json:"parent_id"`
+	ContactPerson string `json:"contact_person"`
+	Phone         string `json:"phone"`
+}
+
+func (u unitIn) unit(id int64) store.Unit {
+	return store.Unit{ID: id, Code: u.Code, Name: u.Name, Kind: u.Kind, ParentID: u.ParentID, ContactPerson: u.ContactPerson, Phone: u.Phone}
+}
+
+func (h *Handler) listUnits(c echo.Context) error {
+	units, err := h.Store.Units(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": units})
+}
+
+func (h *Handler) getUnit(c echo.Context) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	u, err := h.Store.Unit(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, u)
+}
+
+func (h *Handler) createUnit(c echo.Context) error {
+	var in unitIn
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	u, err := h.Svc.CreateUnit(c.Request().Context(), actor(c), in.unit(0))
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Location", "/api/v1/units/"+itoa(u.ID))
+	return c.JSON(http.StatusCreated, u)
+}
+
+func (h *Handler) patchUnit(c echo.Context) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	cur, err := h.Store.Unit(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	doc, _ := json.Marshal(unitIn{Code: cur.Code, Name: cur.Name, Kind: cur.Kind, ParentID: cur.ParentID, ContactPerson: cur.ContactPerson, Phone: cur.Phone})
+	merged, err := mergePatch(doc, body)
+	if err != nil {
+		return err
+	}
+	var in unitIn
+	if err := decodeJSON(merged, &in); err != nil {
+		return err
+	}
+	u, err := h.Svc.UpdateUnit(c.Request().Context(), actor(c), in.unit(id))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, u)
+}
+
+func (h *Handler) deleteUnit(c echo.Context) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := h.Svc.DeleteUnit(c.Request().Context(), actor(c), id); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}

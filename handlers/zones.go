@@ -1,0 +1,135 @@
+package handlers
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/paulmach/orb/geojson"
+
+	"everymeter/store"
+)
+
+type zoneProps struct {
+	Name      string     `json:"name"`
+	UnitID    int64      `json:"unit_id"`
+	Role      string     `json:"role"`
+	Kind      string     `json:"kind"`
+	ValidFrom *time.Time `json:"valid_from"`
+	ValidTo   *time.Time `json:"valid_to"`
+}
+
+func zoneFeature(z store.Zone) *geojson.Feature {
+	f := geojson.NewFeature(z.Geom)
+	f.ID = z.ID
+	f.Properties = geojson.Properties{"id": z.ID, "name": z.Name, "unit_id": z.UnitID, "role": z.Role, "kind": z.Kind,
+		"valid_from": z.ValidFrom, "valid_to": z.ValidTo, "created_at": z.CreatedAt, "updated_at": z.UpdatedAt}
+	return f
+}
+
+func (h *Handler) listZones(c echo.Context) error {
+	bbox, err := bboxParam(c)
+	if err != nil {
+		return err
+	}
+	zs, err := h.Store.Zones(c.Request().Context(), bbox)
+	if err != nil {
+		return err
+	}
+	fc := newFC(len(zs))
+	for _, z := range zs {
+		fc.Features = append(fc.Features, zoneFeature(z))
+	}
+	return geoJSON(c, http.StatusOK, fc)
+}
+
+func (h *Handler) getZone(c echo.Context) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	z, err := h.Store.Zone(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return geoJSON(c, http.StatusOK, zoneFeature(z))
+}
+
+func zoneFromFeature(b []byte) (store.Zone, error) {
+	g, props, err := decodeFeature(b, "")
+	if err != nil {
+		return store.Zone{}, err
+	}
+	var p zoneProps
+	if err := json.Unmarshal(props, &p); err != nil {
+		return store.Zone{}, badRequest("properties", jsonError(err))
+	}
+	if p.Kind == "" {
+		p.Kind = "网格"
+	}
+	return store.Zone{Name: p.Name, UnitID: p.UnitID, Role: p.Role, Kind: p.Kind, Geom: g, ValidFrom: p.ValidFrom, ValidTo: p.ValidTo}, nil
+}
+
+func (h *Handler) createZone(c echo.Context) error {
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	z, err := zoneFromFeature(body)
+	if err != nil {
+		return err
+	}
+	out, err := h.Svc.CreateZone(c.Request().Context(), actor(c), z)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Location", "/api/v1/zones/"+itoa(out.ID))
+	return geoJSON(c, http.StatusCreated, zoneFeature(out))
+}
+
+func (h *Handler) patchZone(c echo.Context) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	cur, err := h.Store.Zone(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	f := geojson.NewFeature(cur.Geom)
+	f.Properties = geojson.Properties{"name": cur.Name, "unit_id": cur.UnitID, "role": cur.Role, "kind": cur.Kind, "valid_from": cur.ValidFrom, "valid_to": cur.ValidTo}
+	doc, err := f.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	merged, err := mergePatch(doc, body)
+	if err != nil {
+		return err
+	}
+	z, err := zoneFromFeature(merged)
+	if err != nil {
+		return err
+	}
+	z.ID = id
+	out, err := h.Svc.UpdateZone(c.Request().Context(), actor(c), z)
+	if err != nil {
+		return err
+	}
+	return geoJSON(c, http.StatusOK, zoneFeature(out))
+}
+
+func (h *Handler) deleteZone(c echo.Context) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := h.Svc.DeleteZone(c.Request().Context(), actor(c), id); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}

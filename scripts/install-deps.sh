@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what everymeter needs from Debian, only if missing: PostgreSQL 15 + PostGIS 3 (the private
+# database), GDAL (ogrinfo/ogr2ogr, a real OGC API client in the tests) and Chromium (browser tests).
+# Usage: scripts/install-deps.sh [run|test]
+set -euo pipefail
+want=(postgresql-15 postgresql-15-postgis-3)
+if [ "${1:-run}" = test ]; then
+  want+=(gdal-bin chromium)
+fi
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "everymeter needs these Debian packages: ${missing[*]}" >&2
+    echo "install them with: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if ! command -v npm >/dev/null; then
+  echo "npm is needed to fetch Leaflet (apt-get install nodejs npm)" >&2
+  exit 1
+fi

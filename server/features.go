@@ -1,0 +1,18 @@
+package server
+
+import (
+	"log/slog"
+
+	"everymeter/handlers"
+	"everymeter/service"
+	"everymeter/store"
+)
+
+// coverageEngine returns the engine that keeps coverage current (nil: none yet).
+func coverageEngine(st *store.Store, log *slog.Logger) service.Coverage { return nil }
+
+// features lists the route registrations of everymeter's feature areas (coverage, reports, OGC, tiles …);
+// each registers through the same rule table as the core routes.
+func features(svc *service.Service, log *slog.Logger, opt Options) []func(r *handlers.Router) {
+	return []func(r *handlers.Router){}
+}

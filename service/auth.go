@@ -1,0 +1,174 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/argon2"
+
+	"everymeter/store"
+)
+
+// Roles a user can have.
+var Roles = []string{"admin", "planner", "inspector", "unit_staff", "leader"}
+
+// SessionTTL is how long a sign-in lasts.
+const SessionTTL = 12 * time.Hour
+
+// argon2id parameters (OWASP's second recommended set: 19 MiB, 2 passes, 1 lane).
+const (
+	argonTime    = 2
+	argonMemory  = 19 * 1024
+	argonThreads = 1
+	argonKeyLen  = 32
+)
+
+// HashPassword returns an argon2id hash in the PHC string format.
+func HashPassword(pw string) (string, error) {
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		return "", err
+	}
+	key := argon2.IDKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	b64 := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
+		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+}
+
+// CheckPassword compares pw with a PHC argon2id hash in constant time.
+func CheckPassword(hash, pw string) bool {
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false
+	}
+	var m uint32
+	var t uint32
+	var p uint8
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil {
+		return false
+	}
+	b64 := base64.RawStdEncoding
+	salt, err1 := b64.DecodeString(parts[4])
+	want, err2 := b64.DecodeString(parts[5])
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	got := argon2.IDKey([]byte(pw), salt, t, m, p, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1
+}
+
+// dummyHash is checked when the user does not exist, so a login takes as long either way.
+var dummyHash, _ = HashPassword("everymeter-timing-equaliser")
+
+// AddUser creates or updates a user (the `everymeter user add` command and admin tools).
+func (s *Service) AddUser(ctx context.Context, username, role, unitCode, password string) (store.User, error) {
+	var c checker
+	c.check(validName(username), "username", "use 1–64 letters, digits, '_', '.', '@' or '-'")
+	c.check(contains(Roles, role), "role", "role must be one of "+strings.Join(Roles, ", "))
+	c.check(len(password) >= 8, "password", "use at least 8 characters")
+	c.check(role != "unit_staff" || unitCode != "", "unit", "unit_staff users need --unit UNIT_CODE")
+	if err := c.err(); err != nil {
+		return store.User{}, err
+	}
+	u := store.User{Username: username, Role: role}
+	if unitCode != "" {
+		unit, err := s.Store.UnitByCode(ctx, unitCode)
+		if errors.Is(err, store.ErrNotFound) {
+			return u, invalid("unit", fmt.Sprintf("no unit with code %q", unitCode))
+		} else if err != nil {
+			return u, err
+		}
+		u.UnitID = &unit.ID
+	}
+	hash, err := HashPassword(password)
+	if err != nil {
+		return u, err
+	}
+	u.PasswordHash = hash
+	var out store.User
+	err = s.Store.WithTx(ctx, func(tx *store.Store) error {
+		var err error
+		if out, err = tx.UpsertUser(ctx, u); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, store.Actor{Name: "cli"}, "upsert", "user", out.ID, nil, out)
+	})
+	return out, err
+}
+
+// Login checks a password and opens a session, returning its token.
+func (s *Service) Login(ctx context.Context, username, password string) (string, store.User, error) {
+	u, err := s.Store.UserByName(ctx, username)
+	if errors.Is(err, store.ErrNotFound) {
+		CheckPassword(dummyHash, password)
+		return "", u, ErrAuth
+	} else if err != nil {
+		return "", u, err
+	}
+	if !CheckPassword(u.PasswordHash, password) || u.Disabled {
+		return "", u, ErrAuth
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", u, err
+	}
+	token := base64.RawURLEncoding.EncodeToString(raw)
+	err = s.Store.WithTx(ctx, func(tx *store.Store) error {
+		if err := tx.CreateSession(ctx, TokenHash(token), u.ID, time.Now().Add(SessionTTL)); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, store.Actor{ID: u.ID, Name: u.Username}, "login", "user", u.ID, nil, nil)
+	})
+	return token, u, err
+}
+
+// Authenticate returns the enabled user owning a session token.
+func (s *Service) Authenticate(ctx context.Context, token string) (store.User, error) {
+	if token == "" || len(token) > 200 {
+		return store.User{}, ErrAuth
+	}
+	u, err := s.Store.SessionUser(ctx, TokenHash(token))
+	if errors.Is(err, store.ErrNotFound) {
+		return u, ErrAuth
+	}
+	return u, err
+}
+
+// Logout ends the session of a token.
+func (s *Service) Logout(ctx context.Context, token string) error {
+	return s.Store.DeleteSession(ctx, TokenHash(token))
+}
+
+// TokenHash is what the database keeps of a session token.
+func TokenHash(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+func validName(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_.@-", r)) {
+			return false
+		}
+	}
+	return true
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
