@@ -41,6 +41,34 @@ var (
 // Roles builds a rule for the listed roles.
 func Roles(name string, roles ...string) Rule { return Rule{Name: name, Roles: roles} }
 
+const rulePrefix = "rule:"
+
+// encode writes the rule as a route name: "rule:public", "rule:signed-in" or "rule:admin,planner".
+func (r Rule) encode() string {
+	switch {
+	case r.Public:
+		return rulePrefix + "public"
+	case len(r.Roles) == 0:
+		return rulePrefix + "signed-in"
+	}
+	return rulePrefix + strings.Join(r.Roles, ",")
+}
+
+// RuleOf returns the access rule registered with an echo route, and false for a route without one.
+func RuleOf(rt *echo.Route) (Rule, bool) {
+	s, ok := strings.CutPrefix(rt.Name, rulePrefix)
+	if !ok {
+		return Rule{}, false
+	}
+	switch s {
+	case "public":
+		return Public, true
+	case "signed-in":
+		return Signedin, true
+	}
+	return Rule{Name: s, Roles: strings.Split(s, ",")}, true
+}
+
 // Allows reports whether a user with role may pass (role "" is anonymous).
 func (r Rule) Allows(role string) bool {
 	if r.Public {
@@ -126,7 +154,9 @@ func (h *Handler) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-func safeMethod(m string) bool { return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions }
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
 
 type loginRequest struct {
 	Username string `json:"username"`

@@ -183,6 +183,29 @@ func (c *Cluster) chown(p string) error {
 	return os.Chown(p, int(cred.Uid), int(cred.Gid))
 }
 
+// checkReachable makes sure the postgres user can enter every ancestor of the data directory (when we run
+// as root, a 0700 home or temp directory above it would make PostgreSQL fail with a bare "permission denied").
+func (c *Cluster) checkReachable() error {
+	cred, err := c.credential()
+	if err != nil || cred == nil {
+		return err
+	}
+	for d := filepath.Dir(c.Dir); ; d = filepath.Dir(d) {
+		st, err := os.Stat(d)
+		if err != nil {
+			return err
+		}
+		sys, _ := st.Sys().(*syscall.Stat_t)
+		owned := sys != nil && sys.Uid == cred.Uid
+		if st.Mode().Perm()&0o001 == 0 && !owned {
+			return fmt.Errorf("pgctl: PostgreSQL runs as the 'postgres' user and cannot enter %s (mode %o) to reach %s; choose a --data directory elsewhere or run: chmod o+x %s", d, st.Mode().Perm(), c.Dir, d)
+		}
+		if d == "/" || d == "." {
+			return nil
+		}
+	}
+}
+
 // Initialized reports whether the cluster's data directory has been created.
 func (c *Cluster) Initialized() bool {
 	_, err := os.Stat(filepath.Join(c.PGData(), "PG_VERSION"))
@@ -191,6 +214,9 @@ func (c *Cluster) Initialized() bool {
 
 // Init creates the cluster if it does not exist yet.
 func (c *Cluster) Init(ctx context.Context) error {
+	if err := c.checkReachable(); err != nil {
+		return err
+	}
 	if c.Initialized() {
 		return nil
 	}

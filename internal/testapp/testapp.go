@@ -13,6 +13,8 @@ import (
 	"os"
 	"testing"
 
+	"github.com/labstack/echo/v4"
+
 	"everymeter/internal/testdb"
 	"everymeter/server"
 	"everymeter/service"
@@ -33,6 +35,7 @@ type App struct {
 	Users  map[string]store.User
 	UnitID int64 // the unit the unit_staff user belongs to
 	Server *httptest.Server
+	Echo   *echo.Echo
 }
 
 // Password is the password of every test user.
@@ -49,7 +52,7 @@ func New(t testing.TB) *App {
 	e, svc := server.Build(st, log, server.Options{DataDir: t.TempDir()})
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	a := &App{T: t, URL: srv.URL, Store: st, DBURL: url, Svc: svc, Tokens: map[string]string{}, Users: map[string]store.User{}, Server: srv}
+	a := &App{T: t, URL: srv.URL, Store: st, DBURL: url, Svc: svc, Tokens: map[string]string{}, Users: map[string]store.User{}, Server: srv, Echo: e}
 	ctx := t.Context()
 	unit, err := st.UpsertUnit(ctx, store.Unit{Code: "TEST", Name: "测试单位", Kind: "department"})
 	if err != nil {
