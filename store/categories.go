@@ -1,0 +1,96 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Category is a problem category (问题类别) with its routing fallback and handling time limit.
+type Category struct {
+	Code   string `json:"code"`
+	NameZh string `json:"name_zh"`
+	NameEn string `json:"name_en"`
+	Group  string `json:"group"`
+	Type   string `json:"type"` // event (事件) or part (部件)
+	Sort   int    `json:"sort"`
+	Active bool   `json:"active"`
+	// DefaultUnitCode names the fallback unit by code; DefaultUnitID and DefaultUnitName are that unit's,
+	// when a unit with the code exists (nil and "" otherwise).
+	DefaultUnitCode  string    `json:"default_unit_code"`
+	DefaultUnitID    *int64    `json:"default_unit_id"`
+	DefaultUnitName  string    `json:"default_unit_name"`
+	TimeLimitHours   float64   `json:"time_limit_hours"`
+	UrgentLimitHours *float64  `json:"urgent_time_limit_hours"`
+	CreatedAt        time.Time `json:"created_at"`
+	UpdatedAt        time.Time `json:"updated_at"`
+}
+
+// LimitHours is the handling time limit for a report of the given urgency.
+func (c Category) LimitHours(urgency string) float64 {
+	if urgency == "urgent" && c.UrgentLimitHours != nil {
+		return *c.UrgentLimitHours
+	}
+	return c.TimeLimitHours
+}
+
+const categoryCols = `c.code, c.name_zh, c.name_en, c.grp, c.type, c.sort, c.active, c.default_unit_code, u.id, COALESCE(u.name, ''),
+	c.time_limit_hours, c.urgent_time_limit_hours, c.created_at, c.updated_at`
+
+// categoryFrom joins each category to its default unit by code.
+const categoryFrom = ` FROM categories c LEFT JOIN units u ON u.code = c.default_unit_code AND c.default_unit_code <> ''`
+
+func scanCategory(r interface{ Scan(...any) error }) (Category, error) {
+	var c Category
+	err := r.Scan(&c.Code, &c.NameZh, &c.NameEn, &c.Group, &c.Type, &c.Sort, &c.Active, &c.DefaultUnitCode, &c.DefaultUnitID, &c.DefaultUnitName,
+		&c.TimeLimitHours, &c.UrgentLimitHours, &c.CreatedAt, &c.UpdatedAt)
+	return c, mapErr(err)
+}
+
+// Categories lists categories in display order (all, or only active ones).
+func (s *Store) Categories(ctx context.Context, activeOnly bool) ([]Category, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+categoryCols+categoryFrom+` WHERE c.active OR NOT $1 ORDER BY c.sort, c.code`, activeOnly)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	out := []Category{}
+	for rows.Next() {
+		c, err := scanCategory(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// Category returns one category by code.
+func (s *Store) Category(ctx context.Context, code string) (Category, error) {
+	return scanCategory(s.db.QueryRow(ctx, `SELECT `+categoryCols+categoryFrom+` WHERE c.code = $1`, code))
+}
+
+// CreateCategory inserts a category.
+func (s *Store) CreateCategory(ctx context.Context, c Category) (Category, error) {
+	_, err := s.db.Exec(ctx, `INSERT INTO categories (code, name_zh, name_en, grp, type, sort, active, default_unit_code,
+			time_limit_hours, urgent_time_limit_hours) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		c.Code, c.NameZh, c.NameEn, c.Group, c.Type, c.Sort, c.Active, c.DefaultUnitCode, c.TimeLimitHours, c.UrgentLimitHours)
+	if err != nil {
+		return c, mapErr(err)
+	}
+	return s.Category(ctx, c.Code)
+}
+
+// UpdateCategory overwrites the category with code oldCode (the code itself may change; reports follow).
+func (s *Store) UpdateCategory(ctx context.Context, oldCode string, c Category) (Category, error) {
+	tag, err := s.db.Exec(ctx, `UPDATE categories SET code = $2, name_zh = $3, name_en = $4, grp = $5, type = $6, sort = $7,
+			active = $8, default_unit_code = $9, time_limit_hours = $10, urgent_time_limit_hours = $11, updated_at = now()
+		WHERE code = $1`,
+		oldCode, c.Code, c.NameZh, c.NameEn, c.Group, c.Type, c.Sort, c.Active, c.DefaultUnitCode, c.TimeLimitHours, c.UrgentLimitHours)
+	if err != nil {
+		return c, mapErr(err)
+	}
+	if tag.RowsAffected() == 0 {
+		return c, ErrNotFound
+	}
+	return s.Category(ctx, c.Code)
+}

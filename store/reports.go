@@ -1,0 +1,377 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/paulmach/orb"
+)
+
+// Report is one problem report (案卷) and where it stands in the closed loop (see package workflow).
+type Report struct {
+	ID           int64
+	CategoryCode string
+	Description  string
+	Address      string
+	Urgency      string // normal or urgent
+	Status       string
+	Geom         orb.Point
+	AssetID      *int64
+	MeasureM     *float64
+	UnitID       *int64
+	UnitName     string // joined from units; empty when no unit
+	// Routing: how the unit was chosen (nearest_meter, zone, asset, category_default, none, manual, import) and why.
+	DecidedBy      string
+	RoutingReason  string
+	ReporterID     *int64
+	ResolverID     *int64
+	VerifierID     *int64
+	DuplicateOf    *int64
+	IdempotencyKey *string
+	ReworkCount    int
+	ReopenCount    int
+	ExtensionCount int
+	ReturnCount    int
+	// TimeLimitHours is the limit the current deadline was computed from (nil before dispatch).
+	TimeLimitHours *float64
+	Deadline       *time.Time
+	DispatchedAt   *time.Time
+	AcceptedAt     *time.Time
+	ResolvedAt     *time.Time
+	ClosedAt       *time.Time
+	Source         string // app, open311 or import311
+	SourceID       string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// Running statuses: a unit holds the report and the deadline clock runs.
+var RunningStatuses = []string{"dispatched", "accepted", "rework"}
+
+// OpenStatuses are every status that still needs someone to act (not closed, voided or duplicate).
+var OpenStatuses = []string{"reported", "dispatched", "accepted", "resolved", "rework", "returned"}
+
+// Light is the traffic light of the report's deadline at now: green below 80% of the time limit elapsed, yellow
+// from 80% to 100%, red beyond; "" when no deadline runs (not dispatched). Resolved and closed reports are judged
+// at the time they were resolved.
+func (r Report) Light(now time.Time) string {
+	if r.Deadline == nil || r.DispatchedAt == nil {
+		return ""
+	}
+	switch r.Status {
+	case "reported", "returned", "voided", "duplicate":
+		return ""
+	case "resolved", "closed":
+		if r.ResolvedAt != nil {
+			now = *r.ResolvedAt
+		}
+	}
+	total := r.Deadline.Sub(*r.DispatchedAt)
+	elapsed := now.Sub(*r.DispatchedAt)
+	switch {
+	case elapsed > total:
+		return "red"
+	case total <= 0 || float64(elapsed) >= 0.8*float64(total):
+		return "yellow"
+	}
+	return "green"
+}
+
+// Overdue reports whether the deadline passed before the report was resolved (or, while it runs, before now).
+func (r Report) Overdue(now time.Time) bool {
+	return r.Light(now) == "red"
+}
+
+const reportCols = `r.id, r.category_code, r.description, r.address, r.urgency, r.status, ST_X(r.geom), ST_Y(r.geom),
+	r.asset_id, r.measure_m, r.unit_id, COALESCE(u.name, ''), r.decided_by, r.routing_reason, r.reporter_id, r.resolver_id,
+	r.verifier_id, r.duplicate_of, r.idempotency_key, r.rework_count, r.reopen_count, r.extension_count, r.return_count,
+	r.time_limit_hours, r.deadline, r.dispatched_at, r.accepted_at, r.resolved_at, r.closed_at, r.source, r.source_id,
+	r.created_at, r.updated_at`
+
+func scanReport(row interface{ Scan(...any) error }) (Report, error) {
+	var r Report
+	var x, y float64
+	err := row.Scan(&r.ID, &r.CategoryCode, &r.Description, &r.Address, &r.Urgency, &r.Status, &x, &y,
+		&r.AssetID, &r.MeasureM, &r.UnitID, &r.UnitName, &r.DecidedBy, &r.RoutingReason, &r.ReporterID, &r.ResolverID,
+		&r.VerifierID, &r.DuplicateOf, &r.IdempotencyKey, &r.ReworkCount, &r.ReopenCount, &r.ExtensionCount, &r.ReturnCount,
+		&r.TimeLimitHours, &r.Deadline, &r.DispatchedAt, &r.AcceptedAt, &r.ResolvedAt, &r.ClosedAt, &r.Source, &r.SourceID,
+		&r.CreatedAt, &r.UpdatedAt)
+	r.Geom = orb.Point{x, y}
+	return r, mapErr(err)
+}
+
+// reportInsertCols are the columns a new report is written with, in the order of reportInsertArgs.
+const reportInsertCols = `category_code, description, address, urgency, status, geom, asset_id, measure_m, unit_id,
+	decided_by, routing_reason, reporter_id, resolver_id, verifier_id, duplicate_of, idempotency_key,
+	rework_count, reopen_count, extension_count, return_count, time_limit_hours, deadline, dispatched_at,
+	accepted_at, resolved_at, closed_at, source, source_id, created_at, updated_at`
+
+const reportInsertVals = `$1, $2, $3, $4, $5, ST_SetSRID(ST_MakePoint($6, $7), 4326), $8, $9, $10, $11, $12, $13, $14, $15, $16,
+	$17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, COALESCE($30, now()), COALESCE($31, now())`
+
+func reportInsertArgs(r Report) []any {
+	var created, updated *time.Time
+	if !r.CreatedAt.IsZero() {
+		created = &r.CreatedAt
+	}
+	if !r.UpdatedAt.IsZero() {
+		updated = &r.UpdatedAt
+	}
+	if r.Source == "" {
+		r.Source = "app"
+	}
+	if r.Urgency == "" {
+		r.Urgency = "normal"
+	}
+	return []any{r.CategoryCode, r.Description, r.Address, r.Urgency, r.Status, r.Geom[0], r.Geom[1], r.AssetID, r.MeasureM,
+		r.UnitID, r.DecidedBy, r.RoutingReason, r.ReporterID, r.ResolverID, r.VerifierID, r.DuplicateOf, r.IdempotencyKey,
+		r.ReworkCount, r.ReopenCount, r.ExtensionCount, r.ReturnCount, r.TimeLimitHours, r.Deadline, r.DispatchedAt,
+		r.AcceptedAt, r.ResolvedAt, r.ClosedAt, r.Source, r.SourceID, created, updated}
+}
+
+// CreateReport inserts a report. When the report carries an idempotency key that its reporter already used, nothing
+// is inserted and the earlier report is returned with created false: the unique index on (reporter_id,
+// idempotency_key) makes concurrent retries wait for the first insert and then find it, so no retry can duplicate.
+func (s *Store) CreateReport(ctx context.Context, r Report) (Report, bool, error) {
+	row := s.db.QueryRow(ctx, `WITH ins AS (
+			INSERT INTO reports (`+reportInsertCols+`) VALUES (`+reportInsertVals+`)
+			ON CONFLICT (reporter_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+			RETURNING *)
+		SELECT `+reportCols+` FROM ins r LEFT JOIN units u ON u.id = r.unit_id`, reportInsertArgs(r)...)
+	out, err := scanReport(row)
+	if err == ErrNotFound && r.IdempotencyKey != nil && r.ReporterID != nil {
+		out, err = s.ReportByIdempotencyKey(ctx, *r.ReporterID, *r.IdempotencyKey)
+		return out, false, err
+	}
+	return out, err == nil, err
+}
+
+// UpsertReportBySource inserts an imported report or overwrites the one with the same (source, source_id); it
+// reports whether the row was new.
+func (s *Store) UpsertReportBySource(ctx context.Context, r Report) (Report, bool, error) {
+	if r.SourceID == "" {
+		return r, false, fmt.Errorf("%w: an imported report needs a source_id", ErrInvalid)
+	}
+	var inserted bool
+	var id int64
+	err := s.db.QueryRow(ctx, `INSERT INTO reports (`+reportInsertCols+`) VALUES (`+reportInsertVals+`)
+		ON CONFLICT (source, source_id) WHERE source_id <> '' DO UPDATE SET category_code = EXCLUDED.category_code,
+			description = EXCLUDED.description, address = EXCLUDED.address, urgency = EXCLUDED.urgency,
+			status = EXCLUDED.status, geom = EXCLUDED.geom, asset_id = EXCLUDED.asset_id, measure_m = EXCLUDED.measure_m,
+			unit_id = EXCLUDED.unit_id, decided_by = EXCLUDED.decided_by, routing_reason = EXCLUDED.routing_reason,
+			time_limit_hours = EXCLUDED.time_limit_hours, deadline = EXCLUDED.deadline,
+			dispatched_at = EXCLUDED.dispatched_at, accepted_at = EXCLUDED.accepted_at,
+			resolved_at = EXCLUDED.resolved_at, closed_at = EXCLUDED.closed_at, created_at = EXCLUDED.created_at,
+			updated_at = EXCLUDED.updated_at
+		RETURNING (xmax = 0), id`, reportInsertArgs(r)...).Scan(&inserted, &id)
+	if err != nil {
+		return r, false, mapErr(err)
+	}
+	out, err := s.Report(ctx, id)
+	return out, inserted, err
+}
+
+// Report returns one report.
+func (s *Store) Report(ctx context.Context, id int64) (Report, error) {
+	return scanReport(s.db.QueryRow(ctx, `SELECT `+reportCols+` FROM reports r LEFT JOIN units u ON u.id = r.unit_id
+		WHERE r.id = $1`, id))
+}
+
+// ReportForUpdate returns one report, locking its row for the rest of the transaction (transitions serialise on it).
+func (s *Store) ReportForUpdate(ctx context.Context, id int64) (Report, error) {
+	return scanReport(s.db.QueryRow(ctx, `SELECT `+reportCols+` FROM reports r LEFT JOIN units u ON u.id = r.unit_id
+		WHERE r.id = $1 FOR UPDATE OF r`, id))
+}
+
+// ReportByIdempotencyKey returns the report a user filed with an idempotency key.
+func (s *Store) ReportByIdempotencyKey(ctx context.Context, reporterID int64, key string) (Report, error) {
+	return scanReport(s.db.QueryRow(ctx, `SELECT `+reportCols+` FROM reports r LEFT JOIN units u ON u.id = r.unit_id
+		WHERE r.reporter_id = $1 AND r.idempotency_key = $2`, reporterID, key))
+}
+
+// UpdateReportState writes the loop fields of a report (status, unit, routing, people, counters, clock).
+func (s *Store) UpdateReportState(ctx context.Context, r Report) (Report, error) {
+	tag, err := s.db.Exec(ctx, `UPDATE reports SET status = $2, unit_id = $3, decided_by = $4, routing_reason = $5,
+			resolver_id = $6, verifier_id = $7, duplicate_of = $8, rework_count = $9, reopen_count = $10,
+			extension_count = $11, return_count = $12, time_limit_hours = $13, deadline = $14, dispatched_at = $15,
+			accepted_at = $16, resolved_at = $17, closed_at = $18, updated_at = now()
+		WHERE id = $1`,
+		r.ID, r.Status, r.UnitID, r.DecidedBy, r.RoutingReason, r.ResolverID, r.VerifierID, r.DuplicateOf, r.ReworkCount,
+		r.ReopenCount, r.ExtensionCount, r.ReturnCount, r.TimeLimitHours, r.Deadline, r.DispatchedAt, r.AcceptedAt,
+		r.ResolvedAt, r.ClosedAt)
+	if err != nil {
+		return r, mapErr(err)
+	}
+	if tag.RowsAffected() == 0 {
+		return r, ErrNotFound
+	}
+	return s.Report(ctx, r.ID)
+}
+
+// ReportFilter selects reports for a list; zero values mean "any".
+type ReportFilter struct {
+	Statuses   []string
+	Category   string
+	UnitID     *int64
+	ReporterID *int64
+	BBox       *orb.Bound
+	Overdue    *bool // true: running past the deadline now; false: not so
+	Since      *time.Time
+	Until      *time.Time
+	Q          string
+	Source     string
+	Before     int64 // cursor: ids smaller than this (lists run newest first)
+	Limit      int
+}
+
+// overdueSQL is true for a report whose clock runs and whose deadline has passed.
+const overdueSQL = `(r.status IN ('dispatched', 'accepted', 'rework') AND r.deadline < now())`
+
+// Reports lists reports newest first (by id), before the cursor; it returns at most Limit rows.
+func (s *Store) Reports(ctx context.Context, f ReportFilter) ([]Report, error) {
+	w := where{}
+	if f.Before > 0 {
+		w.add("r.id < $%d", f.Before)
+	}
+	if len(f.Statuses) > 0 {
+		w.add("r.status = ANY($%d)", f.Statuses)
+	}
+	if f.Category != "" {
+		w.add("r.category_code = $%d", f.Category)
+	}
+	if f.UnitID != nil {
+		w.add("r.unit_id = $%d", *f.UnitID)
+	}
+	if f.ReporterID != nil {
+		w.add("r.reporter_id = $%d", *f.ReporterID)
+	}
+	if f.BBox != nil {
+		w.add("r.geom && ST_MakeEnvelope($%d, $%d, $%d, $%d, 4326)", f.BBox.Min[0], f.BBox.Min[1], f.BBox.Max[0], f.BBox.Max[1])
+	}
+	if f.Overdue != nil {
+		if *f.Overdue {
+			w.add(overdueSQL)
+		} else {
+			w.add("NOT " + overdueSQL)
+		}
+	}
+	if f.Since != nil {
+		w.add("r.created_at >= $%d", *f.Since)
+	}
+	if f.Until != nil {
+		w.add("r.created_at < $%d", *f.Until)
+	}
+	if f.Q != "" {
+		w.add("(r.description ILIKE '%%' || $%d || '%%' OR r.address ILIKE '%%' || $%[1]d || '%%')", escapeLike(f.Q))
+	}
+	if f.Source != "" {
+		w.add("r.source = $%d", f.Source)
+	}
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	args := append(w.args, f.Limit)
+	rows, err := s.db.Query(ctx, `SELECT `+reportCols+` FROM reports r LEFT JOIN units u ON u.id = r.unit_id
+		WHERE `+w.sql()+` ORDER BY r.id DESC LIMIT $`+fmt.Sprint(len(args)), args...)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	out := []Report{}
+	for rows.Next() {
+		r, err := scanReport(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// NearbyOpenReports returns open reports of a category within radius meters of p created since the given time,
+// nearest first (possible duplicates of a new report); excludeID leaves one report out (0: none).
+func (s *Store) NearbyOpenReports(ctx context.Context, category string, p orb.Point, radiusM float64, since time.Time, excludeID int64, limit int) ([]Report, error) {
+	// The bounding-box test in degrees lets the GiST index do the work; the geography test is exact. One degree of
+	// latitude is ≥ 110.5 km, of longitude ≥ that times cos(lat): the box is widened accordingly.
+	rows, err := s.db.Query(ctx, `SELECT `+reportCols+` FROM reports r LEFT JOIN units u ON u.id = r.unit_id
+		WHERE r.category_code = $1 AND r.status = ANY($2) AND r.created_at >= $3 AND r.id <> $4
+			AND r.geom && ST_Expand(ST_SetSRID(ST_MakePoint($5, $6), 4326), $7 / 110000.0 / GREATEST(cos(radians($6)), 0.01))
+			AND ST_DWithin(r.geom::geography, ST_SetSRID(ST_MakePoint($5, $6), 4326)::geography, $7)
+		ORDER BY r.geom::geography <-> ST_SetSRID(ST_MakePoint($5, $6), 4326)::geography, r.id
+		LIMIT $8`, category, OpenStatuses, since, excludeID, p[0], p[1], radiusM, limit)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	out := []Report{}
+	for rows.Next() {
+		r, err := scanReport(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// CountReports returns how many reports are stored.
+func (s *Store) CountReports(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.QueryRow(ctx, `SELECT count(*) FROM reports`).Scan(&n)
+	return n, mapErr(err)
+}
+
+// ReportEvent is one recorded step of a report's loop.
+type ReportEvent struct {
+	ID         int64          `json:"id"`
+	ReportID   int64          `json:"report_id"`
+	At         time.Time      `json:"at"`
+	ActorID    *int64         `json:"actor_id"`
+	Actor      string         `json:"actor"`
+	Action     string         `json:"action"`
+	FromStatus string         `json:"from_status"`
+	ToStatus   string         `json:"to_status"`
+	Note       string         `json:"note"`
+	UnitID     *int64         `json:"unit_id"`
+	UnitName   string         `json:"unit_name"`
+	PhotoID    *int64         `json:"photo_id"`
+	Details    map[string]any `json:"details"`
+}
+
+// AddReportEvent records one step; At defaults to now.
+func (s *Store) AddReportEvent(ctx context.Context, e ReportEvent) (ReportEvent, error) {
+	if e.Details == nil {
+		e.Details = map[string]any{}
+	}
+	var at *time.Time
+	if !e.At.IsZero() {
+		at = &e.At
+	}
+	err := s.db.QueryRow(ctx, `INSERT INTO report_events (report_id, at, actor_id, actor, action, from_status, to_status,
+			note, unit_id, photo_id, details)
+		VALUES ($1, COALESCE($2, now()), $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id, at`,
+		e.ReportID, at, e.ActorID, e.Actor, e.Action, e.FromStatus, e.ToStatus, e.Note, e.UnitID, e.PhotoID, e.Details).Scan(&e.ID, &e.At)
+	return e, mapErr(err)
+}
+
+// ReportEvents returns a report's history, oldest first.
+func (s *Store) ReportEvents(ctx context.Context, reportID int64) ([]ReportEvent, error) {
+	rows, err := s.db.Query(ctx, `SELECT e.id, e.report_id, e.at, e.actor_id, e.actor, e.action, e.from_status, e.to_status,
+			e.note, e.unit_id, COALESCE(u.name, ''), e.photo_id, e.details
+		FROM report_events e LEFT JOIN units u ON u.id = e.unit_id WHERE e.report_id = $1 ORDER BY e.id`, reportID)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	out := []ReportEvent{}
+	for rows.Next() {
+		var e ReportEvent
+		if err := rows.Scan(&e.ID, &e.ReportID, &e.At, &e.ActorID, &e.Actor, &e.Action, &e.FromStatus, &e.ToStatus,
+			&e.Note, &e.UnitID, &e.UnitName, &e.PhotoID, &e.Details); err != nil {
+			return nil, mapErr(err)
+		}
+		out = append(out, e)
+	}
+	return out, mapErr(rows.Err())
+}
