@@ -4,7 +4,8 @@ VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 GOFLAGS_LD := -ldflags "-X main.version=$(VERSION)"
 DATA ?= ./var
 ADDR ?= :8080
-TESTDATA := $(CURDIR)/var/test
+# The test cluster lives under /tmp: as root, PostgreSQL runs as "postgres", which must be able to enter it.
+TESTDATA ?= /tmp/everymeter-test-$(shell id -u)
 export CGO_ENABLED ?= 0
 
 .PHONY: run test bench build assets deps deps-test vet clean fuzz

@@ -51,7 +51,7 @@ func TestDataFlowsOneWay(t *testing.T) {
 		}
 	}
 	// No package imports the command.
-	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}}: {{join .Imports \" \"}}", "everymeter/...").Output()
+	out, err := exec.Command("go", "list", "-e", "-f", "{{.ImportPath}}: {{join .Imports \" \"}}", "everymeter/...").Output()
 	if err != nil {
 		t.Fatal(err)
 	}
