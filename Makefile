@@ -5,7 +5,7 @@ GOFLAGS_LD := -ldflags "-X main.version=$(VERSION)"
 DATA ?= ./var
 ADDR ?= :8080
 # The test cluster lives under /tmp: as root, PostgreSQL runs as "postgres", which must be able to enter it.
-TESTDATA ?= /tmp/everymeter-test-$(shell id -u)
+TESTDATA ?= /tmp/everymeter-make-$(shell id -u)
 export CGO_ENABLED ?= 0
 
 .PHONY: run test bench build assets deps deps-test vet clean fuzz

@@ -13,10 +13,6 @@ func cmdCoverage(ctx context.Context, app *cli, args []string) error {
 	return errors.New("coverage: not built yet")
 }
 
-func cmdImport(ctx context.Context, app *cli, args []string) error {
-	return errors.New("import: not built yet")
-}
-
 func loadDemo(ctx context.Context, app *cli, svc *service.Service) error {
 	return errors.New("demo: not built yet")
 }
