@@ -1,0 +1,69 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+)
+
+// UpsertResult says what UpsertAssetsBySource did with one asset.
+type UpsertResult struct {
+	ID       int64
+	SourceID string
+	Inserted bool // a new row; false means an existing row changed
+}
+
+// UpsertAssetsBySource writes a batch of imported assets in one statement, keyed by (source, source_id):
+// new ones are inserted, changed ones updated, and identical ones left alone (so a re-import writes
+// nothing and refreshes no coverage). It returns only the rows it inserted or changed. The batch must not
+// hold one (source, source_id) twice, and every asset needs a non-empty source and source id.
+func (s *Store) UpsertAssetsBySource(ctx context.Context, as []Asset) ([]UpsertResult, error) {
+	if len(as) == 0 {
+		return nil, nil
+	}
+	kinds := make([]string, len(as))
+	names := make([]string, len(as))
+	geoms := make([][]byte, len(as))
+	attrs := make([]string, len(as))
+	srcs := make([]string, len(as))
+	ids := make([]string, len(as))
+	for i, a := range as {
+		if a.Attributes == nil {
+			a.Attributes = map[string]any{}
+		}
+		b, err := json.Marshal(a.Attributes)
+		if err != nil {
+			return nil, err
+		}
+		kinds[i], names[i], geoms[i], attrs[i], srcs[i], ids[i] = a.Kind, a.Name, WKB(a.Geom), string(b), a.Source, a.SourceID
+	}
+	rows, err := s.db.Query(ctx, `INSERT INTO assets (kind, name, geom, attributes, length_m, area_m, source, source_id)
+		SELECT k, n, g, a::jsonb, ST_Length(g::geography), ST_Area(g::geography), src, sid
+		FROM (SELECT k, n, ST_GeomFromWKB(w, 4326) AS g, a, src, sid
+		      FROM unnest($1::text[], $2::text[], $3::bytea[], $4::text[], $5::text[], $6::text[]) AS u(k, n, w, a, src, sid)) x
+		ON CONFLICT (source, source_id) WHERE source <> '' DO UPDATE SET kind = EXCLUDED.kind, name = EXCLUDED.name,
+			geom = EXCLUDED.geom, attributes = EXCLUDED.attributes, length_m = EXCLUDED.length_m,
+			area_m = EXCLUDED.area_m, updated_at = now()
+		WHERE (assets.kind, assets.name, assets.attributes, ST_AsBinary(assets.geom))
+			IS DISTINCT FROM (EXCLUDED.kind, EXCLUDED.name, EXCLUDED.attributes, ST_AsBinary(EXCLUDED.geom))
+		RETURNING id, source_id, (xmax = 0)`, kinds, names, geoms, attrs, srcs, ids)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []UpsertResult
+	for rows.Next() {
+		var r UpsertResult
+		if err := rows.Scan(&r.ID, &r.SourceID, &r.Inserted); err != nil {
+			return nil, mapErr(err)
+		}
+		out = append(out, r)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// CountAssetsBySource returns how many assets came from one import source.
+func (s *Store) CountAssetsBySource(ctx context.Context, source string) (int64, error) {
+	var n int64
+	err := s.db.QueryRow(ctx, `SELECT count(*) FROM assets WHERE source = $1`, source).Scan(&n)
+	return n, mapErr(err)
+}
