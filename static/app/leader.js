@@ -3,7 +3,7 @@
 import { api, qs } from './api.js';
 import { t } from './i18n.js';
 import { h, toastErr, options, pct, catName } from './ui.js';
-import { onView, ensureView } from './map.js';
+import { onView, ensureView, segments } from './map.js';
 import { fetchAll } from './planner.js';
 
 const L = window.L;
@@ -12,6 +12,8 @@ const SVG = 'http://www.w3.org/2000/svg';
 const s = (tag, attrs = {}, ...kids) => { const e = document.createElementNS(SVG, tag); for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v); e.append(...kids); return e; };
 
 export function mount({ map, panel, categories, units }) {
+  // Faint road network for orientation (there is no base map offline).
+  const net = L.geoJSON(null, { interactive: false, style: { color: '#9ca3af', weight: 2, opacity: 0.7 } }).addTo(map);
   const heat = L.heatLayer([], { radius: 25, blur: 18, maxZoom: 17, minOpacity: 0.3 }).addTo(map);
   const tag = () => { const c = heat._canvas; if (c) { c.id = 'heat-layer'; c.dataset.testid = 'heat-layer'; } };
   tag();
@@ -66,7 +68,10 @@ export function mount({ map, panel, categories, units }) {
     }
   }
   ensureView(map);
-  const reload = onView(map, (bbox, signal) => loadHeat(bbox, signal).catch((e) => { if (e.name !== 'AbortError') toastErr(e); }));
+  const reload = onView(map, (bbox, signal) => Promise.all([
+    loadHeat(bbox, signal).catch((e) => { if (e.name !== 'AbortError') toastErr(e); }),
+    segments(bbox, signal).then((fc) => net.clearLayers().addData(fc)),
+  ]));
   reload();
   for (const el of [fCat, fUnit, fSince, fOver]) el.addEventListener('change', reload);
 

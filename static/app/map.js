@@ -18,7 +18,7 @@ export function createMap(el) {
   const saved = JSON.parse(localStorage.getItem(VIEW_KEY) || 'null');
   // One canvas renderer for all vector layers: fast with thousands of road
   // pieces, and clicks on stacked layers resolve to the topmost one.
-  const map = L.map(el, { zoomControl: true, attributionControl: true, renderer: L.canvas({ tolerance: 8 }) });
+  const map = L.map(el, { maxZoom: 20, zoomControl: true, attributionControl: true, renderer: L.canvas({ tolerance: 8 }) });
   map.attributionControl.addAttribution(OSM);
   if (saved) map.setView(saved.c, saved.z);
   map.hadSavedView = !!saved;

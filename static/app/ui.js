@@ -24,7 +24,7 @@ export function toast(msg, kind = 'info') {
   clearTimeout(toastTimer);
   toastTimer = setTimeout(() => { box.className = 'toast'; }, kind === 'error' ? 6000 : 3000);
 }
-export const toastErr = (e) => toast(e && e.network ? t('network') : (e && e.message) || t('error'), 'error');
+export const toastErr = (e) => (console.warn(e), toast(e && e.network ? t('network') : (e && e.message) || t('error'), 'error'));
 
 export const km = (m) => ((m || 0) / 1000).toFixed(2);
 export const pct = (x) => (x === null || x === undefined ? '—' : (x <= 1 ? x * 100 : x).toFixed(1) + '%');
