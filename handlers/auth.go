@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -171,7 +172,12 @@ func (h *Handler) login(c echo.Context) error {
 	if in.Username == "" || in.Password == "" {
 		return badRequest("username", "username and password are required")
 	}
-	token, u, err := h.Svc.Login(c.Request().Context(), in.Username, in.Password)
+	token, u, err := h.Svc.Login(c.Request().Context(), in.Username, in.Password, c.RealIP())
+	var locked *service.LockedError
+	if errors.As(err, &locked) {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(time.Until(locked.Until).Seconds())+1))
+		return problem(http.StatusTooManyRequests, "Too many sign-in attempts", locked.Error())
+	}
 	if errors.Is(err, service.ErrAuth) {
 		return problem(http.StatusUnauthorized, "Sign-in failed", "wrong username or password, or the account is disabled")
 	} else if err != nil {
@@ -187,7 +193,11 @@ func (h *Handler) login(c echo.Context) error {
 
 func (h *Handler) logout(c echo.Context) error {
 	token, _ := c.Get("token").(string)
-	if err := h.Svc.Logout(c.Request().Context(), token); err != nil {
+	if c.QueryParam("all") == "1" || c.QueryParam("all") == "true" {
+		if err := h.Svc.LogoutEverywhere(c.Request().Context(), CurrentUser(c).ID); err != nil {
+			return err
+		}
+	} else if err := h.Svc.Logout(c.Request().Context(), token); err != nil {
 		return err
 	}
 	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: h.SecureCookies, SameSite: http.SameSiteLaxMode})

@@ -103,18 +103,27 @@ func (s *Service) AddUser(ctx context.Context, username, role, unitCode, passwor
 	return out, err
 }
 
-// Login checks a password and opens a session, returning its token.
-func (s *Service) Login(ctx context.Context, username, password string) (string, store.User, error) {
+// Login checks a password and opens a session, returning its token. addr is the client's address, for
+// throttling; failures are audited.
+func (s *Service) Login(ctx context.Context, username, password, addr string) (string, store.User, error) {
+	if err := s.guard.admit(username, addr); err != nil {
+		_ = s.Store.Audit(ctx, store.Actor{Name: username}, "login-throttled", "user", username, nil, map[string]string{"addr": addr})
+		return "", store.User{}, err
+	}
 	u, err := s.Store.UserByName(ctx, username)
 	if errors.Is(err, store.ErrNotFound) {
 		CheckPassword(dummyHash, password)
+		s.guard.fail(username)
 		return "", u, ErrAuth
 	} else if err != nil {
 		return "", u, err
 	}
 	if !CheckPassword(u.PasswordHash, password) || u.Disabled {
+		s.guard.fail(username)
+		_ = s.Store.Audit(ctx, store.Actor{ID: u.ID, Name: u.Username}, "login-failed", "user", u.ID, nil, map[string]string{"addr": addr})
 		return "", u, ErrAuth
 	}
+	s.guard.succeed(username)
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		return "", u, err
@@ -139,6 +148,11 @@ func (s *Service) Authenticate(ctx context.Context, token string) (store.User, e
 		return u, ErrAuth
 	}
 	return u, err
+}
+
+// LogoutEverywhere ends every session of a user.
+func (s *Service) LogoutEverywhere(ctx context.Context, userID int64) error {
+	return s.Store.DeleteSessionsOf(ctx, userID)
 }
 
 // Logout ends the session of a token.

@@ -36,6 +36,7 @@ type Service struct {
 	Store    *store.Store
 	Coverage Coverage
 	Log      *slog.Logger
+	guard    *loginGuard
 }
 
 // New wires a service; cov may be nil.
@@ -46,7 +47,7 @@ func New(st *store.Store, cov Coverage, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{Store: st, Coverage: cov, Log: log}
+	return &Service{Store: st, Coverage: cov, Log: log, guard: newLoginGuard()}
 }
 
 // Sentinel errors of the domain layer.

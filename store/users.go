@@ -76,3 +76,9 @@ func (s *Store) DeleteSession(ctx context.Context, tokenHash []byte) error {
 	_, err := s.db.Exec(ctx, `DELETE FROM sessions WHERE token_hash = $1`, tokenHash)
 	return mapErr(err)
 }
+
+// DeleteSessionsOf ends every session of a user.
+func (s *Store) DeleteSessionsOf(ctx context.Context, userID int64) error {
+	_, err := s.db.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID)
+	return mapErr(err)
+}
