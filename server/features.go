@@ -3,16 +3,19 @@ package server
 import (
 	"log/slog"
 
+	"everymeter/coverage"
 	"everymeter/handlers"
 	"everymeter/service"
 	"everymeter/store"
 )
 
 // coverageEngine returns the engine that keeps coverage current (nil: none yet).
-func coverageEngine(st *store.Store, log *slog.Logger) service.Coverage { return nil }
+func coverageEngine(st *store.Store, log *slog.Logger) service.Coverage { return coverage.New(log) }
 
 // features lists the route registrations of everymeter's feature areas (coverage, reports, OGC, tiles …);
 // each registers through the same rule table as the core routes.
 func features(svc *service.Service, log *slog.Logger, opt Options) []func(r *handlers.Router) {
-	return []func(r *handlers.Router){}
+	return []func(r *handlers.Router){
+		handlers.CoverageRoutes(svc.Coverage.(*coverage.Engine)),
+	}
 }

@@ -1,0 +1,316 @@
+package coverage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/paulmach/orb"
+
+	"everymeter/geo"
+	"everymeter/store"
+)
+
+// Owner lookup parameters, in meters.
+const (
+	// OwnerTolerance: the nearest meter of street must be this close to the point to decide.
+	OwnerTolerance = 30.0
+	// AmbiguityM: a second street this much farther than the nearest, or a piece boundary this close
+	// along it, with other owners makes the answer ambiguous.
+	AmbiguityM = 3.0
+	// knn is how many assets the index returns; the index orders by degrees, so a few extra are
+	// re-ranked in meters.
+	knn = 6
+	// maxCandidates is how many candidates a 404 lists.
+	maxCandidates = 5
+)
+
+// ErrNoOwner means no street is within OwnerTolerance of the point and no lead zone contains it;
+// OwnerResult.Candidates then lists the nearest assets.
+var ErrNoOwner = errors.New("coverage: no owner near this point")
+
+// OwnerResult answers "who owns the meter nearest this point" (GET /api/v1/owner).
+type OwnerResult struct {
+	Asset      *AssetRef   `json:"asset"`
+	MeasureM   *float64    `json:"measure_m"`
+	DistanceM  *float64    `json:"distance_m"`
+	Units      []OwnerUnit `json:"units"`
+	Person     string      `json:"person"`
+	Phone      string      `json:"phone"`
+	DecidedBy  string      `json:"decided_by"` // nearest_meter, zone or none
+	Reason     string      `json:"reason"`
+	Ambiguous  bool        `json:"ambiguous"`
+	ZoneID     int64       `json:"zone_id,omitempty"`
+	At         *time.Time  `json:"at,omitempty"`
+	Candidates []Candidate `json:"candidates,omitempty"`
+}
+
+// AssetRef names an asset.
+type AssetRef struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+	Kind string `json:"kind"`
+}
+
+// OwnerUnit names an owning unit.
+type OwnerUnit struct {
+	ID   int64  `json:"id"`
+	Code string `json:"code"`
+	Name string `json:"name"`
+}
+
+// Candidate is a nearby asset offered when nothing is near enough to decide.
+type Candidate struct {
+	Asset     AssetRef `json:"asset"`
+	MeasureM  float64  `json:"measure_m"`
+	DistanceM float64  `json:"distance_m"`
+}
+
+type located struct {
+	a    store.CoverageAsset
+	line *geo.Line
+	m, d float64
+}
+
+// Owner finds who owns the meter of street nearest p, at time at (nil: now, from the stored results).
+// With nothing within OwnerTolerance it falls back to the lead zone containing p; with neither it returns
+// ErrNoOwner and a result whose Candidates list the nearest assets.
+func (e *Engine) Owner(ctx context.Context, st *store.Store, p orb.Point, at *time.Time) (OwnerResult, error) {
+	res := OwnerResult{Units: []OwnerUnit{}, DecidedBy: "none", At: at}
+	near, err := st.NearestAssets(ctx, p, linearKinds(), knn)
+	if err != nil {
+		return res, err
+	}
+	var locs []located
+	for _, a := range near {
+		line, err := geo.NewLine(a.Geom)
+		if err != nil {
+			continue
+		}
+		m, d := line.Locate(p)
+		locs = append(locs, located{a, line, m, d})
+	}
+	slices.SortStableFunc(locs, func(x, y located) int { return cmpF(x.d, y.d) })
+
+	if len(locs) == 0 || locs[0].d > OwnerTolerance {
+		return e.ownerByZone(ctx, st, p, at, locs, res)
+	}
+	best := locs[0]
+	res.Asset = &AssetRef{ID: best.a.ID, Name: best.a.Name, Kind: best.a.Kind}
+	res.MeasureM, res.DistanceM = ptr(round2(best.m)), ptr(round2(best.d))
+	res.DecidedBy = "nearest_meter"
+
+	// Owners along the nearest asset, and along a second one nearly as near (a crossing, parallel lanes).
+	ids := []int64{best.a.ID}
+	var second *located
+	for i := 1; i < len(locs); i++ {
+		if locs[i].d-best.d <= AmbiguityM {
+			second = &locs[i]
+			ids = append(ids, locs[i].a.ID)
+			break
+		}
+	}
+	pieces, err := e.piecesOf(ctx, st, ids, at)
+	if err != nil {
+		return res, err
+	}
+	owners := ownersAt(pieces[best.a.ID], best.m)
+	all := slices.Clone(owners)
+	var why []string
+	// Near a piece boundary with other owners: both sides are plausible (a gap next door is not a rival).
+	for _, pc := range pieces[best.a.ID] {
+		if len(pc.UnitIDs) > 0 && !slices.Equal(pc.UnitIDs, owners) && best.m >= pc.FromM-AmbiguityM && best.m <= pc.ToM+AmbiguityM {
+			res.Ambiguous = true
+			all = union(all, pc.UnitIDs)
+			why = append(why, fmt.Sprintf("within %.0f m of where ownership changes", AmbiguityM))
+			break
+		}
+	}
+	if second != nil {
+		o2 := ownersAt(pieces[second.a.ID], second.m)
+		if len(o2) > 0 && !slices.Equal(o2, owners) {
+			res.Ambiguous = true
+			all = union(all, o2)
+			why = append(why, fmt.Sprintf("%s is also %.1f m away", assetLabel(second.a), second.d))
+		}
+	}
+	if len(owners) > 1 {
+		res.Ambiguous = true
+		why = append(why, "this stretch has several lead units (overlap)")
+	}
+	units, err := st.UnitsByID(ctx, all)
+	if err != nil {
+		return res, err
+	}
+	// Owners of the nearest meter first, then the other plausible ones.
+	slices.SortStableFunc(units, func(x, y store.Unit) int {
+		return boolInt(!slices.Contains(owners, x.ID)) - boolInt(!slices.Contains(owners, y.ID))
+	})
+	for _, u := range units {
+		res.Units = append(res.Units, OwnerUnit{ID: u.ID, Code: u.Code, Name: u.Name})
+	}
+	if len(owners) == 1 {
+		res.Person, res.Phone = e.person(ctx, st, best.a.ID, owners[0], best.m, at, units)
+	}
+	names := make([]string, 0, len(owners))
+	for _, u := range units {
+		if slices.Contains(owners, u.ID) {
+			names = append(names, u.Name)
+		}
+	}
+	owned := "which has no lead unit (a gap)"
+	if len(names) > 0 {
+		owned = "owned by " + strings.Join(names, " and ")
+	}
+	res.Reason = fmt.Sprintf("nearest meter %.0f m along %s, %s, %.1f m away", best.m, assetLabel(best.a), owned, best.d)
+	if len(why) > 0 {
+		res.Reason += "; ambiguous: " + strings.Join(why, "; ")
+	}
+	return res, nil
+}
+
+// ownerByZone answers from the lead zone containing p, or fails with candidates.
+func (e *Engine) ownerByZone(ctx context.Context, st *store.Store, p orb.Point, at *time.Time, locs []located, res OwnerResult) (OwnerResult, error) {
+	zones, err := st.LeadZonesContaining(ctx, p, at)
+	if err != nil {
+		return res, err
+	}
+	if len(zones) == 0 {
+		for i, l := range locs {
+			if i == maxCandidates {
+				break
+			}
+			res.Candidates = append(res.Candidates, Candidate{Asset: AssetRef{ID: l.a.ID, Name: l.a.Name, Kind: l.a.Kind}, MeasureM: round2(l.m), DistanceM: round2(l.d)})
+		}
+		if res.Candidates == nil {
+			res.Candidates = []Candidate{}
+		}
+		res.Reason = fmt.Sprintf("no street within %.0f m and no lead zone here", OwnerTolerance)
+		if len(locs) > 0 {
+			res.Reason = fmt.Sprintf("no street within %.0f m (nearest: %s, %.0f m away) and no lead zone here", OwnerTolerance, assetLabel(locs[0].a), locs[0].d)
+		}
+		return res, ErrNoOwner
+	}
+	var ids []int64
+	for _, z := range zones {
+		ids = append(ids, z.UnitID)
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	units, err := st.UnitsByID(ctx, ids)
+	if err != nil {
+		return res, err
+	}
+	var names []string
+	for _, u := range units {
+		res.Units = append(res.Units, OwnerUnit{ID: u.ID, Code: u.Code, Name: u.Name})
+		names = append(names, u.Name)
+	}
+	if len(units) == 1 {
+		res.Person, res.Phone = units[0].ContactPerson, units[0].Phone
+	}
+	res.DecidedBy, res.ZoneID = "zone", zones[0].ID
+	res.Ambiguous = len(units) > 1
+	zname := zones[0].Name
+	if zname == "" {
+		zname = fmt.Sprintf("zone %d", zones[0].ID)
+	}
+	res.Reason = fmt.Sprintf("no street within %.0f m; the point lies in lead zone %s of %s", OwnerTolerance, zname, strings.Join(names, " and "))
+	if len(locs) > 0 {
+		res.Candidates = []Candidate{{Asset: AssetRef{ID: locs[0].a.ID, Name: locs[0].a.Name, Kind: locs[0].a.Kind}, MeasureM: round2(locs[0].m), DistanceM: round2(locs[0].d)}}
+	}
+	return res, nil
+}
+
+// piecesOf returns the pieces of the assets: stored ones for now (computed for assets never computed),
+// computed ones for another time.
+func (e *Engine) piecesOf(ctx context.Context, st *store.Store, ids []int64, at *time.Time) (map[int64][]store.CoveragePiece, error) {
+	out := map[int64][]store.CoveragePiece{}
+	if at == nil {
+		ps, err := st.CoveragePiecesOf(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range ps {
+			out[p.AssetID] = append(out[p.AssetID], p)
+		}
+	}
+	for _, id := range ids {
+		if len(out[id]) > 0 {
+			continue
+		}
+		r, err := e.computeOne(ctx, st, id, at)
+		if err != nil {
+			return nil, err
+		}
+		if r != nil {
+			for _, p := range r.Pieces {
+				out[id] = append(out[id], store.CoveragePiece{AssetID: id, FromM: p.From, ToM: p.To, Status: Status(p.Owners), UnitIDs: p.Owners})
+			}
+		}
+	}
+	return out, nil
+}
+
+// person names the person for unit u at measure m: from a lead assignment covering it, else the unit's contact.
+func (e *Engine) person(ctx context.Context, st *store.Store, assetID, u int64, m float64, at *time.Time, units []store.Unit) (string, string) {
+	asg, err := st.CoverageAssignments(ctx, []int64{assetID}, at)
+	if err == nil {
+		for _, s := range asg {
+			if s.Role == "lead" && s.UnitID == u && s.FromM <= m && m <= s.ToM && (s.Person != "" || s.Phone != "") {
+				return s.Person, s.Phone
+			}
+		}
+	}
+	for _, x := range units {
+		if x.ID == u {
+			return x.ContactPerson, x.Phone
+		}
+	}
+	return "", ""
+}
+
+// ownersAt returns the owners of the piece containing m (the later piece at a boundary).
+func ownersAt(ps []store.CoveragePiece, m float64) []int64 {
+	var out []int64
+	for _, p := range ps {
+		if m >= p.FromM && m <= p.ToM {
+			out = p.UnitIDs
+			if m < p.ToM {
+				break
+			}
+		}
+	}
+	if out == nil {
+		return []int64{}
+	}
+	return out
+}
+
+func union(a, b []int64) []int64 {
+	out := append(slices.Clone(a), b...)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func assetLabel(a store.CoverageAsset) string {
+	if a.Name != "" {
+		return a.Name
+	}
+	return fmt.Sprintf("unnamed %s %d", a.Kind, a.ID)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func round2(x float64) float64 { return math.Round(x*100) / 100 }
+
+func ptr[T any](v T) *T { return &v }

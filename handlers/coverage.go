@@ -1,0 +1,227 @@
+package handlers
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/paulmach/orb"
+
+	"everymeter/coverage"
+	"everymeter/service"
+)
+
+// coverageAPI serves the coverage routes; the engine is the domain call behind each.
+type coverageAPI struct {
+	h   *Handler
+	eng *coverage.Engine
+}
+
+// CoverageRoutes registers the coverage and owner-lookup routes (all for signed-in users).
+func CoverageRoutes(eng *coverage.Engine) func(r *Router) {
+	return func(r *Router) {
+		a := &coverageAPI{h: r.Handler(), eng: eng}
+		r.Add(http.MethodGet, "/api/v1/coverage", a.summary, Signedin)
+		r.Add(http.MethodGet, "/api/v1/coverage/segments", a.segments(""), Signedin)
+		r.Add(http.MethodGet, "/api/v1/coverage/gaps", a.segments("gap"), Signedin)
+		r.Add(http.MethodGet, "/api/v1/coverage/overlaps", a.segments("overlap"), Signedin)
+		r.Add(http.MethodGet, "/api/v1/coverage/export", a.export, Signedin)
+		r.Add(http.MethodGet, "/api/v1/assets/:id/coverage", a.asset, Signedin)
+		r.Add(http.MethodGet, "/api/v1/owner", a.owner, Signedin)
+	}
+}
+
+// atParam parses the optional at= time (RFC 3339, or a date meaning its start in UTC).
+func atParam(c echo.Context) (*time.Time, error) {
+	s := c.QueryParam("at")
+	if s == "" {
+		return nil, nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return &t, nil
+		}
+	}
+	return nil, badRequest("at", fmt.Sprintf("at %q is not a time; use RFC 3339 like 2024-05-01T08:00:00Z or a date like 2024-05-01", truncateParam(s)))
+}
+
+func truncateParam(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
+}
+
+// linearKindParam parses the optional kind= filter, which must be a linear kind.
+func linearKindParam(c echo.Context) (string, error) {
+	k := c.QueryParam("kind")
+	if k != "" && !slices.Contains(service.LinearKinds, k) {
+		return "", badRequest("kind", fmt.Sprintf("kind %q is not a linear kind; use one of %s", truncateParam(k), strings.Join(service.LinearKinds, ", ")))
+	}
+	return k, nil
+}
+
+func (a *coverageAPI) summary(c echo.Context) error {
+	at, err := atParam(c)
+	if err != nil {
+		return err
+	}
+	s, err := a.eng.Summary(c.Request().Context(), a.h.Store, at)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s)
+}
+
+// segmentFilter parses bbox, kind, min_length_m and limit.
+func segmentFilter(c echo.Context, status string) (coverage.SegmentFilter, error) {
+	f := coverage.SegmentFilter{Status: status}
+	var err error
+	if f.BBox, err = bboxParam(c); err != nil {
+		return f, err
+	}
+	if f.Kind, err = linearKindParam(c); err != nil {
+		return f, err
+	}
+	if f.MinLengthM, err = floatParam(c, "min_length_m", 0); err != nil {
+		return f, err
+	}
+	if f.MinLengthM < 0 {
+		return f, badRequest("min_length_m", "min_length_m must be ≥ 0")
+	}
+	if f.Limit, err = intParam(c, "limit", 20000, 1, 200000); err != nil {
+		return f, err
+	}
+	return f, nil
+}
+
+func (a *coverageAPI) segments(status string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		f, err := segmentFilter(c, status)
+		if err != nil {
+			return err
+		}
+		if status == "" {
+			if s := c.QueryParam("status"); s != "" {
+				if !slices.Contains(coverage.Statuses, s) {
+					return badRequest("status", "status must be one of gap, covered, overlap")
+				}
+				f.Status = s
+			}
+		}
+		b, err := a.eng.Segments(c.Request().Context(), a.h.Store, f)
+		if err != nil {
+			return err
+		}
+		return c.Blob(http.StatusOK, "application/geo+json", b)
+	}
+}
+
+func (a *coverageAPI) export(c echo.Context) error {
+	format := c.QueryParam("format")
+	if format == "" {
+		format = "csv"
+	}
+	f, err := segmentFilter(c, "gap")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	stamp := time.Now().UTC().Format("20060102")
+	switch format {
+	case "geojson":
+		b, err := a.eng.Segments(ctx, a.h.Store, f)
+		if err != nil {
+			return err
+		}
+		c.Response().Header().Set("Content-Disposition", `attachment; filename="everymeter-gaps-`+stamp+`.geojson"`)
+		return c.Blob(http.StatusOK, "application/geo+json", b)
+	case "csv":
+		gaps, err := a.eng.Gaps(ctx, a.h.Store, f.Kind, f.MinLengthM)
+		if err != nil {
+			return err
+		}
+		c.Response().Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+		c.Response().Header().Set("Content-Disposition", `attachment; filename="everymeter-gaps-`+stamp+`.csv"`)
+		c.Response().WriteHeader(http.StatusOK)
+		w := csv.NewWriter(c.Response())
+		_ = w.Write([]string{"asset_id", "asset_name", "kind", "from_m", "to_m", "length_m", "start_lon", "start_lat", "end_lon", "end_lat"})
+		num := func(x float64, prec int) string { return strconv.FormatFloat(x, 'f', prec, 64) }
+		for _, g := range gaps {
+			_ = w.Write([]string{strconv.FormatInt(g.AssetID, 10), csvSafe(g.AssetName), g.Kind, num(g.FromM, 2), num(g.ToM, 2), num(g.ToM-g.FromM, 2),
+				num(g.Start[0], 7), num(g.Start[1], 7), num(g.End[0], 7), num(g.End[1], 7)})
+		}
+		w.Flush()
+		return w.Error()
+	}
+	return badRequest("format", fmt.Sprintf("format %q is not csv or geojson", truncateParam(format)))
+}
+
+// csvSafe keeps a spreadsheet from running a name as a formula.
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+func (a *coverageAPI) asset(c echo.Context) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	at, err := atParam(c)
+	if err != nil {
+		return err
+	}
+	out, err := a.eng.AssetCoverage(c.Request().Context(), a.h.Store, id, at)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// coordParam parses a required coordinate within [-lim, lim].
+func coordParam(c echo.Context, name string, lim float64) (float64, error) {
+	s := c.QueryParam(name)
+	if s == "" {
+		return 0, badRequest(name, name+" is required (WGS84 degrees)")
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || v < -lim || v > lim {
+		return 0, badRequest(name, fmt.Sprintf("%s must be a number from %g to %g", name, -lim, lim))
+	}
+	return v, nil
+}
+
+func (a *coverageAPI) owner(c echo.Context) error {
+	lon, err := coordParam(c, "lon", 180)
+	if err != nil {
+		return err
+	}
+	lat, err := coordParam(c, "lat", 90)
+	if err != nil {
+		return err
+	}
+	at, err := atParam(c)
+	if err != nil {
+		return err
+	}
+	res, err := a.eng.Owner(c.Request().Context(), a.h.Store, orb.Point{lon, lat}, at)
+	if errors.Is(err, coverage.ErrNoOwner) {
+		p := problem(http.StatusNotFound, "No owner here", res.Reason+"; pick a point on or next to a street")
+		p.Extra = map[string]any{"candidates": res.Candidates}
+		return p
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, res)
+}
