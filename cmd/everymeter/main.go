@@ -27,6 +27,7 @@ Usage:
   everymeter coverage --full                                  recompute all coverage, with progress
   everymeter import osm FILE | import geojson FILE --kind KIND | import 311 FILE
   everymeter db start|stop|url [--data DIR]                  manage the private PostgreSQL by hand
+  everymeter backup FILE.tar.gz | restore FILE.tar.gz            pg_dump/pg_restore of the database with the photo files
   everymeter version
 
 Environment:
@@ -80,6 +81,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, 
 		"coverage": cmdCoverage,
 		"import":   cmdImport,
 		"db":       cmdDB,
+		"backup":   cmdBackup,
+		"restore":  cmdRestore,
 		"version": func(ctx context.Context, app *cli, args []string) error {
 			fmt.Fprintln(app.stdout, "everymeter", version)
 			return nil
