@@ -43,7 +43,7 @@ export function mount({ map, panel, categories }) {
   (async () => {
     if (!map.hadSavedView) { try { net.addData(await segments('')); fitOnce(map, net); } catch (e) { toastErr(e); } }
     ensureView(map);
-    reload();
+    if (map.hadSavedView) reload();
   })();
 
   function locate() {

@@ -65,7 +65,10 @@ async function toDataURL(file) {
 
 export async function enqueue(d) {
   const item = { ...d, queued_at: new Date().toISOString() };
-  if (item.photo instanceof Blob) item.photo = await toDataURL(item.photo);
+  if (item.photo instanceof Blob) {
+    item.photo = await toDataURL(item.photo);
+    if (item.photo && item.photo.startsWith('data:image/jpeg')) item.photoName = (item.photoName || 'photo').replace(/\.\w+$/, '') + '.jpg';
+  }
   const list = load().filter((x) => x.key !== item.key);
   list.push(item);
   save(list);

@@ -174,7 +174,8 @@ export function mount({ map, panel, units, unitName }) {
     if (!map.hadSavedView) {
       try { drawSegs(await segments('')); fitOnce(map, segLayer); } catch (e) { toastErr(e); }
     }
-    loadZones().then(() => fitOnce(map, zoneLayer)).catch(toastErr).finally(() => { ensureView(map); reloadSegs(); });
+    // A first fit or fallback view fires moveend, which loads the pieces in view.
+    loadZones().then(() => fitOnce(map, zoneLayer)).catch(toastErr).finally(() => { ensureView(map); if (map.hadSavedView) reloadSegs(); });
     loadAreas().catch(toastErr);
     loadSummary().catch(toastErr);
     loadGaps().catch(toastErr);
