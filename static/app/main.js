@@ -12,7 +12,7 @@
 //   header:    #app-title, #user-name, #user-role, #lang-switch, #logout, #queue-count (outbox size)
 //   tabs:      #view-tabs, #tab-planner, #tab-inspector, #tab-unit, #tab-leader (admin only);
 //              body[data-view] = planner|inspector|unit|leader; #map, #panel, #toast
-//   planner:   #coverage-percent, #coverage-covered-km, #coverage-gap-km, #coverage-overlap-km,
+//   planner:   #coverage-percent[data-value=raw percent], #coverage-covered-km, #coverage-gap-km, #coverage-overlap-km,
 //              #unit-km (per-unit table), #gap-list (li > button[data-asset-id]), #gap-count,
 //              #asset-search, #asset-results, #legend, #mode-hint,
 //              #draw-zone, #zone-form, #zone-name, #zone-unit, #zone-role, #zone-kind, #zone-save,

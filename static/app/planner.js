@@ -127,6 +127,7 @@ export function mount({ map, panel, units, unitName }) {
     if (c.total_m && Math.abs(p - r) < 0.01 && Math.abs(p - 100 * r) > 1) p *= 100; // tolerate a 0–1 fraction
     if (p >= 100 && c.gap_m > 0) p = 99.99;
     pctEl.textContent = (Math.floor(p * 10) / 10).toFixed(1) + '%';
+    pctEl.dataset.value = c.percent ?? p; // raw figure for tests
     $('#coverage-covered-km').textContent = km(c.covered_m);
     $('#coverage-gap-km').textContent = km(c.gap_m);
     $('#coverage-overlap-km').textContent = km(c.overlap_m);
