@@ -7,6 +7,7 @@ import (
 	"everymeter/handlers"
 	"everymeter/service"
 	"everymeter/store"
+	"everymeter/tilecache"
 )
 
 // coverageEngine returns the engine that keeps coverage current (nil: none yet).
@@ -17,5 +18,6 @@ func coverageEngine(st *store.Store, log *slog.Logger) service.Coverage { return
 func features(svc *service.Service, log *slog.Logger, opt Options) []func(r *handlers.Router) {
 	return []func(r *handlers.Router){
 		handlers.CoverageRoutes(svc.Coverage.(*coverage.Engine)),
+		handlers.OGC(tilecache.New(256 << 20)), // OGC API – Features, vector tiles (256 MB tile cache), OpenAPI, API keys
 	}
 }

@@ -176,6 +176,9 @@ func (s *Service) CreateAssets(ctx context.Context, actor store.Actor, as []stor
 		}
 		return s.Coverage.RefreshAssets(ctx, tx, ids)
 	})
+	for _, a := range out {
+		err = s.notifyAfter(err, a.Geom)
+	}
 	return out, err
 }
 
@@ -185,9 +188,10 @@ func (s *Service) UpdateAsset(ctx context.Context, actor store.Actor, a store.As
 	if errs := s.checkAsset(a, ""); len(errs) > 0 {
 		return a, &ValidationError{Errors: errs}
 	}
-	var out store.Asset
+	var out, before store.Asset
 	err := s.Store.WithTx(ctx, func(tx *store.Store) error {
-		before, err := tx.AssetForUpdate(ctx, a.ID)
+		var err error
+		before, err = tx.AssetForUpdate(ctx, a.ID)
 		if err != nil {
 			return err
 		}
@@ -210,18 +214,20 @@ func (s *Service) UpdateAsset(ctx context.Context, actor store.Actor, a store.As
 		}
 		return s.Coverage.RefreshAssets(ctx, tx, []int64{out.ID})
 	})
-	return out, err
+	return out, s.notifyAfter(err, before.Geom, out.Geom)
 }
 
 // DeleteAsset deletes an asset with its assignments and coverage.
 func (s *Service) DeleteAsset(ctx context.Context, actor store.Actor, id int64) error {
-	return s.Store.WithTx(ctx, func(tx *store.Store) error {
-		before, err := tx.DeleteAsset(ctx, id)
-		if err != nil {
+	var before store.Asset
+	err := s.Store.WithTx(ctx, func(tx *store.Store) error {
+		var err error
+		if before, err = tx.DeleteAsset(ctx, id); err != nil {
 			return err
 		}
 		return tx.Audit(ctx, actor, "delete", "asset", id, assetAudit(before), nil)
 	})
+	return s.notifyAfter(err, before.Geom)
 }
 
 // assetAudit is the audit-log form of an asset (geometry as WKT-free GeoJSON is big; keep the bbox).
@@ -289,7 +295,7 @@ func (s *Service) CreateZone(ctx context.Context, actor store.Actor, z store.Zon
 		}
 		return s.Coverage.RefreshTouching(ctx, tx, out.Geom)
 	})
-	return out, err
+	return out, s.notifyAfter(err, out.Geom)
 }
 
 // UpdateZone validates and overwrites a zone; assets under its old and new shapes are recomputed.
@@ -297,9 +303,10 @@ func (s *Service) UpdateZone(ctx context.Context, actor store.Actor, z store.Zon
 	if err := s.checkZone(ctx, z); err != nil {
 		return z, err
 	}
-	var out store.Zone
+	var out, before store.Zone
 	err := s.Store.WithTx(ctx, func(tx *store.Store) error {
-		before, err := tx.ZoneForUpdate(ctx, z.ID)
+		var err error
+		before, err = tx.ZoneForUpdate(ctx, z.ID)
 		if err != nil {
 			return err
 		}
@@ -311,14 +318,15 @@ func (s *Service) UpdateZone(ctx context.Context, actor store.Actor, z store.Zon
 		}
 		return s.Coverage.RefreshTouching(ctx, tx, before.Geom, out.Geom)
 	})
-	return out, err
+	return out, s.notifyAfter(err, before.Geom, out.Geom)
 }
 
 // DeleteZone deletes a zone and recomputes the assets it touched.
 func (s *Service) DeleteZone(ctx context.Context, actor store.Actor, id int64) error {
-	return s.Store.WithTx(ctx, func(tx *store.Store) error {
-		before, err := tx.DeleteZone(ctx, id)
-		if err != nil {
+	var before store.Zone
+	err := s.Store.WithTx(ctx, func(tx *store.Store) error {
+		var err error
+		if before, err = tx.DeleteZone(ctx, id); err != nil {
 			return err
 		}
 		if err := tx.Audit(ctx, actor, "delete", "zone", id, zoneAudit(before), nil); err != nil {
@@ -326,6 +334,7 @@ func (s *Service) DeleteZone(ctx context.Context, actor store.Actor, id int64) e
 		}
 		return s.Coverage.RefreshTouching(ctx, tx, before.Geom)
 	})
+	return s.notifyAfter(err, before.Geom)
 }
 
 // ---- assignments
@@ -365,14 +374,15 @@ func (s *Service) checkAssignment(ctx context.Context, tx *store.Store, a store.
 // CreateAssignment validates and inserts an assignment, then recomputes its asset's coverage.
 func (s *Service) CreateAssignment(ctx context.Context, actor store.Actor, a store.Assignment) (store.Assignment, error) {
 	var out store.Assignment
+	var asset store.Asset
 	err := s.Store.WithTx(ctx, func(tx *store.Store) error {
-		if _, err := tx.AssetForUpdate(ctx, a.AssetID); err != nil {
+		var err error
+		if asset, err = tx.AssetForUpdate(ctx, a.AssetID); err != nil {
 			return err
 		}
 		if err := s.checkAssignment(ctx, tx, a); err != nil {
 			return err
 		}
-		var err error
 		if out, err = tx.CreateAssignment(ctx, a); err != nil {
 			return err
 		}
@@ -381,18 +391,22 @@ func (s *Service) CreateAssignment(ctx context.Context, actor store.Actor, a sto
 		}
 		return s.Coverage.RefreshAssets(ctx, tx, []int64{out.AssetID})
 	})
-	return out, err
+	return out, s.notifyAfter(err, asset.Geom)
 }
 
 // UpdateAssignment validates and overwrites an assignment (its asset cannot change).
 func (s *Service) UpdateAssignment(ctx context.Context, actor store.Actor, a store.Assignment) (store.Assignment, error) {
 	var out store.Assignment
+	var asset store.Asset
 	err := s.Store.WithTx(ctx, func(tx *store.Store) error {
 		before, err := tx.AssignmentForUpdate(ctx, a.ID)
 		if err != nil {
 			return err
 		}
 		a.AssetID = before.AssetID
+		if asset, err = tx.Asset(ctx, a.AssetID); err != nil {
+			return err
+		}
 		if err := s.checkAssignment(ctx, tx, a); err != nil {
 			return err
 		}
@@ -404,14 +418,18 @@ func (s *Service) UpdateAssignment(ctx context.Context, actor store.Actor, a sto
 		}
 		return s.Coverage.RefreshAssets(ctx, tx, []int64{out.AssetID})
 	})
-	return out, err
+	return out, s.notifyAfter(err, asset.Geom)
 }
 
 // DeleteAssignment deletes an assignment and recomputes its asset.
 func (s *Service) DeleteAssignment(ctx context.Context, actor store.Actor, id int64) error {
-	return s.Store.WithTx(ctx, func(tx *store.Store) error {
+	var asset store.Asset
+	err := s.Store.WithTx(ctx, func(tx *store.Store) error {
 		before, err := tx.DeleteAssignment(ctx, id)
 		if err != nil {
+			return err
+		}
+		if asset, err = tx.Asset(ctx, before.AssetID); err != nil {
 			return err
 		}
 		if err := tx.Audit(ctx, actor, "delete", "assignment", id, before, nil); err != nil {
@@ -419,4 +437,5 @@ func (s *Service) DeleteAssignment(ctx context.Context, actor store.Actor, id in
 		}
 		return s.Coverage.RefreshAssets(ctx, tx, []int64{before.AssetID})
 	})
+	return s.notifyAfter(err, asset.Geom)
 }

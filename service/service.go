@@ -36,6 +36,7 @@ type Service struct {
 	Store    *store.Store
 	Coverage Coverage
 	Log      *slog.Logger
+	hooks    hookSet // write hooks (hooks.go)
 	guard    *loginGuard
 }
 

@@ -1,0 +1,493 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/paulmach/orb"
+)
+
+// OGCProp is one property of an OGC API collection: its name, JSON Schema type and whether it can be
+// used as an equality filter (?name=value).
+type OGCProp struct {
+	Name   string
+	Type   string // "string", "integer", "number", "boolean", "object", "array", "date-time"
+	Filter bool
+	expr   string
+}
+
+// OGCCollection is one OGC API – Features collection. Its SQL parts are constants written in this file;
+// nothing of them comes from a request.
+type OGCCollection struct {
+	ID           string
+	Title        string
+	Description  string
+	GeometryType string // GeoJSON type of every feature (queryables, tests)
+	Props        []OGCProp
+	Temporal     bool // features have created_at/updated_at; datetime filters on [created_at, updated_at]
+	StringIDs    bool // feature ids are strings "assetid_fromm" (coverage pieces); otherwise integers
+
+	from string // FROM clause; the row alias is t, the geometry (EPSG:4326) is column g of it or a lateral
+	cond string // constant condition
+	geom string // geometry expression in EPSG:4326
+	idx  string // expression for the && bbox test that an index can serve (defaults to geom)
+}
+
+// Feature property expressions shared by the asset collections.
+var assetProps = []OGCProp{
+	{Name: "name", Type: "string", Filter: true, expr: "t.name"},
+	{Name: "kind", Type: "string", expr: "t.kind"},
+	{Name: "length_m", Type: "number", expr: "t.length_m"},
+	{Name: "area_m", Type: "number", expr: "t.area_m"},
+	{Name: "source", Type: "string", Filter: true, expr: "t.source"},
+	{Name: "source_id", Type: "string", Filter: true, expr: "t.source_id"},
+	{Name: "attributes", Type: "object", expr: "t.attributes"},
+	{Name: "created_at", Type: "date-time", expr: "t.created_at"},
+	{Name: "updated_at", Type: "date-time", expr: "t.updated_at"},
+}
+
+var pieceProps = []OGCProp{
+	{Name: "asset_id", Type: "integer", Filter: true, expr: "t.asset_id"},
+	{Name: "asset_name", Type: "string", Filter: true, expr: "a.name"},
+	{Name: "kind", Type: "string", Filter: true, expr: "a.kind"},
+	{Name: "from_m", Type: "number", expr: "t.from_m"},
+	{Name: "to_m", Type: "number", expr: "t.to_m"},
+	{Name: "length_m", Type: "number", expr: "t.to_m - t.from_m"},
+	{Name: "status", Type: "string", expr: "t.status"},
+	{Name: "unit_ids", Type: "array", expr: "t.unit_ids"},
+}
+
+// OutstandingReportStatuses are the report statuses still waiting for someone (not closed, voided or a duplicate).
+const outstandingReports = `t.status IN ('reported', 'dispatched', 'accepted', 'resolved', 'rework', 'returned')`
+
+// OGCCollections lists the collections in the order the landing page shows them.
+var OGCCollections = []*OGCCollection{
+	assetCollection("road", "Roads (主次干道)", "LineString"),
+	assetCollection("alley", "Back alleys (背街小巷)", "LineString"),
+	assetCollection("market", "Markets (集贸市场)", "Polygon"),
+	assetCollection("park", "Parks (小游园)", "Polygon"),
+	{
+		ID: "zones", Title: "Responsibility zones (责任区)", GeometryType: "MultiPolygon", Temporal: true,
+		Description: "Polygons drawn by planners: inside a zone its unit leads (or supports) every linear asset.",
+		from:        "zones t JOIN units u ON u.id = t.unit_id", cond: "true", geom: "t.geom",
+		Props: []OGCProp{
+			{Name: "name", Type: "string", Filter: true, expr: "t.name"},
+			{Name: "unit_id", Type: "integer", Filter: true, expr: "t.unit_id"},
+			{Name: "unit_name", Type: "string", Filter: true, expr: "u.name"},
+			{Name: "role", Type: "string", Filter: true, expr: "t.role"},
+			{Name: "kind", Type: "string", Filter: true, expr: "t.kind"},
+			{Name: "valid_from", Type: "date-time", expr: "t.valid_from"},
+			{Name: "valid_to", Type: "date-time", expr: "t.valid_to"},
+			{Name: "created_at", Type: "date-time", expr: "t.created_at"},
+			{Name: "updated_at", Type: "date-time", expr: "t.updated_at"},
+		},
+	},
+	{
+		ID: "assignments", Title: "Assignments (路段分包)", GeometryType: "LineString", Temporal: true,
+		Description: "Meter ranges of roads and alleys given to a unit, drawn as the stretch of the centreline they cover.",
+		from: `assignments t JOIN assets a ON a.id = t.asset_id JOIN units u ON u.id = t.unit_id
+			CROSS JOIN LATERAL (SELECT em_line_sub(a.geom, t.from_m, t.to_m) AS g) s`,
+		cond: "ST_Dimension(a.geom) = 1", geom: "s.g", idx: "a.geom",
+		Props: []OGCProp{
+			{Name: "asset_id", Type: "integer", Filter: true, expr: "t.asset_id"},
+			{Name: "asset_name", Type: "string", Filter: true, expr: "a.name"},
+			{Name: "kind", Type: "string", Filter: true, expr: "a.kind"},
+			{Name: "unit_id", Type: "integer", Filter: true, expr: "t.unit_id"},
+			{Name: "unit_name", Type: "string", Filter: true, expr: "u.name"},
+			{Name: "from_m", Type: "number", expr: "t.from_m"},
+			{Name: "to_m", Type: "number", expr: "t.to_m"},
+			{Name: "role", Type: "string", Filter: true, expr: "t.role"},
+			{Name: "person", Type: "string", Filter: true, expr: "t.person"},
+			{Name: "phone", Type: "string", expr: "t.phone"},
+			{Name: "valid_from", Type: "date-time", expr: "t.valid_from"},
+			{Name: "valid_to", Type: "date-time", expr: "t.valid_to"},
+			{Name: "created_at", Type: "date-time", expr: "t.created_at"},
+			{Name: "updated_at", Type: "date-time", expr: "t.updated_at"},
+		},
+	},
+	{
+		ID: "gaps", Title: "Coverage gaps (无人负责)", GeometryType: "LineString", StringIDs: true,
+		Description: "Stretches of roads and alleys that no unit leads, as computed by the coverage engine.",
+		from:        "coverage_pieces t JOIN assets a ON a.id = t.asset_id", cond: "t.status = 'gap'", geom: "t.geom",
+		Props: pieceProps,
+	},
+	{
+		ID: "overlaps", Title: "Coverage overlaps (多头负责)", GeometryType: "LineString", StringIDs: true,
+		Description: "Stretches of roads and alleys that two or more units lead.",
+		from:        "coverage_pieces t JOIN assets a ON a.id = t.asset_id", cond: "t.status = 'overlap'", geom: "t.geom",
+		Props: pieceProps,
+	},
+	{
+		ID: "reports", Title: "Outstanding reports (待办案卷)", GeometryType: "Point", Temporal: true,
+		Description: "Problems reported and not yet closed, voided or merged as duplicates.",
+		from:        "reports t LEFT JOIN units u ON u.id = t.unit_id", cond: outstandingReports, geom: "t.geom",
+		Props: []OGCProp{
+			{Name: "category", Type: "string", Filter: true, expr: "t.category_code"},
+			{Name: "status", Type: "string", Filter: true, expr: "t.status"},
+			{Name: "urgency", Type: "string", Filter: true, expr: "t.urgency"},
+			{Name: "description", Type: "string", expr: "t.description"},
+			{Name: "address", Type: "string", expr: "t.address"},
+			{Name: "asset_id", Type: "integer", Filter: true, expr: "t.asset_id"},
+			{Name: "unit_id", Type: "integer", Filter: true, expr: "t.unit_id"},
+			{Name: "unit_name", Type: "string", Filter: true, expr: "u.name"},
+			{Name: "deadline", Type: "date-time", expr: "t.deadline"},
+			{Name: "created_at", Type: "date-time", expr: "t.created_at"},
+			{Name: "updated_at", Type: "date-time", expr: "t.updated_at"},
+		},
+	},
+}
+
+func assetCollection(kind, title, geomType string) *OGCCollection {
+	return &OGCCollection{
+		ID: kind, Title: title, GeometryType: geomType, Temporal: true,
+		Description: "Assets of kind " + kind + ".",
+		from:        "assets t", cond: "t.kind = '" + kind + "'", geom: "t.geom", Props: assetProps,
+	}
+}
+
+// OGCCollectionByID returns a collection, or nil.
+func OGCCollectionByID(id string) *OGCCollection {
+	for _, c := range OGCCollections {
+		if c.ID == id {
+			return c
+		}
+	}
+	return nil
+}
+
+// Prop returns the named property, or nil.
+func (c *OGCCollection) Prop(name string) *OGCProp {
+	for i := range c.Props {
+		if c.Props[i].Name == name {
+			return &c.Props[i]
+		}
+	}
+	return nil
+}
+
+// OGCKey is a position in a collection's id order: ID alone, or (ID, FromM) for coverage pieces.
+type OGCKey struct {
+	ID    int64
+	FromM float64
+}
+
+// ParseKey parses a feature id or paging cursor of the collection.
+func (c *OGCCollection) ParseKey(s string) (OGCKey, bool) {
+	if c.StringIDs {
+		a, b, ok := strings.Cut(s, "_")
+		if !ok {
+			return OGCKey{}, false
+		}
+		id, err1 := strconv.ParseInt(a, 10, 64)
+		m, err2 := strconv.ParseFloat(b, 64)
+		return OGCKey{ID: id, FromM: m}, err1 == nil && err2 == nil && m == m
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	return OGCKey{ID: id}, err == nil
+}
+
+// String formats the key the way PostgreSQL writes the feature id (shortest exact float text).
+func (c *OGCCollection) keyString(k OGCKey) string {
+	if c.StringIDs {
+		return strconv.FormatInt(k.ID, 10) + "_" + strconv.FormatFloat(k.FromM, 'g', -1, 64)
+	}
+	return strconv.FormatInt(k.ID, 10)
+}
+
+// KeyString formats a key as the collection's feature id.
+func (c *OGCCollection) KeyString(k OGCKey) string { return c.keyString(k) }
+
+func (c *OGCCollection) keyCols() string {
+	if c.StringIDs {
+		return "t.asset_id, t.from_m"
+	}
+	return "t.id"
+}
+
+func (c *OGCCollection) idExpr() string {
+	if c.StringIDs {
+		return "t.asset_id::text || '_' || t.from_m::text"
+	}
+	return "t.id"
+}
+
+// keyCond adds "key op cursor" to w.
+func (c *OGCCollection) keyCond(w *where, op string, k OGCKey) {
+	if c.StringIDs {
+		w.add("(t.asset_id, t.from_m) "+op+" ($%d, $%d)", k.ID, k.FromM)
+	} else {
+		w.add("t.id "+op+" $%d", k.ID)
+	}
+}
+
+// OGCQuery selects features of a collection.
+type OGCQuery struct {
+	BBox      *orb.Bound // in lon/lat (EPSG:4326 / CRS84)
+	Start     *time.Time // datetime interval; nil = open
+	End       *time.Time
+	Filters   map[string]string // property name → value, properties checked by the caller with Prop
+	After     *OGCKey           // next pages: keys greater than this
+	Before    *OGCKey           // previous pages: keys less than this (the page nearest to it)
+	Limit     int
+	SRID      int  // output CRS: 4326, 3857 or 4490
+	FlipAxes  bool // write lat,lon (EPSG:4326 and EPSG:4490 axis order)
+	NoMatched bool // skip numberMatched
+}
+
+// OGCPage is one page of features as GeoJSON Feature texts built by PostGIS.
+type OGCPage struct {
+	Features [][]byte
+	First    OGCKey
+	Last     OGCKey
+	More     bool  // there are features beyond the page in the direction read
+	Matched  int64 // numberMatched (-1 when not counted)
+}
+
+func (c *OGCCollection) filters(q OGCQuery) (*where, error) {
+	w := &where{}
+	w.conds = append(w.conds, c.cond)
+	if q.BBox != nil {
+		idx := c.idx
+		if idx == "" {
+			idx = c.geom
+		}
+		w.add(idx+" && ST_MakeEnvelope($%d, $%d, $%d, $%d, 4326)", q.BBox.Min[0], q.BBox.Min[1], q.BBox.Max[0], q.BBox.Max[1])
+		if c.idx != "" {
+			w.add(c.geom+" && ST_MakeEnvelope($%d, $%d, $%d, $%d, 4326)", q.BBox.Min[0], q.BBox.Min[1], q.BBox.Max[0], q.BBox.Max[1])
+		}
+	}
+	if q.Start != nil || q.End != nil {
+		if !c.Temporal {
+			return nil, fmt.Errorf("%w: collection %s has no time", ErrInvalid, c.ID)
+		}
+		if q.End != nil {
+			w.add("t.created_at <= $%d", *q.End)
+		}
+		if q.Start != nil {
+			w.add("t.updated_at >= $%d", *q.Start)
+		}
+	}
+	for name, v := range q.Filters {
+		p := c.Prop(name)
+		if p == nil || !p.Filter {
+			return nil, fmt.Errorf("%w: %s is not a filterable property of %s", ErrInvalid, name, c.ID)
+		}
+		switch p.Type {
+		case "integer":
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %s must be an integer", ErrInvalid, name)
+			}
+			w.add(p.expr+" = $%d", n)
+		case "number":
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %s must be a number", ErrInvalid, name)
+			}
+			w.add(p.expr+" = $%d", f)
+		default:
+			w.add(p.expr+" = $%d", v)
+		}
+	}
+	return w, nil
+}
+
+// featureSQL is the select list that makes PostGIS write one GeoJSON Feature per row.
+func (c *OGCCollection) featureSQL(w *where, srid int, flip bool) string {
+	g := c.geom
+	if srid != 4326 {
+		g = fmt.Sprintf("ST_Transform(%s, $%d::int)", g, len(w.args)+1)
+		w.args = append(w.args, srid)
+	}
+	if flip {
+		g = "ST_FlipCoordinates(" + g + ")"
+	}
+	var props strings.Builder
+	for i, p := range c.Props {
+		if i > 0 {
+			props.WriteString(", ")
+		}
+		props.WriteString("'" + p.Name + "', " + p.expr)
+	}
+	return c.keyCols() + `, json_build_object('type', 'Feature', 'id', ` + c.idExpr() +
+		`, 'geometry', ST_AsGeoJSON(` + g + `, 9)::json, 'properties', json_build_object(` + props.String() + `))::text`
+}
+
+// OGCItems returns one page of a collection's features in key order, with numberMatched.
+func (s *Store) OGCItems(ctx context.Context, c *OGCCollection, q OGCQuery) (OGCPage, error) {
+	page := OGCPage{Matched: -1}
+	w, err := c.filters(q)
+	if err != nil {
+		return page, err
+	}
+	if !q.NoMatched {
+		if err := s.db.QueryRow(ctx, `SELECT count(*) FROM `+c.from+` WHERE `+w.sql(), w.args...).Scan(&page.Matched); err != nil {
+			return page, mapErr(err)
+		}
+	}
+	order := "ASC"
+	switch {
+	case q.After != nil:
+		c.keyCond(w, ">", *q.After)
+	case q.Before != nil:
+		c.keyCond(w, "<", *q.Before)
+		order = "DESC"
+	}
+	cols := c.featureSQL(w, q.SRID, q.FlipAxes)
+	orderBy := strings.ReplaceAll(c.keyCols(), ",", " "+order+",") + " " + order
+	w.args = append(w.args, q.Limit+1)
+	sql := `SELECT ` + cols + ` FROM ` + c.from + ` WHERE ` + w.sql() + ` ORDER BY ` + orderBy + ` LIMIT $` + strconv.Itoa(len(w.args))
+	rows, err := s.db.Query(ctx, sql, w.args...)
+	if err != nil {
+		return page, mapErr(err)
+	}
+	defer rows.Close()
+	keys := []OGCKey{}
+	for rows.Next() {
+		var k OGCKey
+		var f []byte
+		if c.StringIDs {
+			err = rows.Scan(&k.ID, &k.FromM, &f)
+		} else {
+			err = rows.Scan(&k.ID, &f)
+		}
+		if err != nil {
+			return page, mapErr(err)
+		}
+		keys = append(keys, k)
+		page.Features = append(page.Features, f)
+	}
+	if err := rows.Err(); err != nil {
+		return page, mapErr(err)
+	}
+	if len(keys) > q.Limit {
+		page.More = true
+		keys, page.Features = keys[:q.Limit], page.Features[:q.Limit]
+	}
+	if order == "DESC" { // read backwards from the cursor; show in key order
+		for i, j := 0, len(keys)-1; i < j; i, j = i+1, j-1 {
+			keys[i], keys[j] = keys[j], keys[i]
+			page.Features[i], page.Features[j] = page.Features[j], page.Features[i]
+		}
+	}
+	if len(keys) > 0 {
+		page.First, page.Last = keys[0], keys[len(keys)-1]
+	}
+	return page, nil
+}
+
+// OGCItem returns one feature of a collection as GeoJSON, or ErrNotFound.
+func (s *Store) OGCItem(ctx context.Context, c *OGCCollection, k OGCKey, srid int, flip bool) ([]byte, error) {
+	w := &where{}
+	w.conds = append(w.conds, c.cond)
+	if c.StringIDs {
+		w.add("t.asset_id = $%d AND t.from_m = $%d", k.ID, k.FromM)
+	} else {
+		w.add("t.id = $%d", k.ID)
+	}
+	cols := c.featureSQL(w, srid, flip)
+	rows, err := s.db.Query(ctx, `SELECT `+cols+` FROM `+c.from+` WHERE `+w.sql(), w.args...)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		vals, err := rows.Values()
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		return []byte(vals[len(vals)-1].(string)), nil
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapErr(err)
+	}
+	return nil, ErrNotFound
+}
+
+// OGCExtent is a collection's spatial (lon/lat) and temporal extent.
+type OGCExtent struct {
+	BBox       *orb.Bound // nil when the collection is empty
+	Start, End *time.Time
+}
+
+// OGCExtent computes a collection's extent.
+func (s *Store) OGCExtent(ctx context.Context, c *OGCCollection) (OGCExtent, error) {
+	var e OGCExtent
+	var minx, miny, maxx, maxy *float64
+	temporal := "NULL::timestamptz, NULL::timestamptz"
+	if c.Temporal {
+		temporal = "min(t.created_at), max(t.updated_at)"
+	}
+	err := s.db.QueryRow(ctx, `SELECT ST_XMin(x), ST_YMin(x), ST_XMax(x), ST_YMax(x), s, e FROM (
+		SELECT ST_Extent(`+c.geom+`)::box2d AS x, `+temporal+` FROM `+c.from+` WHERE `+c.cond+`) q(x, s, e)`).
+		Scan(&minx, &miny, &maxx, &maxy, &e.Start, &e.End)
+	if err != nil {
+		return e, mapErr(err)
+	}
+	if minx != nil {
+		e.BBox = &orb.Bound{Min: orb.Point{*minx, *miny}, Max: orb.Point{*maxx, *maxy}}
+	}
+	return e, nil
+}
+
+// OGCTableExists reports whether the table a collection reads exists (collections of features not yet
+// migrated in are hidden rather than failing).
+func (s *Store) OGCTableExists(ctx context.Context, c *OGCCollection) (bool, error) {
+	table, _, _ := strings.Cut(c.from, " ")
+	var ok bool
+	err := s.db.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, table).Scan(&ok)
+	return ok, mapErr(err)
+}
+
+// ---- API keys
+
+// APIKey is a user's key for desktop clients; only its hash is stored.
+type APIKey struct {
+	ID        int64      `json:"id"`
+	UserID    int64      `json:"user_id"`
+	Name      string     `json:"name"`
+	CreatedAt time.Time  `json:"created_at"`
+	RevokedAt *time.Time `json:"revoked_at"`
+}
+
+// CreateAPIKey stores the hash of a new key for a user.
+func (s *Store) CreateAPIKey(ctx context.Context, userID int64, name string, hash []byte) (APIKey, error) {
+	var k APIKey
+	err := s.db.QueryRow(ctx, `INSERT INTO api_keys (user_id, key_hash, name) VALUES ($1, $2, $3)
+		RETURNING id, user_id, name, created_at, revoked_at`, userID, hash, name).
+		Scan(&k.ID, &k.UserID, &k.Name, &k.CreatedAt, &k.RevokedAt)
+	return k, mapErr(err)
+}
+
+// APIKeys lists a user's keys, newest first.
+func (s *Store) APIKeys(ctx context.Context, userID int64) ([]APIKey, error) {
+	rows, err := s.db.Query(ctx, `SELECT id, user_id, name, created_at, revoked_at FROM api_keys WHERE user_id = $1 ORDER BY id DESC`, userID)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (APIKey, error) {
+		var k APIKey
+		err := r.Scan(&k.ID, &k.UserID, &k.Name, &k.CreatedAt, &k.RevokedAt)
+		return k, err
+	})
+	return out, mapErr(err)
+}
+
+// RevokeAPIKey revokes one of a user's keys and returns its hash; ErrNotFound when the user has no such live key.
+func (s *Store) RevokeAPIKey(ctx context.Context, userID, id int64) ([]byte, error) {
+	var h []byte
+	err := s.db.QueryRow(ctx, `UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL
+		RETURNING key_hash`, id, userID).Scan(&h)
+	return h, mapErr(err)
+}
+
+// APIKeyUser returns the enabled user owning a live key with this hash.
+func (s *Store) APIKeyUser(ctx context.Context, hash []byte) (User, error) {
+	return scanUser(s.db.QueryRow(ctx, `SELECT u.id, u.username, u.password_hash, u.role, u.unit_id, u.disabled, u.created_at
+		FROM api_keys k JOIN users u ON u.id = k.user_id
+		WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND NOT u.disabled`, hash))
+}
