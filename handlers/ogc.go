@@ -3,9 +3,9 @@ package handlers
 import (
 	"bytes"
 	"encoding/json"
-	"html/template"
 	"errors"
 	"fmt"
+	"html/template"
 	"math"
 	"net/http"
 	"net/url"
