@@ -124,7 +124,7 @@ func compute(a store.CoverageAsset, ix *zoneIndex, asg []store.Assignment) (*ass
 	b := grow(line.Bound(), 2*Tolerance)
 	ix.tree.Search(b.Min, b.Max, func(_, _ [2]float64, i int) bool {
 		z := ix.zones[i]
-		for _, iv := range ix.areas[i].Clip(line, Tolerance, MinPiece) {
+		for _, iv := range clipZone(ix.areas[i], line) {
 			r.Claims = append(r.Claims, claim{From: iv.From, To: iv.To, UnitID: z.UnitID, Lead: z.Role == "lead", Source: "zone", SourceID: z.ID})
 		}
 		return true
