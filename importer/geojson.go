@@ -76,7 +76,7 @@ func GeoJSON(ctx context.Context, svc *service.Service, path, kind string, opt O
 		if err := checkGeometry(a); err != nil {
 			reason := "invalid geometry"
 			if _, isPoint := g.(orb.Point); isPoint {
-				reason = fmt.Sprintf("a %s needs %s geometry, not a point", kind, class)
+				reason = fmt.Sprintf("point where kind %s needs %s geometry", kind, class)
 			}
 			sk.add(reason, sid+" ("+err.Error()+")")
 			continue

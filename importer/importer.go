@@ -92,8 +92,8 @@ type Skip struct {
 
 // Result reports what an import did.
 type Result struct {
-	Source   string        `json:"source"` // the assets' source column: "osm" or "geojson:<file>"
-	File     string        `json:"file"`   // the file's base name
+	Source   string        `json:"source"`  // the assets' source column: "osm" or "geojson:<file>"
+	File     string        `json:"file"`    // the file's base name
 	Kinds    []KindCount   `json:"kinds"`   // sorted by kind
 	Skipped  []Skip        `json:"skipped"` // most frequent first
 	Duration time.Duration `json:"duration"`
