@@ -328,6 +328,14 @@ func TestOSMRules(t *testing.T) {
 	if n, _ := svc.Store.CountAssets(ctx); n != 4 {
 		t.Errorf("%d assets after re-import, want 4", n)
 	}
+	// One audit entry per batch that changed something: two batches of 2, then the rename.
+	var audits int
+	if err := svc.Store.DB().QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'import' AND entity = 'asset'`).Scan(&audits); err != nil {
+		t.Fatal(err)
+	}
+	if audits != 3 {
+		t.Errorf("%d import audit entries, want 3", audits)
+	}
 }
 
 // cancelAfter is the real no-op coverage with a fault: on its nth call it cancels the import's context,
