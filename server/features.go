@@ -18,6 +18,7 @@ func coverageEngine(st *store.Store, log *slog.Logger) service.Coverage { return
 func features(svc *service.Service, log *slog.Logger, opt Options) []func(r *handlers.Router) {
 	return []func(r *handlers.Router){
 		handlers.CoverageRoutes(svc.Coverage.(*coverage.Engine)),
+		reportRoutes(svc, log, opt),
 		handlers.OGC(tilecache.New(256 << 20)), // OGC API – Features, vector tiles (256 MB tile cache), OpenAPI, API keys
 	}
 }

@@ -375,3 +375,28 @@ func (s *Store) ReportEvents(ctx context.Context, reportID int64) ([]ReportEvent
 	}
 	return out, mapErr(rows.Err())
 }
+
+// AssetLeadUnitsAt returns the lead owners of an asset at a measure (linear assets, from the coverage engine's
+// pieces) or of the whole asset (areal assets); none when the spot is a gap or coverage was never computed.
+func (s *Store) AssetLeadUnitsAt(ctx context.Context, assetID int64, measureM float64) ([]Unit, error) {
+	rows, err := s.db.Query(ctx, `WITH ids AS (
+			SELECT unnest(unit_ids) AS id FROM (
+				(SELECT unit_ids FROM coverage_pieces WHERE asset_id = $1 AND from_m <= $2 AND to_m >= $2
+					ORDER BY from_m DESC LIMIT 1)
+				UNION ALL
+				(SELECT unit_ids FROM coverage_areal WHERE asset_id = $1)) x)
+		SELECT DISTINCT `+unitCols+` FROM units WHERE id IN (SELECT id FROM ids) ORDER BY code`, assetID, measureM)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	out := []Unit{}
+	for rows.Next() {
+		u, err := scanUnit(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, mapErr(rows.Err())
+}

@@ -1,0 +1,84 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"everymeter/store"
+)
+
+// CategoryTypes are 事件 (event: territory first) and 部件 (part: the asset's owner first).
+var CategoryTypes = []string{"event", "part"}
+
+func checkCategory(c store.Category) error {
+	var k checker
+	k.check(c.Code != "" && len(c.Code) <= 64 && validCode(c.Code), "code", "code must be 1–64 letters, digits, '_', '.' or '-' (e.g. JMZX-01)")
+	k.check(strings.TrimSpace(c.NameZh) != "" && utf8.RuneCountInString(c.NameZh) <= 200, "name_zh", "name_zh must be 1–200 characters")
+	k.check(utf8.RuneCountInString(c.NameEn) <= 200, "name_en", "at most 200 characters")
+	k.check(utf8.RuneCountInString(c.Group) <= 100, "group", "at most 100 characters")
+	k.check(contains(CategoryTypes, c.Type), "type", "type must be event (事件) or part (部件)")
+	k.check(c.DefaultUnitCode == "" || validCode(c.DefaultUnitCode), "default_unit_code", "a unit code: letters, digits, '_', '.' or '-'")
+	k.check(c.TimeLimitHours > 0 && c.TimeLimitHours <= 8760, "time_limit_hours", "time_limit_hours must be more than 0 and at most 8760 (a year)")
+	k.check(c.UrgentLimitHours == nil || (*c.UrgentLimitHours > 0 && *c.UrgentLimitHours <= 8760), "urgent_time_limit_hours",
+		"urgent_time_limit_hours must be more than 0 and at most 8760, or null")
+	return k.err()
+}
+
+// resolveDefaultUnit fills DefaultUnitCode from a default unit id, which must exist.
+func resolveDefaultUnit(ctx context.Context, tx *store.Store, c *store.Category) error {
+	if c.DefaultUnitID == nil {
+		return nil
+	}
+	u, err := tx.Unit(ctx, *c.DefaultUnitID)
+	if err != nil {
+		if err == store.ErrNotFound {
+			return invalid("default_unit_id", fmt.Sprintf("no unit with id %d", *c.DefaultUnitID))
+		}
+		return err
+	}
+	c.DefaultUnitCode = u.Code
+	return nil
+}
+
+// CreateCategory validates and inserts a category. A default_unit_id, when given, wins over default_unit_code.
+func (s *Service) CreateCategory(ctx context.Context, actor store.Actor, c store.Category) (store.Category, error) {
+	var out store.Category
+	err := s.Store.WithTx(ctx, func(tx *store.Store) error {
+		if err := resolveDefaultUnit(ctx, tx, &c); err != nil {
+			return err
+		}
+		if err := checkCategory(c); err != nil {
+			return err
+		}
+		var err error
+		if out, err = tx.CreateCategory(ctx, c); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, actor, "create", "category", out.Code, nil, out)
+	})
+	return out, err
+}
+
+// UpdateCategory validates and overwrites the category with code oldCode.
+func (s *Service) UpdateCategory(ctx context.Context, actor store.Actor, oldCode string, c store.Category) (store.Category, error) {
+	var out store.Category
+	err := s.Store.WithTx(ctx, func(tx *store.Store) error {
+		before, err := tx.Category(ctx, oldCode)
+		if err != nil {
+			return err
+		}
+		if err := resolveDefaultUnit(ctx, tx, &c); err != nil {
+			return err
+		}
+		if err := checkCategory(c); err != nil {
+			return err
+		}
+		if out, err = tx.UpdateCategory(ctx, oldCode, c); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, actor, "update", "category", out.Code, before, out)
+	})
+	return out, err
+}

@@ -1,0 +1,615 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/planar"
+
+	"everymeter/geo"
+	"everymeter/store"
+	"everymeter/workflow"
+)
+
+// OwnerResult is who owns a point, as the coverage engine's owner lookup answers it (adapted in server wiring so
+// that this package does not depend on the engine).
+type OwnerResult struct {
+	AssetID   *int64
+	AssetName string
+	AssetKind string
+	MeasureM  *float64
+	DistanceM *float64
+	Units     []OwnerUnit // lead owners; empty on a gap
+	Person    string
+	Phone     string
+	DecidedBy string // nearest_meter, zone or none
+	Reason    string
+	Ambiguous bool
+}
+
+// OwnerUnit is one owning unit of an OwnerResult.
+type OwnerUnit struct {
+	ID   int64
+	Code string
+	Name string
+}
+
+// ErrNoOwner is returned by a Locator when nothing mapped is near the point.
+var ErrNoOwner = errors.New("service: nothing mapped near this point")
+
+// Locator finds the owner of a point: the nearest meter of road or the containing lead zone.
+type Locator interface {
+	Owner(ctx context.Context, st *store.Store, p orb.Point, at *time.Time) (OwnerResult, error)
+}
+
+// NoLocator finds nothing (reports then fall back to the category's default unit).
+type NoLocator struct{}
+
+// Owner always answers ErrNoOwner.
+func (NoLocator) Owner(context.Context, *store.Store, orb.Point, *time.Time) (OwnerResult, error) {
+	return OwnerResult{}, ErrNoOwner
+}
+
+// Reports runs the report loop: filing with routing, transitions, photos and visibility.
+type Reports struct {
+	Store  *store.Store
+	Locate Locator
+	Log    *slog.Logger
+	// DataDir holds photo files under photos/.
+	DataDir string
+	// Now is the clock (tests may pin it); nil means time.Now.
+	Now func() time.Time
+}
+
+// NewReports wires the report service; loc may be nil.
+func NewReports(st *store.Store, loc Locator, dataDir string, log *slog.Logger) *Reports {
+	if loc == nil {
+		loc = NoLocator{}
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Reports{Store: st, Locate: loc, Log: log, DataDir: dataDir}
+}
+
+func (s *Reports) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// Who is the signed-in user acting on reports.
+type Who struct {
+	ID     int64
+	Name   string
+	Role   string
+	UnitID *int64
+}
+
+func (w Who) actor() workflow.Actor { return workflow.Actor{ID: w.ID, Role: w.Role, UnitID: w.UnitID} }
+
+func (w Who) audit() store.Actor { return store.Actor{ID: w.ID, Name: w.Name} }
+
+func (w Who) idPtr() *int64 {
+	if w.ID == 0 {
+		return nil
+	}
+	id := w.ID
+	return &id
+}
+
+// CanSee reports whether who may see a report: unit staff only their unit's, everyone else signed in all.
+func (w Who) CanSee(r store.Report) bool {
+	if w.Role != "unit_staff" {
+		return w.Role != ""
+	}
+	return w.UnitID != nil && r.UnitID != nil && *w.UnitID == *r.UnitID
+}
+
+// Report returns a report who may see; others get store.ErrNotFound (not even its existence leaks).
+func (s *Reports) Report(ctx context.Context, who Who, id int64) (store.Report, error) {
+	r, err := s.Store.Report(ctx, id)
+	if err != nil {
+		return r, err
+	}
+	if !who.CanSee(r) {
+		return store.Report{}, store.ErrNotFound
+	}
+	return r, nil
+}
+
+// List lists reports; unit staff see only their unit's.
+func (s *Reports) List(ctx context.Context, who Who, f store.ReportFilter) ([]store.Report, error) {
+	if who.Role == "unit_staff" {
+		if who.UnitID == nil {
+			return []store.Report{}, nil
+		}
+		if f.UnitID != nil && *f.UnitID != *who.UnitID {
+			return []store.Report{}, nil
+		}
+		f.UnitID = who.UnitID
+	}
+	return s.Store.Reports(ctx, f)
+}
+
+// History returns the recorded steps of a report who may see.
+func (s *Reports) History(ctx context.Context, who Who, id int64) ([]store.ReportEvent, error) {
+	if _, err := s.Report(ctx, who, id); err != nil {
+		return nil, err
+	}
+	return s.Store.ReportEvents(ctx, id)
+}
+
+// NewReport is a report as filed.
+type NewReport struct {
+	Point          *orb.Point // where; may be omitted when AssetID is given (a point on the asset is used)
+	AssetID        *int64
+	Category       string
+	Description    string
+	Address        string
+	Urgency        string // normal (default) or urgent
+	IdempotencyKey string // same reporter + same key → the same report
+	Source         string // app (default), open311, import311
+	SourceID       string
+}
+
+// Filed is the answer to filing a report.
+type Filed struct {
+	Report     store.Report
+	Created    bool           // false when an idempotent retry found the earlier report
+	Duplicates []store.Report // open reports of the same category within DuplicateRadiusM over DuplicateWindow
+}
+
+// Duplicate suggestions: open reports of the same category this close and this recent.
+const (
+	DuplicateRadiusM = 50
+	DuplicateWindow  = 7 * 24 * time.Hour
+	// maxAssetDistanceM is how far a pin may be from the asset it names.
+	maxAssetDistanceM = 100
+)
+
+// Urgencies of a report.
+var Urgencies = []string{"normal", "urgent"}
+
+// File validates, routes and stores a new report, and returns possible duplicates. Routing follows the standard:
+// 部件 (part) categories go to the asset's lead owner at the pin first, then the territory; 事件 (event) categories
+// to the owner of the nearest meter or the containing lead zone first, then the category's default unit; when
+// nothing is found the report waits in the dispatch queue. A found unit dispatches at once and starts the clock.
+func (s *Reports) File(ctx context.Context, who Who, in NewReport) (Filed, error) {
+	if in.Urgency == "" {
+		in.Urgency = "normal"
+	}
+	if in.Source == "" {
+		in.Source = "app"
+	}
+	var c checker
+	c.check(in.Category != "", "category", "a category code is required (see GET /api/v1/categories)")
+	c.check(contains(Urgencies, in.Urgency), "urgency", "urgency must be normal or urgent")
+	c.check(utf8.RuneCountInString(in.Description) <= 4000, "description", "at most 4000 characters")
+	c.check(utf8.RuneCountInString(in.Address) <= 500, "address", "at most 500 characters")
+	c.check(utf8.RuneCountInString(in.IdempotencyKey) <= 200, "Idempotency-Key", "an Idempotency-Key has at most 200 characters")
+	c.check(contains([]string{"app", "open311", "import311"}, in.Source), "source", "unknown source")
+	c.check(in.Point != nil || in.AssetID != nil, "geometry", "a GeoJSON Point (or an asset_id) is required")
+	if in.Point != nil {
+		p := *in.Point
+		c.check(!math.IsNaN(p[0]) && !math.IsNaN(p[1]) && p[0] >= -180 && p[0] <= 180 && p[1] >= -90 && p[1] <= 90,
+			"geometry", "coordinates must be [lon, lat] with lon in [-180, 180] and lat in [-90, 90]")
+	}
+	if err := c.err(); err != nil {
+		return Filed{}, err
+	}
+	if in.IdempotencyKey != "" && who.ID != 0 {
+		// A retry: answer with the earlier report without routing again.
+		if r, err := s.Store.ReportByIdempotencyKey(ctx, who.ID, in.IdempotencyKey); err == nil {
+			return s.filed(ctx, r, false)
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return Filed{}, err
+		}
+	}
+	cat, err := s.Store.Category(ctx, in.Category)
+	if errors.Is(err, store.ErrNotFound) {
+		return Filed{}, invalid("category", fmt.Sprintf("no category with code %q (see GET /api/v1/categories)", in.Category))
+	} else if err != nil {
+		return Filed{}, err
+	}
+	if !cat.Active {
+		return Filed{}, invalid("category", fmt.Sprintf("category %s (%s) is no longer in use", cat.Code, cat.NameZh))
+	}
+	var asset *store.Asset
+	if in.AssetID != nil {
+		a, err := s.Store.Asset(ctx, *in.AssetID)
+		if errors.Is(err, store.ErrNotFound) {
+			return Filed{}, invalid("asset_id", fmt.Sprintf("no asset with id %d", *in.AssetID))
+		} else if err != nil {
+			return Filed{}, err
+		}
+		asset = &a
+	}
+	p, measure, err := pinOn(in.Point, asset)
+	if err != nil {
+		return Filed{}, err
+	}
+	r := store.Report{
+		CategoryCode: cat.Code, Description: in.Description, Address: in.Address, Urgency: in.Urgency,
+		Status: string(workflow.Reported), Geom: p, AssetID: in.AssetID, MeasureM: measure, ReporterID: who.idPtr(),
+		Source: in.Source, SourceID: in.SourceID,
+	}
+	if in.IdempotencyKey != "" {
+		k := in.IdempotencyKey
+		r.IdempotencyKey = &k
+	}
+	if err := s.route(ctx, &r, cat, asset); err != nil {
+		return Filed{}, err
+	}
+	now := s.now()
+	if r.UnitID != nil {
+		limit := cat.LimitHours(r.Urgency)
+		r.Status = string(workflow.Dispatched)
+		r.DispatchedAt = &now
+		dl := now.Add(hours(limit))
+		r.Deadline, r.TimeLimitHours = &dl, &limit
+	}
+	var out store.Report
+	created := false
+	err = s.Store.WithTx(ctx, func(tx *store.Store) error {
+		var err error
+		if out, created, err = tx.CreateReport(ctx, r); err != nil || !created {
+			return err
+		}
+		ev := store.ReportEvent{ReportID: out.ID, At: now, ActorID: who.idPtr(), Actor: who.Name, Action: "create",
+			ToStatus: string(workflow.Reported), Note: r.RoutingReason, Details: map[string]any{"source": r.Source}}
+		if _, err := tx.AddReportEvent(ctx, ev); err != nil {
+			return err
+		}
+		if out.UnitID != nil {
+			ev = store.ReportEvent{ReportID: out.ID, At: now, ActorID: who.idPtr(), Actor: who.Name, Action: "dispatch",
+				FromStatus: string(workflow.Reported), ToStatus: out.Status, Note: "routed automatically: " + r.RoutingReason,
+				UnitID: out.UnitID, Details: map[string]any{"decided_by": r.DecidedBy, "deadline": out.Deadline}}
+			if _, err := tx.AddReportEvent(ctx, ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Filed{}, err
+	}
+	return s.filed(ctx, out, created)
+}
+
+func (s *Reports) filed(ctx context.Context, r store.Report, created bool) (Filed, error) {
+	dups, err := s.Store.NearbyOpenReports(ctx, r.CategoryCode, r.Geom, DuplicateRadiusM, r.CreatedAt.Add(-DuplicateWindow), r.ID, 20)
+	if err != nil {
+		return Filed{}, err
+	}
+	return Filed{Report: r, Created: created, Duplicates: dups}, nil
+}
+
+func hours(h float64) time.Duration { return time.Duration(h * float64(time.Hour)) }
+
+// pinOn checks the pin against the named asset (within maxAssetDistanceM) and returns the pin, or a point on the
+// asset when no pin was given, with the pin's measure along a linear asset.
+func pinOn(pin *orb.Point, asset *store.Asset) (orb.Point, *float64, error) {
+	if asset == nil {
+		return *pin, nil, nil
+	}
+	line, err := geo.NewLine(asset.Geom)
+	if err != nil { // areal asset
+		if pin != nil {
+			return *pin, nil, nil
+		}
+		switch g := asset.Geom.(type) {
+		case orb.Polygon, orb.MultiPolygon:
+			c, _ := planar.CentroidArea(g)
+			return c, nil, nil
+		}
+		return asset.Geom.Bound().Center(), nil, nil
+	}
+	if pin == nil {
+		m := line.Length() / 2
+		return line.PointAt(m), &m, nil
+	}
+	m, d := line.Locate(*pin)
+	if d > maxAssetDistanceM {
+		return orb.Point{}, nil, invalid("geometry", fmt.Sprintf("the pin is %.0f m from asset %d (%s); pin within %d m of it or leave asset_id out",
+			d, asset.ID, asset.Name, maxAssetDistanceM))
+	}
+	return *pin, &m, nil
+}
+
+// route decides the unit of a new report and writes the decision and its reason into r.
+func (s *Reports) route(ctx context.Context, r *store.Report, cat store.Category, asset *store.Asset) error {
+	var steps []string
+	if cat.Type == "part" && asset != nil {
+		m := 0.0
+		if r.MeasureM != nil {
+			m = *r.MeasureM
+		}
+		units, err := s.Store.AssetLeadUnitsAt(ctx, asset.ID, m)
+		if err != nil {
+			return err
+		}
+		where := assetWhere(*asset, r.MeasureM)
+		if len(units) > 0 {
+			r.UnitID, r.DecidedBy = &units[0].ID, "asset"
+			r.RoutingReason = fmt.Sprintf("部件 on %s, owned by %s", where, unitNames(units))
+			if len(units) > 1 {
+				r.RoutingReason += fmt.Sprintf(" (overlap: sent to %s)", units[0].Name)
+			}
+			return nil
+		}
+		steps = append(steps, fmt.Sprintf("部件 on %s: the asset has no owner there", where))
+	}
+	o, err := s.Locate.Owner(ctx, s.Store, r.Geom, nil)
+	switch {
+	case errors.Is(err, ErrNoOwner):
+		if o.Reason != "" {
+			steps = append(steps, o.Reason)
+		} else {
+			steps = append(steps, "nothing mapped near the pin")
+		}
+	case err != nil:
+		return err
+	case len(o.Units) > 0:
+		r.UnitID, r.DecidedBy = &o.Units[0].ID, o.DecidedBy
+		if r.DecidedBy == "" {
+			r.DecidedBy = "nearest_meter"
+		}
+		reason := o.Reason
+		if reason == "" {
+			reason = fmt.Sprintf("owned by %s", ownerNames(o.Units))
+		}
+		if len(o.Units) > 1 {
+			reason += fmt.Sprintf(" (overlap: sent to %s)", o.Units[0].Name)
+		}
+		if r.AssetID == nil && o.AssetID != nil && o.MeasureM != nil {
+			r.AssetID, r.MeasureM = o.AssetID, o.MeasureM
+		}
+		r.RoutingReason = strings.Join(append(steps, reason), "; ")
+		return nil
+	default:
+		gap := o.Reason
+		if gap == "" && o.AssetName != "" && o.MeasureM != nil {
+			gap = fmt.Sprintf("on a gap of %s at %.0f m", o.AssetName, *o.MeasureM)
+		}
+		if gap == "" {
+			gap = "no owner at the pin"
+		}
+		if !strings.Contains(gap, "no owner") {
+			gap += ": no owner"
+		}
+		steps = append(steps, gap)
+		if r.AssetID == nil && o.AssetID != nil && o.MeasureM != nil {
+			r.AssetID, r.MeasureM = o.AssetID, o.MeasureM
+		}
+	}
+	if cat.DefaultUnitID != nil {
+		r.UnitID, r.DecidedBy = cat.DefaultUnitID, "category_default"
+		steps = append(steps, fmt.Sprintf("default unit of the category %s", cat.DefaultUnitName))
+	} else {
+		r.DecidedBy = "none"
+		steps = append(steps, "the category has no default unit; left in the dispatch queue")
+	}
+	r.RoutingReason = strings.Join(steps, "; ")
+	return nil
+}
+
+func assetWhere(a store.Asset, m *float64) string {
+	name := a.Name
+	if name == "" {
+		name = fmt.Sprintf("%s #%d", a.Kind, a.ID)
+	}
+	if m != nil {
+		return fmt.Sprintf("%s at %.0f m", name, *m)
+	}
+	return name
+}
+
+func unitNames(us []store.Unit) string {
+	n := make([]string, len(us))
+	for i, u := range us {
+		n[i] = u.Name
+	}
+	return strings.Join(n, ", ")
+}
+
+func ownerNames(us []OwnerUnit) string {
+	n := make([]string, len(us))
+	for i, u := range us {
+		n[i] = u.Name
+	}
+	return strings.Join(n, ", ")
+}
+
+// Move is one requested transition.
+type Move struct {
+	Action      string
+	Note        string
+	UnitID      *int64   // dispatch: the unit
+	PhotoID     *int64   // resolve: the after photo, attached to this report
+	DuplicateOf *int64   // duplicate: the earlier report
+	Hours       *float64 // extend: how much longer (default: the category's limit)
+}
+
+// MaxExtendHours bounds one extension.
+const MaxExtendHours = 720
+
+// Transition applies one step of the loop to a report, records it, and returns the report after it. Refusals are
+// *workflow.Error (409 illegal in this status, 403 not for this user) or validation errors.
+func (s *Reports) Transition(ctx context.Context, who Who, id int64, mv Move) (store.Report, store.ReportEvent, error) {
+	if !workflow.ValidAction(mv.Action) {
+		return store.Report{}, store.ReportEvent{}, invalid("action", fmt.Sprintf("unknown action %q; actions are %s", mv.Action, actionNames()))
+	}
+	if utf8.RuneCountInString(mv.Note) > 4000 {
+		return store.Report{}, store.ReportEvent{}, invalid("note", "at most 4000 characters")
+	}
+	var out store.Report
+	var ev store.ReportEvent
+	err := s.Store.WithTx(ctx, func(tx *store.Store) error {
+		r, err := tx.ReportForUpdate(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !who.CanSee(r) {
+			// Another unit's report: refuse without telling its status.
+			return &workflow.Error{Kind: workflow.ErrForbidden, Action: workflow.Action(mv.Action),
+				Detail: "only staff of the unit holding the report may act on it"}
+		}
+		from := workflow.Status(r.Status)
+		to, err := workflow.Decide(workflow.Report{Status: from, UnitID: r.UnitID, ResolverID: r.ResolverID}, workflow.Action(mv.Action), who.actor())
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		ev = store.ReportEvent{ReportID: r.ID, At: now, ActorID: who.idPtr(), Actor: who.Name, Action: mv.Action,
+			FromStatus: string(from), ToStatus: string(to), Note: mv.Note, Details: map[string]any{}}
+		if err := s.apply(ctx, tx, &r, to, mv, who, now, &ev); err != nil {
+			return err
+		}
+		r.Status = string(to)
+		ev.UnitID = r.UnitID
+		if out, err = tx.UpdateReportState(ctx, r); err != nil {
+			return err
+		}
+		if ev, err = tx.AddReportEvent(ctx, ev); err != nil {
+			return err
+		}
+		ev.UnitName = out.UnitName
+		return nil
+	})
+	return out, ev, err
+}
+
+// apply makes the changes an allowed step implies, beyond the status.
+func (s *Reports) apply(ctx context.Context, tx *store.Store, r *store.Report, to workflow.Status, mv Move, who Who, now time.Time, ev *store.ReportEvent) error {
+	limitOf := func() (float64, error) {
+		cat, err := tx.Category(ctx, r.CategoryCode)
+		if err != nil {
+			return 0, err
+		}
+		return cat.LimitHours(r.Urgency), nil
+	}
+	startClock := func() error {
+		limit, err := limitOf()
+		if err != nil {
+			return err
+		}
+		dl := now.Add(hours(limit))
+		r.DispatchedAt, r.Deadline, r.TimeLimitHours = &now, &dl, &limit
+		r.AcceptedAt, r.ResolvedAt, r.ClosedAt = nil, nil, nil
+		ev.Details["deadline"] = dl
+		return nil
+	}
+	switch workflow.Action(mv.Action) {
+	case workflow.Dispatch:
+		if mv.UnitID == nil {
+			return invalid("unit_id", "dispatch needs the unit_id of the unit to send the report to")
+		}
+		u, err := tx.Unit(ctx, *mv.UnitID)
+		if errors.Is(err, store.ErrNotFound) {
+			return invalid("unit_id", fmt.Sprintf("no unit with id %d", *mv.UnitID))
+		} else if err != nil {
+			return err
+		}
+		if r.UnitID != nil && *r.UnitID != u.ID {
+			ev.Details["rerouted_from"] = *r.UnitID
+		}
+		r.UnitID, r.DecidedBy = &u.ID, "manual"
+		r.RoutingReason = fmt.Sprintf("dispatched to %s by %s", u.Name, who.Name)
+		if mv.Note != "" {
+			r.RoutingReason += ": " + mv.Note
+		}
+		return startClock()
+	case workflow.Accept:
+		r.AcceptedAt = &now
+	case workflow.Resolve:
+		if mv.PhotoID == nil {
+			return invalid("photo_id", "resolving needs an after photo: upload it (POST /api/v1/reports/{id}/photos) and send its photo_id")
+		}
+		p, err := tx.Photo(ctx, *mv.PhotoID)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && p.ReportID != r.ID) {
+			return invalid("photo_id", fmt.Sprintf("photo %d is not attached to report %d", *mv.PhotoID, r.ID))
+		} else if err != nil {
+			return err
+		}
+		ev.PhotoID = &p.ID
+		r.ResolverID, r.ResolvedAt = who.idPtr(), &now
+	case workflow.Verify:
+		r.VerifierID, r.ClosedAt = who.idPtr(), &now
+	case workflow.SendForRework:
+		r.ReworkCount++
+		r.VerifierID, r.ResolvedAt = who.idPtr(), nil
+		ev.Details["rework_count"] = r.ReworkCount
+	case workflow.Reopen:
+		r.ReopenCount++
+		r.ResolverID, r.VerifierID = nil, nil
+		ev.Details["reopen_count"] = r.ReopenCount
+		return startClock()
+	case workflow.Return:
+		r.ReturnCount++
+		ev.Details["returned_by_unit"] = *r.UnitID
+		r.UnitID, r.Deadline, r.DispatchedAt, r.TimeLimitHours, r.AcceptedAt = nil, nil, nil, nil, nil
+		r.DecidedBy, r.RoutingReason = "none", fmt.Sprintf("returned as not ours by %s; waiting for the dispatcher", who.Name)
+		if mv.Note != "" {
+			r.RoutingReason += ": " + mv.Note
+		}
+	case workflow.Extend:
+		h := 0.0
+		if mv.Hours != nil {
+			h = *mv.Hours
+			if !(h > 0 && h <= MaxExtendHours) {
+				return invalid("hours", fmt.Sprintf("hours must be more than 0 and at most %d", MaxExtendHours))
+			}
+		} else {
+			var err error
+			if h, err = limitOf(); err != nil {
+				return err
+			}
+		}
+		r.ExtensionCount++
+		dl := r.Deadline.Add(hours(h))
+		total := h
+		if r.TimeLimitHours != nil {
+			total += *r.TimeLimitHours
+		}
+		r.Deadline, r.TimeLimitHours = &dl, &total
+		ev.Details["hours"], ev.Details["deadline"], ev.Details["extension_count"] = h, dl, r.ExtensionCount
+	case workflow.Void:
+		// nothing beyond the status: the history keeps who and why
+	case workflow.MarkDuplicate:
+		if mv.DuplicateOf == nil {
+			return invalid("duplicate_of", "marking a duplicate needs duplicate_of, the id of the earlier report")
+		}
+		if *mv.DuplicateOf == r.ID {
+			return invalid("duplicate_of", "a report cannot duplicate itself")
+		}
+		orig, err := tx.Report(ctx, *mv.DuplicateOf)
+		if errors.Is(err, store.ErrNotFound) {
+			return invalid("duplicate_of", fmt.Sprintf("no report with id %d", *mv.DuplicateOf))
+		} else if err != nil {
+			return err
+		}
+		if orig.Status == string(workflow.Duplicate) || orig.Status == string(workflow.Voided) {
+			return invalid("duplicate_of", fmt.Sprintf("report %d is %s itself; link to the report it stands for", orig.ID, orig.Status))
+		}
+		r.DuplicateOf = &orig.ID
+		ev.Details["duplicate_of"] = orig.ID
+	}
+	return nil
+}
+
+func actionNames() string {
+	n := make([]string, len(workflow.Actions))
+	for i, a := range workflow.Actions {
+		n[i] = string(a)
+	}
+	return strings.Join(n, ", ")
+}
