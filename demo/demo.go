@@ -182,7 +182,10 @@ func report(out io.Writer, res Result) {
 		fmt.Fprintf(out, "demo town loaded: %d road segments (%.1f km), %d back alleys (%.1f km), %d markets, %d parks, %d zones, %d assignments, %d new units\n",
 			res.Roads, res.RoadM/1000, res.Alleys, res.AlleyM/1000, res.Markets, res.Parks, res.Zones, res.Assignments, res.UnitsCreated)
 	} else {
-		fmt.Fprintf(out, "demo town already loaded; left unchanged (%d missing units created)\n", res.UnitsCreated)
+		fmt.Fprintln(out, "demo town already loaded; left unchanged")
+		if res.UnitsCreated > 0 {
+			fmt.Fprintf(out, "  %d missing demo units created again\n", res.UnitsCreated)
+		}
 	}
 	shown := false
 	for _, u := range res.Users {
@@ -191,7 +194,7 @@ func report(out io.Writer, res Result) {
 			unit = " (unit " + u.Unit + ")"
 		}
 		if u.Existed {
-			fmt.Fprintf(out, "  user %-11s %-10s%s already exists; password unchanged\n", u.Username, u.Role, unit)
+			fmt.Fprintf(out, "  user %-11s %-10s already exists; password unchanged%s\n", u.Username, u.Role, unit)
 			continue
 		}
 		fmt.Fprintf(out, "  user %-11s %-10s password %s%s\n", u.Username, u.Role, u.Password, unit)

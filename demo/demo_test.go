@@ -10,9 +10,9 @@ import (
 
 	"github.com/paulmach/orb"
 
-	"everymeter/coverage"
 	"everymeter/demo"
 	"everymeter/geo"
+	"everymeter/internal/testapp"
 	"everymeter/internal/testdb"
 	"everymeter/server"
 	"everymeter/service"
@@ -152,6 +152,16 @@ func TestLoad(t *testing.T) {
 	if n := scalar[int64](t, st, `SELECT count(*) FROM zones WHERE NOT ST_IsValid(geom)`); n != 0 {
 		t.Errorf("%d invalid zone geometries", n)
 	}
+	// A believable map: alleys cross neither each other nor roads; parks and markets sit inside blocks.
+	if n := scalar[int64](t, st, `SELECT count(*) FROM assets a JOIN assets b ON a.id < b.id AND ST_Intersects(a.geom, b.geom)
+		WHERE a.kind IN ('alley', 'park', 'market') AND b.kind IN ('alley', 'road', 'park', 'market')
+		   OR b.kind IN ('alley', 'park', 'market') AND a.kind IN ('alley', 'road', 'park', 'market')`); n != 0 {
+		t.Errorf("%d alleys, parks or markets cross a road, an alley or each other", n)
+	}
+	if n := scalar[int64](t, st, `SELECT count(*) FROM assets a JOIN assets b ON a.id < b.id AND ST_Crosses(a.geom, b.geom)
+		WHERE a.kind = 'road' AND b.kind = 'road'`); n != 0 {
+		t.Errorf("%d pairs of road segments cross instead of meeting at their ends", n)
+	}
 	var w, h float64
 	err := st.Pool.QueryRow(ctx, `WITH e AS (SELECT ST_SetSRID(ST_Extent(geom), 4326) AS b FROM assets WHERE kind IN ('road', 'alley'))
 		SELECT ST_Distance(ST_SetSRID(ST_MakePoint(ST_XMin(b), ST_Y(ST_Centroid(b))), 4326)::geography,
@@ -230,13 +240,23 @@ func TestLoadIsIdempotent(t *testing.T) {
 }
 
 func TestCoverageHasGapsAndOverlaps(t *testing.T) {
-	st, svc, _ := load(t)
-	eng := svc.Coverage.(*coverage.Engine)
-	sum, err := eng.Summary(t.Context(), st, nil)
-	if err != nil {
+	a := testapp.New(t)
+	if _, err := demo.Load(t.Context(), a.Svc, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("coverage: total %.0f m, covered %.0f m (%.2f%%), gap %.0f m, overlap %.0f m", sum.TotalM, sum.CoveredM, sum.Percent, sum.GapM, sum.OverlapM)
+	type stretch struct {
+		Kind     string  `json:"kind"`
+		TotalM   float64 `json:"total_m"`
+		GapM     float64 `json:"gap_m"`
+		OverlapM float64 `json:"overlap_m"`
+		Percent  float64 `json:"percent"`
+	}
+	var sum struct {
+		stretch
+		ByKind []stretch `json:"by_kind"`
+	}
+	a.Do("leader", "GET", "/api/v1/coverage", nil).MustStatus(t, 200).Decode(t, &sum)
+	t.Logf("coverage: total %.0f m, %.2f%% covered, gap %.0f m, overlap %.0f m", sum.TotalM, sum.Percent, sum.GapM, sum.OverlapM)
 	for _, k := range sum.ByKind {
 		t.Logf("  %s: %.0f m, %.2f%% covered, gap %.0f m, overlap %.0f m", k.Kind, k.TotalM, k.Percent, k.GapM, k.OverlapM)
 	}
@@ -249,7 +269,38 @@ func TestCoverageHasGapsAndOverlaps(t *testing.T) {
 	if sum.OverlapM < 100 || sum.OverlapM > 2000 {
 		t.Errorf("%.0f m of overlaps, want a few hundred meters", sum.OverlapM)
 	}
-	if n := scalar[int64](t, st, `SELECT count(*) FROM coverage_support`); n == 0 {
+	if n := scalar[int64](t, a.Store, `SELECT count(*) FROM coverage_support`); n == 0 {
 		t.Error("no support claims recorded")
+	}
+	// Some alleys lie outside every grid, and two community grids overlap along 胜利街.
+	if n := scalar[int64](t, a.Store, `SELECT count(DISTINCT p.asset_id) FROM coverage_pieces p JOIN assets x ON x.id = p.asset_id
+		WHERE x.kind = 'alley' AND p.status = 'gap' AND p.from_m = 0 AND p.to_m >= x.length_m - 0.01`); n < 5 {
+		t.Errorf("%d alleys wholly outside any grid, want a few", n)
+	}
+	if n := scalar[int64](t, a.Store, `SELECT count(*) FROM coverage_pieces p JOIN assets x ON x.id = p.asset_id
+		WHERE x.name LIKE '胜利街%' AND p.status = 'overlap' AND p.to_m - p.from_m BETWEEN 80 AND 120`); n != 1 {
+		t.Errorf("%d overlaps of about 100 m on 胜利街, want 1", n)
+	}
+}
+
+// BenchmarkGenerate measures building the town in memory.
+func BenchmarkGenerate(b *testing.B) {
+	for b.Loop() {
+		demo.Generate()
+	}
+}
+
+// BenchmarkLoad measures a first load into a fresh database (with coverage and password hashing).
+func BenchmarkLoad(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		st, _ := testdb.New(b)
+		svc := newService(st)
+		b.StartTimer()
+		res, err := demo.Load(b.Context(), svc, io.Discard)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(res.Roads+res.Alleys+res.Markets+res.Parks), "assets/op")
 	}
 }

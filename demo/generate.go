@@ -19,6 +19,15 @@ type gen struct {
 	town  Town
 	segs  []segment
 	alley []alleyRec
+	// the two commercial streets, laid out before the roads are cut so that the roads get a vertex
+	// where a street joins them
+	streets map[[2]int]*plannedStreet
+}
+
+// plannedStreet is a commercial street with its end points on the roads it joins.
+type plannedStreet struct {
+	r    *road
+	a, z xy
 }
 
 // segment is a road segment asset (路段), remembered for the assignments.
@@ -69,6 +78,7 @@ const deg = math.Pi / 180
 func Generate() Town {
 	g := &gen{rng: rand.New(rand.NewPCG(seedHi, seedLo))}
 	g.roads()
+	g.planStreets()
 	g.segments()
 	g.blocks()
 	g.nameAlleys()
@@ -205,10 +215,10 @@ func (g *gen) blocks() {
 			S, N, W, E := shift(b.S, gridInset), shift(b.N, -gridInset), shift(b.W, gridInset), shift(b.E, -gridInset)
 			switch cell {
 			case vStreet:
-				st := g.street("朝阳路商业街", false, b)
+				st := g.street(cell, b)
 				gridZone(code, label, region(S, N, W, shift(st.c.at, -20), b.guess), region(S, N, shift(st.c.at, 20), E, b.guess))
 			case hStreet:
-				st := g.street("金桥商业街", true, b)
+				st := g.street(cell, b)
 				gridZone(code, label, region(S, shift(st.c.at, -20), W, E, b.guess), region(shift(st.c.at, 20), N, W, E, b.guess))
 			default:
 				gridZone(code, label, region(S, N, W, E, b.guess))
@@ -236,24 +246,42 @@ func (g *gen) blocks() {
 	}
 }
 
-// street lays a commercial street (商业街) through the middle of a block, from road to road.
-func (g *gen) street(name string, ew bool, b *block) *road {
-	mid := b.guess
-	st := &road{name: name, class: "pedestrian", ew: ew}
-	if ew {
-		st.c = curve{base: (b.S(mid.X) + b.N(mid.X)) / 2, slope: g.uni(-0.02, 0.02), amp: 4, omega: 2 * math.Pi / 500, phase: g.uni(0, math.Pi)}
-		a, z := cross(st.c.at, b.W, mid), cross(st.c.at, b.E, mid)
-		st.lo, st.hi = a.X, z.X
-		line := sample(st, a.X, z.X, a, z, 20)
-		g.addStreet(st, line, b)
-	} else {
-		st.c = curve{base: (b.W(mid.Y) + b.E(mid.Y)) / 2, slope: g.uni(-0.02, 0.02), amp: 4, omega: 2 * math.Pi / 500, phase: g.uni(0, math.Pi)}
-		a, z := cross(b.S, st.c.at, mid), cross(b.N, st.c.at, mid)
-		st.lo, st.hi = a.Y, z.Y
-		line := sample(st, a.Y, z.Y, a, z, 20)
-		g.addStreet(st, line, b)
+// planStreets lays the two commercial streets (商业街) through the middle of their blocks, from road to
+// road, and marks the junctions as knots of the roads they join.
+func (g *gen) planStreets() {
+	g.streets = map[[2]int]*plannedStreet{}
+	for _, d := range []struct {
+		cell [2]int
+		name string
+		ew   bool
+	}{{vStreet, "朝阳路商业街", false}, {hStreet, "金桥商业街", true}} {
+		r, c := d.cell[0], d.cell[1]
+		S, N, W, E := g.ew[r], g.ew[r+1], g.ns[c], g.ns[c+1]
+		mid := lerpXY(g.inter[r][c], g.inter[r+1][c+1], 0.5)
+		st := &road{name: d.name, class: "pedestrian", ew: d.ew}
+		p := &plannedStreet{r: st}
+		if d.ew {
+			st.c = curve{base: (S.c.at(mid.X) + N.c.at(mid.X)) / 2, slope: g.uni(-0.02, 0.02), amp: 4, omega: 2 * math.Pi / 500, phase: g.uni(0, math.Pi)}
+			a, z := cross(st.c.at, W.c.at, mid), cross(st.c.at, E.c.at, mid)
+			p.a, p.z = W.pt(a.Y), E.pt(z.Y) // the roads' own points: the street ends on a road vertex
+			st.lo, st.hi = p.a.X, p.z.X
+			W.knots, E.knots = append(W.knots, a.Y), append(E.knots, z.Y)
+		} else {
+			st.c = curve{base: (W.c.at(mid.Y) + E.c.at(mid.Y)) / 2, slope: g.uni(-0.02, 0.02), amp: 4, omega: 2 * math.Pi / 500, phase: g.uni(0, math.Pi)}
+			a, z := cross(S.c.at, st.c.at, mid), cross(N.c.at, st.c.at, mid)
+			p.a, p.z = S.pt(a.X), N.pt(z.X)
+			st.lo, st.hi = p.a.Y, p.z.Y
+			S.knots, N.knots = append(S.knots, a.X), append(N.knots, z.X)
+		}
+		g.streets[d.cell] = p
 	}
-	return st
+}
+
+// street places a planned commercial street in its block.
+func (g *gen) street(cell [2]int, b *block) *road {
+	p := g.streets[cell]
+	g.addStreet(p.r, sample(p.r, p.r.lo, p.r.hi, p.a, p.z, 20), b)
+	return p.r
 }
 
 func (g *gen) addStreet(st *road, line []xy, b *block) {

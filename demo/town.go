@@ -97,7 +97,8 @@ type road struct {
 	name, class string
 	ew          bool // west–east: y = c.at(x); else x = c.at(y)
 	c           curve
-	lo, hi      float64 // extent along the free coordinate
+	lo, hi      float64   // extent along the free coordinate
+	knots       []float64 // parameters that must be vertices (street junctions)
 }
 
 func (r *road) pt(t float64) xy {
@@ -126,12 +127,31 @@ func cross(ewf, nsf fn, guess xy) xy {
 	return xy{x, y}
 }
 
-// sample returns pa, points of r strictly between parameters a and b about step apart, and pb.
+// sample returns pa, points of r strictly between parameters a and b about every meters apart, and pb.
+// The road's knots (where a street joins it) between a and b become vertices, so the joining street
+// meets the road exactly at a shared vertex.
 func sample(r *road, a, b float64, pa, pb xy, every float64) []xy {
+	lo, hi := math.Min(a, b), math.Max(a, b)
+	var ts []float64
+	for _, k := range r.knots {
+		if k > lo+1 && k < hi-1 {
+			ts = append(ts, k)
+		}
+	}
 	n := max(1, int(math.Ceil(math.Abs(b-a)/every)))
-	pts := []xy{pa}
 	for k := 1; k < n; k++ {
-		pts = append(pts, r.pt(a+(b-a)*float64(k)/float64(n)))
+		t := a + (b-a)*float64(k)/float64(n)
+		if !slices.ContainsFunc(r.knots, func(k float64) bool { return math.Abs(k-t) < every/4 }) {
+			ts = append(ts, t)
+		}
+	}
+	slices.Sort(ts)
+	if a > b {
+		slices.Reverse(ts)
+	}
+	pts := []xy{pa}
+	for _, t := range ts {
+		pts = append(pts, r.pt(t))
 	}
 	return append(pts, pb)
 }
