@@ -296,16 +296,99 @@ func (e *Engine) RefreshAssets(ctx context.Context, tx *store.Store, ids []int64
 	if err != nil {
 		return err
 	}
+	changed, err := e.changed(ctx, tx, ids, results)
+	if err != nil {
+		return err
+	}
 	var pieces []store.CoveragePiece
 	var support []store.CoverageSupport
 	for _, r := range results {
-		pieces = append(pieces, r.rows()...)
-		support = append(support, r.Support...)
+		if slices.Contains(changed, r.Asset.ID) {
+			pieces = append(pieces, r.rows()...)
+			support = append(support, r.Support...)
+		}
 	}
-	if err := tx.ReplaceCoverage(ctx, ids, pieces, support); err != nil {
-		return err
+	if len(changed) > 0 {
+		if err := tx.ReplaceCoverage(ctx, changed, pieces, support); err != nil {
+			return err
+		}
 	}
 	return tx.RefreshAreal(ctx, ids, arealKinds())
+}
+
+// changed returns the ids whose computed pieces or support differ from the stored ones. Most assets a
+// moved zone's bounds reach keep their coverage (they lie wholly inside before and after), and rewriting
+// their rows and geometry index entries would cost more than computing them.
+func (e *Engine) changed(ctx context.Context, tx *store.Store, ids []int64, results []*assetResult) ([]int64, error) {
+	oldP, err := tx.CoveragePiecesOf(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	oldS, err := tx.CoverageSupportOfAll(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	type stored struct {
+		p []store.CoveragePiece
+		s []store.CoverageSupport
+	}
+	old := map[int64]*stored{}
+	get := func(id int64) *stored {
+		if old[id] == nil {
+			old[id] = &stored{}
+		}
+		return old[id]
+	}
+	for _, p := range oldP {
+		get(p.AssetID).p = append(get(p.AssetID).p, p)
+	}
+	for _, s := range oldS {
+		get(s.AssetID).s = append(get(s.AssetID).s, s)
+	}
+	computed := map[int64]*assetResult{}
+	for _, r := range results {
+		computed[r.Asset.ID] = r
+	}
+	var out []int64
+	for _, id := range ids {
+		o, r := old[id], computed[id]
+		switch {
+		case r == nil && o == nil:
+		case r == nil || o == nil || !samePieces(o.p, r.Pieces) || !sameSupport(o.s, r.Support):
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+func samePieces(a []store.CoveragePiece, b []geo.Piece) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].FromM != b[i].From || a[i].ToM != b[i].To || !slices.Equal(a[i].UnitIDs, b[i].Owners) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameSupport(a, b []store.CoverageSupport) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	sortS := func(s []store.CoverageSupport) []store.CoverageSupport {
+		s = slices.Clone(s)
+		slices.SortFunc(s, func(x, y store.CoverageSupport) int {
+			if x.UnitID != y.UnitID {
+				return int(x.UnitID - y.UnitID)
+			}
+			return cmpF(x.FromM, y.FromM)
+		})
+		return s
+	}
+	return slices.Equal(sortS(a), sortS(b))
 }
 
 // RefreshTouching recomputes every asset that one of the geometries can affect: candidates come from the
