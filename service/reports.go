@@ -383,7 +383,7 @@ func (s *Reports) route(ctx context.Context, r *store.Report, cat store.Category
 		if gap == "" {
 			gap = "no owner at the pin"
 		}
-		if !strings.Contains(gap, "no owner") {
+		if !strings.Contains(gap, "no owner") && !strings.Contains(gap, "gap") {
 			gap += ": no owner"
 		}
 		steps = append(steps, gap)

@@ -292,11 +292,15 @@ func (s *Store) Reports(ctx context.Context, f ReportFilter) ([]Report, error) {
 // NearbyOpenReports returns open reports of a category within radius meters of p created since the given time,
 // nearest first (possible duplicates of a new report); excludeID leaves one report out (0: none).
 func (s *Store) NearbyOpenReports(ctx context.Context, category string, p orb.Point, radiusM float64, since time.Time, excludeID int64, limit int) ([]Report, error) {
-	// The bounding-box test in degrees lets the GiST index do the work; the geography test is exact. One degree of
-	// latitude is ≥ 110.5 km, of longitude ≥ that times cos(lat): the box is widened accordingly.
-	rows, err := s.db.Query(ctx, `SELECT `+reportCols+` FROM reports r LEFT JOIN units u ON u.id = r.unit_id
+	// The bounding-box test in degrees lets the GiST index do the work (the box is widened by the cosine of the
+	// latitude; a degree of latitude is ≥ 110.5 km); the geography test is exact. The box scan is fenced in a
+	// MATERIALIZED CTE because otherwise the planner prefers the (category, created_at) index and tests the
+	// distance of every report of the category filed in the window — quadratic as reports pile up.
+	rows, err := s.db.Query(ctx, `WITH box AS MATERIALIZED (
+			SELECT id FROM reports
+			WHERE geom && ST_Expand(ST_SetSRID(ST_MakePoint($5, $6), 4326), $7 / 110000.0 / GREATEST(cos(radians($6)), 0.01)))
+		SELECT `+reportCols+` FROM box JOIN reports r ON r.id = box.id LEFT JOIN units u ON u.id = r.unit_id
 		WHERE r.category_code = $1 AND r.status = ANY($2) AND r.created_at >= $3 AND r.id <> $4
-			AND r.geom && ST_Expand(ST_SetSRID(ST_MakePoint($5, $6), 4326), $7 / 110000.0 / GREATEST(cos(radians($6)), 0.01))
 			AND ST_DWithin(r.geom::geography, ST_SetSRID(ST_MakePoint($5, $6), 4326)::geography, $7)
 		ORDER BY r.geom::geography <-> ST_SetSRID(ST_MakePoint($5, $6), 4326)::geography, r.id
 		LIMIT $8`, category, OpenStatuses, since, excludeID, p[0], p[1], radiusM, limit)
