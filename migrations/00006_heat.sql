@@ -55,14 +55,14 @@ CREATE TABLE heat_cells_daily (
 -- +goose StatementBegin
 CREATE FUNCTION heat_delta_sql(src text) RETURNS text LANGUAGE sql IMMUTABLE AS $f$
 SELECT 'WITH d AS (' || src || $q$),
-p AS (SELECT d.sign, d.category_code, COALESCE(d.unit_id, 0) AS unit_id, d.status, d.urgency,
+p AS MATERIALIZED (SELECT d.sign, d.category_code, COALESCE(d.unit_id, 0) AS unit_id, d.status, d.urgency,
         (d.created_at AT TIME ZONE 'UTC')::date AS day,
         extract(epoch FROM d.created_at) / 86400.0 AS cdays,
         CASE WHEN d.status IN ('closed', 'voided', 'duplicate') AND d.closed_at IS NOT NULL
              THEN extract(epoch FROM d.closed_at - d.created_at) / 86400.0 ELSE 0 END AS adays,
-        heat_merc(d.geom) AS m
-      FROM d),
-c AS (SELECT l.k, floor(ST_X(p.m) / power(2, l.k))::int AS cx, floor(ST_Y(p.m) / power(2, l.k))::int AS cy, p.*
+        ST_X(m.m) AS mx, ST_Y(m.m) AS my
+      FROM d, LATERAL heat_merc(d.geom) AS m(m)),
+c AS (SELECT l.k, floor(p.mx / power(2, l.k))::int AS cx, floor(p.my / power(2, l.k))::int AS cy, p.*
       FROM p CROSS JOIN unnest('{7,9,11,13}'::int[]) AS l(k)),
 a AS (INSERT INTO heat_cells AS h (level, cx, cy, category_code, unit_id, status, urgency, n, created_days, closed_age_days)
       SELECT k, cx, cy, category_code, unit_id, status, urgency, sum(sign), sum(sign * cdays), sum(sign * adays)
@@ -82,7 +82,7 @@ $f$;
 -- heat_apply is the statement trigger; the transition tables heat_old/heat_new are visible to EXECUTE.
 -- An UPDATE only moves the rows whose counted columns changed (a note or a photo costs nothing).
 -- +goose StatementBegin
-CREATE FUNCTION heat_apply() RETURNS trigger LANGUAGE plpgsql AS $f$
+CREATE FUNCTION heat_apply() RETURNS trigger LANGUAGE plpgsql SET work_mem = '64MB' AS $f$
 DECLARE
     cols constant text := 'geom, category_code, unit_id, status, urgency, created_at, closed_at';
     changed constant text := '(o.geom, o.category_code, o.unit_id, o.status, o.urgency, o.created_at, o.closed_at)
@@ -116,7 +116,7 @@ $f$;
 
 -- heat_rebuild recounts every cell from the reports (after a restore, or to prove the triggers right).
 -- +goose StatementBegin
-CREATE FUNCTION heat_rebuild() RETURNS void LANGUAGE plpgsql AS $f$
+CREATE FUNCTION heat_rebuild() RETURNS void LANGUAGE plpgsql SET work_mem = '256MB' AS $f$
 BEGIN
     TRUNCATE heat_cells, heat_cells_daily;
     EXECUTE heat_delta_sql('SELECT 1 AS sign, geom, category_code, unit_id, status, urgency, created_at, closed_at FROM reports');
@@ -135,6 +135,11 @@ CREATE TRIGGER reports_heat_truncate AFTER TRUNCATE ON reports
 
 SELECT heat_rebuild();
 
+-- The catch-all category for imported reports that fit none of the seed set (LA 311's Feedback, Other, Report
+-- Water Waste): see package importer311.
+INSERT INTO categories (code, name_zh, name_en, grp, type, default_unit_code, time_limit_hours, urgent_time_limit_hours, sort)
+VALUES ('QT-01', '其他', 'Other', '其他', 'event', 'CGZ', 72, 24, 901) ON CONFLICT (code) DO NOTHING;
+
 -- Statistics read reports by unit and period, and by reporter; hotspots by asset.
 CREATE INDEX reports_unit_created_idx ON reports (unit_id, created_at);
 CREATE INDEX reports_asset_idx ON reports (asset_id, measure_m) WHERE asset_id IS NOT NULL;
@@ -148,3 +153,4 @@ DROP TRIGGER IF EXISTS reports_heat_update ON reports;
 DROP TRIGGER IF EXISTS reports_heat_insert ON reports;
 DROP FUNCTION IF EXISTS heat_rebuild(), heat_truncate(), heat_apply(), heat_delta_sql(text), heat_merc(geometry);
 DROP TABLE IF EXISTS heat_cells_daily, heat_cells;
+DELETE FROM categories c WHERE c.code = 'QT-01' AND NOT EXISTS (SELECT 1 FROM reports r WHERE r.category_code = c.code);
