@@ -1,0 +1,60 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"slices"
+
+	"everymeter/store"
+)
+
+// Open311 serves the Open311 GeoReport v2 endpoint: public reads of categories and reports, and filing through a
+// per-user API key by the same path as POST /api/v1/reports, so an Open311 report is routed like any other.
+type Open311 struct {
+	Svc     *Service
+	Reports *Reports
+}
+
+// Open311Reporters are the roles whose API key may file reports (those that may POST /api/v1/reports).
+var Open311Reporters = []string{"inspector", "admin"}
+
+// ErrNotReporter means the API key is valid but its user's role may not file reports.
+var ErrNotReporter = errors.New("service: this user may not file reports")
+
+// Services lists the active categories (Open311 services).
+func (o *Open311) Services(ctx context.Context) ([]store.Category, error) {
+	return o.Svc.Store.Categories(ctx, true)
+}
+
+// Service returns one active category; an inactive or unknown one is store.ErrNotFound.
+func (o *Open311) Service(ctx context.Context, code string) (store.Category, error) {
+	c, err := o.Svc.Store.Category(ctx, code)
+	if err == nil && !c.Active {
+		return store.Category{}, store.ErrNotFound
+	}
+	return c, err
+}
+
+// Requests lists reports for Open311 (a public list, as the spec intends).
+func (o *Open311) Requests(ctx context.Context, f store.Open311Filter) ([]store.Open311Row, error) {
+	return o.Svc.Store.Open311Requests(ctx, f)
+}
+
+// Request returns one report for Open311.
+func (o *Open311) Request(ctx context.Context, id int64) (store.Open311Row, error) {
+	return o.Svc.Store.Open311Request(ctx, id)
+}
+
+// Submit files a report for the user owning apiKey: ErrAuth for an unknown or revoked key (or a disabled user),
+// ErrNotReporter when the user's role may not file. The report is filed with source open311 and routed.
+func (o *Open311) Submit(ctx context.Context, apiKey string, in NewReport) (Filed, error) {
+	u, err := o.Svc.AuthenticateAPIKey(ctx, apiKey)
+	if err != nil {
+		return Filed{}, err
+	}
+	if !slices.Contains(Open311Reporters, u.Role) {
+		return Filed{}, ErrNotReporter
+	}
+	in.Source = "open311"
+	return o.Reports.File(ctx, Who{ID: u.ID, Name: u.Username, Role: u.Role, UnitID: u.UnitID}, in)
+}
