@@ -86,3 +86,33 @@ func TestReportsSchemaAndIdempotency(t *testing.T) {
 		t.Fatalf("photo = %+v, %v, %v", p, createdP, err)
 	}
 }
+
+func TestReportLight(t *testing.T) {
+	t0 := time.Date(2024, 5, 1, 8, 0, 0, 0, time.UTC)
+	dl := t0.Add(10 * time.Hour)
+	at := func(h float64) time.Time { return t0.Add(time.Duration(h * float64(time.Hour))) }
+	resolved := at(9)
+	cases := []struct {
+		name    string
+		r       store.Report
+		now     time.Time
+		want    string
+		overdue bool
+	}{
+		{"just dispatched", store.Report{Status: "dispatched", DispatchedAt: &t0, Deadline: &dl}, at(0), "green", false},
+		{"79% gone", store.Report{Status: "accepted", DispatchedAt: &t0, Deadline: &dl}, at(7.9), "green", false},
+		{"80% gone", store.Report{Status: "accepted", DispatchedAt: &t0, Deadline: &dl}, at(8), "yellow", false},
+		{"at the deadline", store.Report{Status: "rework", DispatchedAt: &t0, Deadline: &dl}, at(10), "yellow", false},
+		{"past it", store.Report{Status: "dispatched", DispatchedAt: &t0, Deadline: &dl}, at(10.01), "red", true},
+		{"resolved in time, judged when resolved", store.Report{Status: "closed", DispatchedAt: &t0, Deadline: &dl, ResolvedAt: &resolved}, at(100), "yellow", false},
+		{"in the queue", store.Report{Status: "reported"}, at(100), "", false},
+		{"voided", store.Report{Status: "voided", DispatchedAt: &t0, Deadline: &dl}, at(100), "", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := c.r.Light(c.now); got != c.want || c.r.Overdue(c.now) != c.overdue {
+				t.Fatalf("light %q overdue %v, want %q %v", got, c.r.Overdue(c.now), c.want, c.overdue)
+			}
+		})
+	}
+}
