@@ -18,13 +18,13 @@ import (
 // network). So the tolerant result is used only where it adds to the strict one, and those additions are
 // re-checked every quarter meter: only the parts actually within Tolerance of the boundary are kept.
 func clipZone(a *geo.Area, line *geo.Line) geo.Intervals {
-	strict := a.Clip(line, 0, 0)
-	if len(strict) == 1 && strict[0].From <= 0 && strict[0].To >= line.Length() {
-		return strict // wholly inside, the common case: the tolerance cannot add anything
-	}
 	tolerant := a.Clip(line, Tolerance, 0)
 	if len(tolerant) == 0 {
-		return nil
+		return nil // the common case: a line in the zone's bounds but not near the zone
+	}
+	strict := a.Clip(line, 0, 0)
+	if len(strict) == 1 && strict[0].From <= 0 && strict[0].To >= line.Length() {
+		return strict // wholly inside: the tolerance cannot add anything
 	}
 	out := append(geo.Intervals{}, strict...)
 	for _, d := range subtract(tolerant, strict) {

@@ -416,25 +416,48 @@ func (e *Engine) RefreshTouching(ctx context.Context, tx *store.Store, geoms ...
 	if err != nil {
 		return err
 	}
-	var ids []int64
-	for _, a := range cands {
+	keep := make([]bool, len(cands))
+	parallel(len(cands), func(i int) {
+		a := cands[i]
 		if service.AssetKinds[a.Kind] != geo.Lineal || !exact {
-			ids = append(ids, a.ID)
-			continue
+			keep[i] = true
+			return
 		}
 		line, err := geo.NewLine(a.Geom)
 		if err != nil {
-			ids = append(ids, a.ID)
-			continue
+			keep[i] = true
+			return
 		}
 		for _, ar := range areas {
 			if len(ar.Clip(line, Tolerance, 0)) > 0 {
-				ids = append(ids, a.ID)
-				break
+				keep[i] = true
+				return
 			}
+		}
+	})
+	var ids []int64
+	for i, a := range cands {
+		if keep[i] {
+			ids = append(ids, a.ID)
 		}
 	}
 	return e.RefreshAssets(ctx, tx, ids)
+}
+
+// parallel runs fn(0) … fn(n-1) on up to GOMAXPROCS goroutines; fn must only touch index i of shared slices.
+func parallel(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), max(1, n/64))
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += workers {
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // Stats summarises a full recompute.
@@ -451,13 +474,15 @@ func (e *Engine) Full(ctx context.Context, st *store.Store, progress func(done, 
 	start := time.Now()
 	var s Stats
 	err := st.WithTx(ctx, func(tx *store.Store) error {
-		if err := tx.SetLocalTimeout(ctx, 30*time.Minute); err != nil {
+		if err := tx.BulkRecompute(ctx, 30*time.Minute); err != nil {
 			return err
 		}
+		t0 := time.Now()
 		assets, err := tx.CoverageAssets(ctx, nil, linearKinds())
 		if err != nil {
 			return err
 		}
+		t1 := time.Now()
 		results, err := e.computeAll(ctx, tx, assets, true, nil, progress)
 		if err != nil {
 			return err
@@ -468,11 +493,16 @@ func (e *Engine) Full(ctx context.Context, st *store.Store, progress func(done, 
 			pieces = append(pieces, r.rows()...)
 			support = append(support, r.Support...)
 		}
+		t2 := time.Now()
 		if err := tx.ReplaceAllCoverage(ctx, pieces, support); err != nil {
 			return err
 		}
+		t3 := time.Now()
 		s = Stats{Assets: len(assets), Pieces: len(pieces), Support: len(support)}
-		return tx.RefreshAreal(ctx, nil, arealKinds())
+		err = tx.RefreshAreal(ctx, nil, arealKinds())
+		e.Log.Debug("coverage: full recompute", "assets", len(assets), "pieces", len(pieces), "load", t1.Sub(t0),
+			"compute", t2.Sub(t1), "write", t3.Sub(t2), "areal", time.Since(t3))
+		return err
 	})
 	s.Took = time.Since(start)
 	return s, err

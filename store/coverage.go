@@ -104,6 +104,18 @@ func (s *Store) SetLocalTimeout(ctx context.Context, d time.Duration) error {
 	return mapErr(err)
 }
 
+// BulkRecompute prepares the transaction for a full recompute of derived data: a long statement timeout,
+// and no wait for the WAL flush at commit. Losing such a commit in a crash only leaves the previous,
+// consistent results, which the next recompute replaces; never use it for a transaction that writes
+// anything a user entered.
+func (s *Store) BulkRecompute(ctx context.Context, timeout time.Duration) error {
+	if err := s.SetLocalTimeout(ctx, timeout); err != nil {
+		return err
+	}
+	_, err := s.db.Exec(ctx, `SELECT set_config('synchronous_commit', 'off', true)`)
+	return mapErr(err)
+}
+
 // CoverageZones loads the zones valid at at (nil: now) whose bounds meet bound (nil: all).
 func (s *Store) CoverageZones(ctx context.Context, bound *orb.Bound, at *time.Time) ([]CoverageZone, error) {
 	var env []float64
