@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs what everymeter needs from Debian, only if missing: PostgreSQL 15 + PostGIS 3 (the private
-# database), GDAL (ogrinfo/ogr2ogr, a real OGC API client in the tests) and Chromium (browser tests).
+# database), GDAL (ogrinfo/ogr2ogr, a real OGC API client in the tests) and Chromium with CJK fonts (browser tests).
 # Usage: scripts/install-deps.sh [run|test]
 set -euo pipefail
 want=(postgresql-15 postgresql-15-postgis-3)
 if [ "${1:-run}" = test ]; then
-  want+=(gdal-bin chromium)
+  want+=(gdal-bin chromium fonts-noto-cjk) # fonts-noto-cjk: Chinese labels in the browser tests' screenshots
 fi
 missing=()
 for p in "${want[@]}"; do

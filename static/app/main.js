@@ -28,6 +28,9 @@
 //   leader:    #heat-layer (leaflet.heat canvas), #heat-count[data-n], #heat-filters,
 //              #filter-category, #filter-unit, #filter-since, #filter-overdue,
 //              #ranking (tr.too-few for too_few units), #trend, #trend-chart (svg)
+// Test hooks (read by the browser tests in webtest/): window.everymeterMap is the current view's Leaflet
+// map; #map[data-loaded=N] is set once N road pieces of the network are drawn (planner), with a
+// performance mark 'everymeter:network-drawn'.
 import { api, setToken, setUnauthorizedHandler } from './api.js';
 import { t, setLang, getLang, applyI18n } from './i18n.js';
 import { h, $, toastErr } from './ui.js';
@@ -61,6 +64,7 @@ function teardown() {
   seq++;
   if (cleanup) { try { cleanup(); } catch (e) { console.warn(e); } cleanup = null; }
   if (map) { map.remove(); map = null; }
+  window.everymeterMap = null;
 }
 
 async function boot() {
@@ -104,6 +108,7 @@ async function show(name) {
   const panel = $('#panel');
   panel.replaceChildren();
   map = createMap(fresh);
+  window.everymeterMap = map;
   try {
     const mod = await VIEWS[name]();
     if (my !== seq) return;

@@ -21,11 +21,13 @@ export async function fetchAll(url, pages = 20) {
   return out;
 }
 
+// snapIgnore: zone vertices snap to other zones, never onto a road — a zone edge lying on a road's
+// centreline would make that road half in, half out (Geoman reads the option from the layer).
 export function segStyle(f) {
   const p = f.properties || {};
-  if (p.status === 'gap') return { color: '#d62728', weight: 4, dashArray: '7 6', opacity: 0.95 };
-  if (p.status === 'overlap') return { color: '#ff7f0e', weight: 6, opacity: 0.95 };
-  return { color: unitColor(p.unit_ids && p.unit_ids[0]), weight: 4, opacity: 0.9 };
+  if (p.status === 'gap') return { color: '#d62728', weight: 4, dashArray: '7 6', opacity: 0.95, snapIgnore: true };
+  if (p.status === 'overlap') return { color: '#ff7f0e', weight: 6, opacity: 0.95, snapIgnore: true };
+  return { color: unitColor(p.unit_ids && p.unit_ids[0]), weight: 4, opacity: 0.9, snapIgnore: true };
 }
 
 export function mount({ map, panel, units, unitName }) {
@@ -40,15 +42,18 @@ export function mount({ map, panel, units, unitName }) {
   const zoneLayer = L.geoJSON(null, { style: zoneStyle, onEachFeature: (f, l) => l.on('click', (e) => { if (!mode) { L.DomEvent.stop(e); editZone(l); } }) }).addTo(map);
   const segLayer = L.geoJSON(null, { style: segStyle, onEachFeature: segPopup }).addTo(map);
   const marks = L.layerGroup().addTo(map);
-  const hl = L.geoJSON(null, { interactive: false, style: { color: '#000', weight: 9, opacity: 0.35 } }).addTo(map);
+  const hl = L.geoJSON(null, { interactive: false, snapIgnore: true, style: { color: '#000', weight: 9, opacity: 0.35, snapIgnore: true } }).addTo(map);
 
+  // Not bindPopup: it stops the click, and while drawing a zone or picking a range the click on a road
+  // must reach the map (a Geoman vertex, a range end).
   function segPopup(f, l) {
-    l.bindPopup(() => {
+    l.on('click', (e) => {
+      if (mode) return;
       const p = f.properties;
       const names = (p.unit_ids || []).map(unitName).join('、') || t('units_none');
-      return h('div', {}, h('b', { text: p.asset_name || '#' + p.asset_id }),
+      L.popup().setLatLng(e.latlng).setContent(h('div', {}, h('b', { text: p.asset_name || '#' + p.asset_id }),
         h('div', { text: `${t(p.status)} · ${Math.round(p.from_m)}–${Math.round(p.to_m)} ${t('m')}` }),
-        h('div', { text: `${t('unit')}: ${names}` }));
+        h('div', { text: `${t('unit')}: ${names}` }))).openOn(map);
     });
   }
 
@@ -158,7 +163,15 @@ export function mount({ map, panel, units, unitName }) {
     setTimeout(() => hl.clearLayers(), 4000);
   }
 
-  const drawSegs = (fc) => { segLayer.clearLayers().addData(fc); };
+  // After the canvas has painted (Leaflet redraws on the next frame), mark the network as drawn for tests.
+  const drawSegs = (fc) => {
+    segLayer.clearLayers().addData(fc);
+    const n = ((fc && fc.features) || []).length, el = map.getContainer();
+    requestAnimationFrame(() => requestAnimationFrame(() => {
+      el.dataset.loaded = n;
+      if (!performance.getEntriesByName('everymeter:network-drawn').length) performance.mark('everymeter:network-drawn');
+    }));
+  };
   const reloadSegs = onView(map, async (bbox, signal) => drawSegs(await segments(bbox, signal)));
 
   // Zones and areas stay under the road pieces so clicks hit roads first.
