@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -86,6 +87,7 @@ type ogcAPI struct {
 	h     *Handler
 	tiles *tilecache.Cache
 	keys  *apiKeyCache
+	live  sync.Map // collection id → true once its table is known to exist (tables never go away at run time)
 }
 
 // OGC registers OGC API – Features (/ogc), vector tiles (/tiles), the OpenAPI document of /api/v1, API keys
@@ -200,7 +202,7 @@ func (o *ogcAPI) conformance(c echo.Context) error {
 func (o *ogcAPI) liveCollections(c echo.Context) ([]*store.OGCCollection, error) {
 	out := make([]*store.OGCCollection, 0, len(store.OGCCollections))
 	for _, col := range store.OGCCollections {
-		ok, err := o.h.Store.OGCTableExists(c.Request().Context(), col)
+		ok, err := o.exists(c, col)
 		if err != nil {
 			return nil, err
 		}
@@ -209,6 +211,18 @@ func (o *ogcAPI) liveCollections(c echo.Context) ([]*store.OGCCollection, error)
 		}
 	}
 	return out, nil
+}
+
+// exists reports whether a collection's table exists, asking the database until it does.
+func (o *ogcAPI) exists(c echo.Context, col *store.OGCCollection) (bool, error) {
+	if _, ok := o.live.Load(col.ID); ok {
+		return true, nil
+	}
+	ok, err := o.h.Store.OGCTableExists(c.Request().Context(), col)
+	if ok {
+		o.live.Store(col.ID, true)
+	}
+	return ok, err
 }
 
 func (o *ogcAPI) collectionDoc(c echo.Context, col *store.OGCCollection) (map[string]any, error) {
@@ -269,7 +283,7 @@ func (o *ogcAPI) collections(c echo.Context) error {
 func (o *ogcAPI) collectionParam(c echo.Context) (*store.OGCCollection, error) {
 	col := store.OGCCollectionByID(c.Param("cid"))
 	if col != nil {
-		ok, err := o.h.Store.OGCTableExists(c.Request().Context(), col)
+		ok, err := o.exists(c, col)
 		if err != nil {
 			return nil, err
 		}

@@ -317,17 +317,15 @@ func (c *OGCCollection) featureSQL(w *where, srid int, flip bool) string {
 		`, 'geometry', ST_AsGeoJSON(` + g + `, 9)::json, 'properties', json_build_object(` + props.String() + `))::text`
 }
 
-// OGCItems returns one page of a collection's features in key order, with numberMatched.
-func (s *Store) OGCItems(ctx context.Context, c *OGCCollection, q OGCQuery) (OGCPage, error) {
-	page := OGCPage{Matched: -1}
+// OGCItemsSQL returns the two statements OGCItems runs — the count for numberMatched and the page — with
+// their arguments (exported so benchmarks can run the bare SQL). countSQL is "" when q.NoMatched.
+func (c *OGCCollection) OGCItemsSQL(q OGCQuery) (countSQL string, countArgs []any, pageSQL string, pageArgs []any, err error) {
 	w, err := c.filters(q)
 	if err != nil {
-		return page, err
+		return "", nil, "", nil, err
 	}
 	if !q.NoMatched {
-		if err := s.db.QueryRow(ctx, `SELECT count(*) FROM `+c.from+` WHERE `+w.sql(), w.args...).Scan(&page.Matched); err != nil {
-			return page, mapErr(err)
-		}
+		countSQL, countArgs = `SELECT count(*) FROM `+c.from+` WHERE `+w.sql(), append([]any(nil), w.args...)
 	}
 	order := "ASC"
 	switch {
@@ -340,8 +338,24 @@ func (s *Store) OGCItems(ctx context.Context, c *OGCCollection, q OGCQuery) (OGC
 	cols := c.featureSQL(w, q.SRID, q.FlipAxes)
 	orderBy := strings.ReplaceAll(c.keyCols(), ",", " "+order+",") + " " + order
 	w.args = append(w.args, q.Limit+1)
-	sql := `SELECT ` + cols + ` FROM ` + c.from + ` WHERE ` + w.sql() + ` ORDER BY ` + orderBy + ` LIMIT $` + strconv.Itoa(len(w.args))
-	rows, err := s.db.Query(ctx, sql, w.args...)
+	pageSQL = `SELECT ` + cols + ` FROM ` + c.from + ` WHERE ` + w.sql() + ` ORDER BY ` + orderBy + ` LIMIT $` + strconv.Itoa(len(w.args))
+	return countSQL, countArgs, pageSQL, w.args, nil
+}
+
+// OGCItems returns one page of a collection's features in key order, with numberMatched.
+func (s *Store) OGCItems(ctx context.Context, c *OGCCollection, q OGCQuery) (OGCPage, error) {
+	page := OGCPage{Matched: -1}
+	countSQL, countArgs, sql, args, err := c.OGCItemsSQL(q)
+	if err != nil {
+		return page, err
+	}
+	if countSQL != "" {
+		if err := s.db.QueryRow(ctx, countSQL, countArgs...).Scan(&page.Matched); err != nil {
+			return page, mapErr(err)
+		}
+	}
+	backwards := q.After == nil && q.Before != nil
+	rows, err := s.db.Query(ctx, sql, args...)
 	if err != nil {
 		return page, mapErr(err)
 	}
@@ -368,7 +382,7 @@ func (s *Store) OGCItems(ctx context.Context, c *OGCCollection, q OGCQuery) (OGC
 		page.More = true
 		keys, page.Features = keys[:q.Limit], page.Features[:q.Limit]
 	}
-	if order == "DESC" { // read backwards from the cursor; show in key order
+	if backwards { // read backwards from the cursor; show in key order
 		for i, j := 0, len(keys)-1; i < j; i, j = i+1, j-1 {
 			keys[i], keys[j] = keys[j], keys[i]
 			page.Features[i], page.Features[j] = page.Features[j], page.Features[i]
