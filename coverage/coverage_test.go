@@ -334,3 +334,26 @@ func TestOwnerLookup(t *testing.T) {
 		t.Fatalf("between two streets: %+v", res)
 	}
 }
+
+// A zone whose validity begins later changes nothing when written; RefreshDue applies it once its time has come.
+func TestRefreshDue(t *testing.T) {
+	f := newFixture(t)
+	a := f.unit("A", "城关镇")
+	ls, line := straight(116.0, 40.0, 300)
+	road := f.road("朝阳路", ls)
+	x := func(m float64) float64 { return line.PointAt(m)[0] }
+	since, err := f.st.Now(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Written straight to the store (no refresh), as if it had been written a while ago with a start in the future.
+	from := since.Add(-time.Minute)
+	if _, err := f.st.CreateZone(f.ctx, store.Zone{UnitID: a, Role: "lead", Kind: "网格", Geom: box(x(0)-0.001, x(300)+0.001, 40, 0.001), ValidFrom: &from}); err != nil {
+		t.Fatal(err)
+	}
+	checkPieces(t, f.pieces(road.ID), []wantPiece{{0, 300, []int64{}}})
+	if _, err := f.eng.RefreshDue(f.ctx, f.st, from.Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	checkPieces(t, f.pieces(road.ID), []wantPiece{{0, 300, []int64{a}}})
+}

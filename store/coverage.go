@@ -507,6 +507,42 @@ func (s *Store) LeadZonesContaining(ctx context.Context, p orb.Point, at *time.T
 	return out, mapErr(rows.Err())
 }
 
+// ValidityChanges returns the geometries of zones, and the asset ids of assignments, that started or
+// stopped being valid in (since, now].
+func (s *Store) ValidityChanges(ctx context.Context, since time.Time) ([]orb.Geometry, []int64, error) {
+	rows, err := s.db.Query(ctx, `SELECT ST_AsBinary(geom) FROM zones
+		WHERE (valid_from > $1 AND valid_from <= now()) OR (valid_to > $1 AND valid_to <= now())`, since)
+	if err != nil {
+		return nil, nil, mapErr(err)
+	}
+	bs, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+	if err != nil {
+		return nil, nil, mapErr(err)
+	}
+	var geoms []orb.Geometry
+	for _, b := range bs {
+		g, err := wkb.Unmarshal(b)
+		if err != nil {
+			return nil, nil, fmt.Errorf("store: zone geometry: %w", err)
+		}
+		geoms = append(geoms, g)
+	}
+	rows, err = s.db.Query(ctx, `SELECT DISTINCT asset_id FROM assignments
+		WHERE (valid_from > $1 AND valid_from <= now()) OR (valid_to > $1 AND valid_to <= now()) ORDER BY 1`, since)
+	if err != nil {
+		return nil, nil, mapErr(err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	return geoms, ids, mapErr(err)
+}
+
+// Now returns the database's clock.
+func (s *Store) Now(ctx context.Context) (time.Time, error) {
+	var t time.Time
+	err := s.db.QueryRow(ctx, `SELECT now()`).Scan(&t)
+	return t, mapErr(err)
+}
+
 // UnitsByID returns the units with the given ids, ordered by id.
 func (s *Store) UnitsByID(ctx context.Context, ids []int64) ([]Unit, error) {
 	rows, err := s.db.Query(ctx, `SELECT `+unitCols+` FROM units WHERE id = ANY($1) ORDER BY id`, ids)
