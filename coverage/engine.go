@@ -292,6 +292,11 @@ func (e *Engine) RefreshAssets(ctx context.Context, tx *store.Store, ids []int64
 	if err != nil {
 		return err
 	}
+	return e.refresh(ctx, tx, ids, assets)
+}
+
+// refresh recomputes the linear assets among ids (given loaded) and the areal ones, writing what changed.
+func (e *Engine) refresh(ctx context.Context, tx *store.Store, ids []int64, assets []store.CoverageAsset) error {
 	results, err := e.computeAll(ctx, tx, assets, false, nil, nil)
 	if err != nil {
 		return err
@@ -300,10 +305,14 @@ func (e *Engine) RefreshAssets(ctx context.Context, tx *store.Store, ids []int64
 	if err != nil {
 		return err
 	}
+	isChanged := make(map[int64]bool, len(changed))
+	for _, id := range changed {
+		isChanged[id] = true
+	}
 	var pieces []store.CoveragePiece
 	var support []store.CoverageSupport
 	for _, r := range results {
-		if slices.Contains(changed, r.Asset.ID) {
+		if isChanged[r.Asset.ID] {
 			pieces = append(pieces, r.rows()...)
 			support = append(support, r.Support...)
 		}
@@ -436,12 +445,19 @@ func (e *Engine) RefreshTouching(ctx context.Context, tx *store.Store, geoms ...
 		}
 	})
 	var ids []int64
+	var linear []store.CoverageAsset
 	for i, a := range cands {
 		if keep[i] {
 			ids = append(ids, a.ID)
+			if service.AssetKinds[a.Kind] == geo.Lineal {
+				linear = append(linear, a)
+			}
 		}
 	}
-	return e.RefreshAssets(ctx, tx, ids)
+	if len(ids) == 0 {
+		return nil
+	}
+	return e.refresh(ctx, tx, ids, linear)
 }
 
 // parallel runs fn(0) … fn(n-1) on up to GOMAXPROCS goroutines; fn must only touch index i of shared slices.
