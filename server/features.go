@@ -21,5 +21,6 @@ func features(svc *service.Service, log *slog.Logger, opt Options) []func(r *han
 		reportRoutes(svc, log, opt),
 		handlers.Open311Routes(svc, ReportService(svc, log, opt)), // Open311 GeoReport v2 under /open311/v2/
 		handlers.OGC(tilecache.New(256 << 20)), // OGC API – Features, vector tiles (256 MB tile cache), OpenAPI, API keys
+		handlers.LeadersRoutes(),
 	}
 }

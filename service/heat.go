@@ -1,0 +1,121 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/paulmach/orb"
+
+	"everymeter/store"
+)
+
+// HeatWeights are the weights a heat map can sum per cell (see store.HeatCells for the formulas).
+var HeatWeights = []string{"count", "age", "overdue", "urgency"}
+
+// AllStatuses are every report status.
+var AllStatuses = []string{"reported", "dispatched", "accepted", "resolved", "closed", "rework", "returned", "voided", "duplicate"}
+
+// MaxHeatCells bounds the cells one heat-map request may span (bbox × zoom), so no request scans a continent
+// of small cells.
+const MaxHeatCells = 1_000_000
+
+// HeatRequest is a parsed heat-map request.
+type HeatRequest struct {
+	BBox       *orb.Bound
+	Zoom       int
+	Status     string // "" or "outstanding": not closed/voided/duplicate; "all"; or a comma list of statuses
+	Categories []string
+	UnitID     *int64
+	Since      *time.Time
+	Until      *time.Time
+	Weight     string
+	Geometry   bool // the cell squares are wanted (GeoJSON), not only centres
+}
+
+// HeatMap is the answer: the grid used and its non-empty cells.
+type HeatMap struct {
+	Level  int
+	CellM  float64 // cell side in Web-Mercator meters
+	Weight string
+	Cells  []store.HeatCell
+}
+
+// HeatLevelForZoom picks the grid for a map zoom: cells of about 16 screen pixels (2^(21−zoom) Mercator meters
+// at 256-pixel tiles), rounded down to the nearest kept level so a cell is never coarser than asked.
+func HeatLevelForZoom(zoom int) int {
+	want := 21 - zoom
+	best := store.HeatLevels[0]
+	for _, k := range store.HeatLevels {
+		if k <= want {
+			best = k
+		}
+	}
+	return best
+}
+
+// mercator is spherical Web Mercator in meters (for sizing a request only; cells use PostGIS's).
+func mercator(lon, lat float64) (float64, float64) {
+	const r = 6378137.0
+	lat = math.Max(-85.0511287798, math.Min(85.0511287798, lat))
+	return r * lon * math.Pi / 180, r * math.Log(math.Tan(math.Pi/4+lat*math.Pi/360))
+}
+
+// Heatmap validates a request and sums its cells.
+func (s *Service) Heatmap(ctx context.Context, q HeatRequest, now time.Time) (HeatMap, error) {
+	var c checker
+	c.check(q.Zoom >= 0 && q.Zoom <= 22, "zoom", "zoom must be an integer from 0 to 22")
+	if q.Weight == "" {
+		q.Weight = "count"
+	}
+	c.check(contains(HeatWeights, q.Weight), "weight", "weight must be one of "+strings.Join(HeatWeights, ", "))
+	statuses, err := ParseStatuses(q.Status)
+	if err != nil {
+		c.addErr(err)
+	}
+	if q.Since != nil && q.Until != nil && !q.Until.After(*q.Since) {
+		c.add("until", "until must be after since")
+	}
+	level := HeatLevelForZoom(q.Zoom)
+	size := float64(int64(1) << level)
+	if q.BBox != nil {
+		x0, y0 := mercator(q.BBox.Min[0], q.BBox.Min[1])
+		x1, y1 := mercator(q.BBox.Max[0], q.BBox.Max[1])
+		if n := (math.Floor(x1/size) - math.Floor(x0/size) + 1) * (math.Floor(y1/size) - math.Floor(y0/size) + 1); n > MaxHeatCells {
+			c.add("bbox", fmt.Sprintf("the box spans %.0f cells of %.0f m at zoom %d (at most %d): zoom out or draw a smaller box", n, size, q.Zoom, MaxHeatCells))
+		}
+	} else if q.Zoom > 10 {
+		c.add("bbox", "a bbox is required above zoom 10")
+	}
+	if err := c.err(); err != nil {
+		return HeatMap{}, err
+	}
+	cells, err := s.Store.HeatCells(ctx, store.HeatQuery{Level: level, BBox: q.BBox, Statuses: statuses, Categories: q.Categories,
+		UnitID: q.UnitID, Since: q.Since, Until: q.Until, Weight: q.Weight, Now: now}, q.Geometry)
+	if err != nil {
+		return HeatMap{}, err
+	}
+	return HeatMap{Level: level, CellM: size, Weight: q.Weight, Cells: cells}, nil
+}
+
+// ParseStatuses reads a status filter: "" or "outstanding" → every status but closed, voided and duplicate;
+// "all" → nil (no filter); otherwise a comma list of statuses.
+func ParseStatuses(s string) ([]string, error) {
+	switch strings.TrimSpace(s) {
+	case "", "outstanding":
+		return store.OpenStatuses, nil
+	case "all":
+		return nil, nil
+	}
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		p = strings.TrimSpace(p)
+		if !contains(AllStatuses, p) {
+			return nil, invalid("status", fmt.Sprintf("unknown status %q: use outstanding, all, or a comma list of %s", p, strings.Join(AllStatuses, ", ")))
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}

@@ -1,0 +1,338 @@
+package service
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"everymeter/store"
+)
+
+// Unit statistics (综合评价, DOMAIN.md §5). A unit's reports for a period are those created in [from, to) and
+// routed to it now (reports returned to the queue belong to no unit). Computed from the report columns, so
+// they hold for reports from any source (the app, Open311, imports). The counts:
+//
+//	received    接收数     reports created in the period routed to the unit
+//	due         应处置数   received, not voided or duplicate
+//	handled     处置数     due, in status resolved or closed
+//	on_time     按期处置数 handled, resolved (for imports: closed) no later than the deadline
+//	overdue_now 超期数     due, clock running (dispatched, accepted, rework) past the deadline now
+//	rework      返工数     due reports sent back at least once (rework_count > 0; each report counted once)
+//	to_close    应结案数   due reports reported fixed at least once: handled, or rework_count > 0
+//	closed      结案数     due, in status closed
+//	extended    延期数     due reports extended at least once (extension_count > 0)
+//
+// The rates (null when their denominator is 0):
+//
+//	handling        处置率     handled / due
+//	on_time         按期处置率 on_time / due
+//	rework          返工率     rework / to_close
+//	closure         结案率     closed / due
+//	extension       延期率     extended / due
+//	overdue_pending 超期待处置率 overdue_now / due
+//
+// avg_hours_to_close is the mean of closed_at − dispatched_at over closed reports. km is the length of road
+// the unit leads (coverage pieces covered or overlapping that list it), per_km = received / km.
+//
+// The composite score is a weighted mean in points out of 100:
+//
+//	score = 100 × (w₁·处置率 + w₂·按期处置率 + w₃·(1−返工率) + w₄·(1−超期待处置率) + w₅·(1−延期率)) / (w₁+…+w₅)
+//
+// with default weights 30, 20, 20, 20, 10 (one real district's); a missing 返工率 (nothing to close yet) counts
+// as 0. Units with fewer than MinReceived received reports are marked too_few and not ranked: a unit with two
+// reports, both on time, must not top a table of units handling hundreds. Ranks are competition ranks (equal
+// scores share a rank; the next rank skips).
+
+// ScoreWeights are the composite score's weights.
+type ScoreWeights struct {
+	Handling       float64 `json:"handling"`
+	OnTime         float64 `json:"on_time"`
+	Rework         float64 `json:"rework"`
+	OverduePending float64 `json:"overdue_pending"`
+	Extension      float64 `json:"extension"`
+}
+
+// DefaultScoreWeights are 处置率 30, 按期处置率 20, (1−返工率) 20, (1−超期待处置率) 20, (1−延期率) 10.
+var DefaultScoreWeights = ScoreWeights{Handling: 30, OnTime: 20, Rework: 20, OverduePending: 20, Extension: 10}
+
+// DefaultMinReceived is the smallest number of received reports a unit needs to be ranked.
+const DefaultMinReceived = 5
+
+// Rates are a unit's ratios (nil: no denominator).
+type Rates struct {
+	Handling       *float64 `json:"handling"`
+	OnTime         *float64 `json:"on_time"`
+	Rework         *float64 `json:"rework"`
+	Closure        *float64 `json:"closure"`
+	Extension      *float64 `json:"extension"`
+	OverduePending *float64 `json:"overdue_pending"`
+}
+
+// UnitStat is one row of the unit league table.
+type UnitStat struct {
+	UnitID          int64    `json:"unit_id"`
+	Code            string   `json:"code"`
+	Name            string   `json:"name"`
+	Received        int64    `json:"received"`
+	Due             int64    `json:"due"`
+	Handled         int64    `json:"handled"`
+	OnTime          int64    `json:"on_time"`
+	OverdueNow      int64    `json:"overdue_now"`
+	Rework          int64    `json:"rework"`
+	ToClose         int64    `json:"to_close"`
+	Closed          int64    `json:"closed"`
+	Extended        int64    `json:"extended"`
+	Rates           Rates    `json:"rates"`
+	AvgHoursToClose *float64 `json:"avg_hours_to_close"`
+	Km              float64  `json:"km"`
+	PerKm           *float64 `json:"per_km"`
+	Score           *float64 `json:"score"`
+	Rank            *int     `json:"rank"`
+	TooFew          bool     `json:"too_few"`
+}
+
+// StatsQuery is a statistics period with the score settings.
+type StatsQuery struct {
+	From, To    time.Time
+	Weights     ScoreWeights
+	MinReceived int
+	Now         time.Time
+}
+
+func ratio(a, b int64) *float64 {
+	if b == 0 {
+		return nil
+	}
+	v := float64(a) / float64(b)
+	return &v
+}
+
+func val(p *float64) float64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+// checkPeriod validates a period.
+func checkPeriod(c *checker, from, to time.Time) {
+	c.check(to.After(from), "to", "to must be after from")
+	c.check(to.Sub(from) <= 20*366*24*time.Hour, "from", "the period may span at most 20 years")
+}
+
+// UnitStats computes the league table for a period, ranked.
+func (s *Service) UnitStats(ctx context.Context, q StatsQuery) ([]UnitStat, error) {
+	var c checker
+	checkPeriod(&c, q.From, q.To)
+	w := q.Weights
+	for _, v := range []float64{w.Handling, w.OnTime, w.Rework, w.OverduePending, w.Extension} {
+		c.check(v >= 0 && v <= 1000, "weights", "each score weight must be between 0 and 1000")
+	}
+	sum := w.Handling + w.OnTime + w.Rework + w.OverduePending + w.Extension
+	c.check(sum > 0, "weights", "at least one score weight must be positive")
+	c.check(q.MinReceived >= 0, "min_received", "min_received must not be negative")
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	counts, err := s.Store.UnitCounts(ctx, q.From, q.To, q.Now)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]UnitStat, 0, len(counts))
+	for _, k := range counts {
+		u := UnitStat{UnitID: k.UnitID, Code: k.Code, Name: k.Name, Received: k.Received, Due: k.Due, Handled: k.Handled,
+			OnTime: k.OnTime, OverdueNow: k.OverdueNow, Rework: k.Rework, ToClose: k.ToClose, Closed: k.Closed,
+			Extended: k.Extended, AvgHoursToClose: k.AvgHoursClose, Km: k.LeadM / 1000}
+		u.Rates = Rates{Handling: ratio(k.Handled, k.Due), OnTime: ratio(k.OnTime, k.Due), Rework: ratio(k.Rework, k.ToClose),
+			Closure: ratio(k.Closed, k.Due), Extension: ratio(k.Extended, k.Due), OverduePending: ratio(k.OverdueNow, k.Due)}
+		if u.Km > 0 {
+			v := float64(k.Received) / u.Km
+			u.PerKm = &v
+		}
+		if k.Due > 0 {
+			r := u.Rates
+			v := 100 * (w.Handling*val(r.Handling) + w.OnTime*val(r.OnTime) + w.Rework*(1-val(r.Rework)) +
+				w.OverduePending*(1-val(r.OverduePending)) + w.Extension*(1-val(r.Extension))) / sum
+			u.Score = &v
+		}
+		u.TooFew = k.Received < int64(q.MinReceived) || u.Score == nil
+		out = append(out, u)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.TooFew != b.TooFew {
+			return !a.TooFew
+		}
+		if !a.TooFew && *a.Score != *b.Score {
+			return *a.Score > *b.Score
+		}
+		if a.Received != b.Received {
+			return a.Received > b.Received
+		}
+		return a.Code < b.Code
+	})
+	for i := range out {
+		if out[i].TooFew {
+			continue
+		}
+		r := i + 1
+		if i > 0 && !out[i-1].TooFew && *out[i-1].Score == *out[i].Score {
+			r = *out[i-1].Rank
+		}
+		out[i].Rank = &r
+	}
+	return out, nil
+}
+
+// InspectorStat is one inspector's row: 上报数, 有效上报率 (valid / reported; valid = not voided or duplicate),
+// 按时核查率 (verifications within 24 h of the resolution / verifications; a verification is a verify or rework
+// decision on a resolved report, counted in the period it was made).
+type InspectorStat struct {
+	UserID           int64    `json:"user_id"`
+	Username         string   `json:"username"`
+	Reported         int64    `json:"reported"`
+	Valid            int64    `json:"valid"`
+	ValidRate        *float64 `json:"valid_rate"`
+	Verifications    int64    `json:"verifications"`
+	VerifiedOnTime   int64    `json:"verified_on_time"`
+	OnTimeVerifyRate *float64 `json:"on_time_verify_rate"`
+	AvgHoursToVerify *float64 `json:"avg_hours_to_verify"`
+}
+
+// InspectorStats computes the inspectors' table for a period.
+func (s *Service) InspectorStats(ctx context.Context, from, to time.Time) ([]InspectorStat, error) {
+	var c checker
+	checkPeriod(&c, from, to)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	counts, err := s.Store.InspectorCounts(ctx, from, to)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]InspectorStat, 0, len(counts))
+	for _, k := range counts {
+		out = append(out, InspectorStat{UserID: k.UserID, Username: k.Username, Reported: k.Reported, Valid: k.Valid,
+			ValidRate: ratio(k.Valid, k.Reported), Verifications: k.Verifications, VerifiedOnTime: k.VerifiedOnTime,
+			OnTimeVerifyRate: ratio(k.VerifiedOnTime, k.Verifications), AvgHoursToVerify: k.AvgHoursVerify})
+	}
+	return out, nil
+}
+
+// TrendIntervals are the bucket sizes of a trend.
+var TrendIntervals = []string{"day", "week", "month"}
+
+// MaxTrendBuckets bounds a trend's length.
+const MaxTrendBuckets = 3660
+
+// Trend counts reports created and closed per interval over a period.
+func (s *Service) Trend(ctx context.Context, interval string, from, to time.Time, unitID *int64, category string) ([]store.TrendPoint, error) {
+	var c checker
+	checkPeriod(&c, from, to)
+	c.check(contains(TrendIntervals, interval), "interval", "interval must be day, week or month")
+	if interval == "day" {
+		c.check(to.Sub(from) <= MaxTrendBuckets*24*time.Hour, "from", "a daily trend may span at most 3660 days: use week or month")
+	}
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	return s.Store.Trend(ctx, interval, from, to, unitID, category)
+}
+
+// Hotspots lists recurring problem places in a period (see store.Hotspots); minRepeat ≥ 2.
+func (s *Service) Hotspots(ctx context.Context, from, to time.Time, minRepeat, limit int) ([]store.Hotspot, error) {
+	var c checker
+	checkPeriod(&c, from, to)
+	c.check(minRepeat >= 2 && minRepeat <= 1000, "min_count", "min_count must be from 2 to 1000")
+	c.check(limit >= 1 && limit <= 1000, "limit", "limit must be from 1 to 1000")
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	return s.Store.Hotspots(ctx, from, to, minRepeat, limit)
+}
+
+// Briefing is everything the weekly briefing (通报) shows for a period.
+type Briefing struct {
+	From, To   time.Time
+	Now        time.Time
+	Totals     UnitStat // the sums over every unit (rates recomputed), plus Queue
+	Queue      int64    // reports created in the period not routed to any unit
+	Units      []UnitStat
+	Overdue    []store.OverdueItem
+	Coverage   []CoverageRow
+	CoveragePc *float64 // share of all road meters with a lead owner
+	Map        store.MapLayers
+	Weights    ScoreWeights
+}
+
+// CoverageRow is one unit's share of the road network.
+type CoverageRow struct {
+	Code, Name string
+	LeadKm     float64
+	OverlapKm  float64
+	Share      *float64 // LeadKm / total network km
+}
+
+// Briefing gathers the briefing for a period.
+func (s *Service) Briefing(ctx context.Context, q StatsQuery) (Briefing, error) {
+	units, err := s.UnitStats(ctx, q)
+	if err != nil {
+		return Briefing{}, err
+	}
+	b := Briefing{From: q.From, To: q.To, Now: q.Now, Units: units, Weights: q.Weights}
+	t := &b.Totals
+	for _, u := range units {
+		t.Received += u.Received
+		t.Due += u.Due
+		t.Handled += u.Handled
+		t.OnTime += u.OnTime
+		t.OverdueNow += u.OverdueNow
+		t.Rework += u.Rework
+		t.ToClose += u.ToClose
+		t.Closed += u.Closed
+		t.Extended += u.Extended
+		t.Km += u.Km
+	}
+	t.Rates = Rates{Handling: ratio(t.Handled, t.Due), OnTime: ratio(t.OnTime, t.Due), Rework: ratio(t.Rework, t.ToClose),
+		Closure: ratio(t.Closed, t.Due), Extension: ratio(t.Extended, t.Due), OverduePending: ratio(t.OverdueNow, t.Due)}
+	if err := s.Store.DB().QueryRow(ctx, `SELECT count(*) FROM reports WHERE created_at >= $1 AND created_at < $2 AND unit_id IS NULL`,
+		q.From, q.To).Scan(&b.Queue); err != nil {
+		return b, err
+	}
+	if b.Overdue, err = s.Store.WorstOverdue(ctx, q.Now, 10); err != nil {
+		return b, err
+	}
+	byKind, err := s.Store.CoverageByKind(ctx, []string{"road", "alley"})
+	if err != nil {
+		return b, err
+	}
+	var total, covered float64
+	for _, k := range byKind {
+		total += k.TotalM
+		covered += k.CoveredM
+	}
+	if total > 0 {
+		v := covered / total
+		b.CoveragePc = &v
+	}
+	byUnit, err := s.Store.CoverageByUnit(ctx)
+	if err != nil {
+		return b, err
+	}
+	for _, u := range byUnit {
+		if u.LeadM == 0 {
+			continue
+		}
+		row := CoverageRow{Code: u.Code, Name: u.Name, LeadKm: u.LeadM / 1000, OverlapKm: u.OverlapM / 1000}
+		if total > 0 {
+			v := u.LeadM / total
+			row.Share = &v
+		}
+		b.Coverage = append(b.Coverage, row)
+	}
+	sort.Slice(b.Coverage, func(i, j int) bool { return b.Coverage[i].LeadKm > b.Coverage[j].LeadKm })
+	if b.Map, err = s.Store.BriefingMap(ctx, 11); err != nil {
+		return b, err
+	}
+	return b, nil
+}
