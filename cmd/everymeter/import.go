@@ -21,7 +21,7 @@ import (
 var importers = map[string]command{
 	"osm":     cmdImportOSM,
 	"geojson": cmdImportGeoJSON,
-	"311":     nil,
+	"311":     cmdImport311,
 }
 
 func cmdImport(ctx context.Context, app *cli, args []string) error {
