@@ -357,3 +357,19 @@ func TestRefreshDue(t *testing.T) {
 	}
 	checkPieces(t, f.pieces(road.ID), []wantPiece{{0, 300, []int64{a}}})
 }
+
+// An asset whose coverage was never computed (written around the service) counts as a gap, not as nothing.
+func TestUncomputedAssetCountsAsGap(t *testing.T) {
+	f := newFixture(t)
+	ls, _ := straight(116.0, 40.0, 250)
+	if _, err := f.st.CreateAsset(f.ctx, store.Asset{Kind: "alley", Name: "背街", Geom: ls}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := f.eng.Summary(f.ctx, f.st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !near(s.TotalM, 250, 0.01) || !near(s.GapM, 250, 0.01) || s.CoveredM != 0 {
+		t.Fatalf("summary %+v, want 250 m total, all gap", s)
+	}
+}

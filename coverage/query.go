@@ -138,6 +138,11 @@ func (e *Engine) summaryAt(ctx context.Context, st *store.Store, at time.Time) (
 	for i := range s.ByKind {
 		byKind[s.ByKind[i].Kind] = &s.ByKind[i]
 	}
+	for _, a := range assets {
+		if k := byKind[a.Kind]; k != nil {
+			k.TotalM += a.LengthM
+		}
+	}
 	lead, overlap, support := map[int64]float64{}, map[int64]float64{}, map[int64]float64{}
 	for _, r := range results {
 		k := byKind[r.Asset.Kind]
@@ -146,14 +151,10 @@ func (e *Engine) summaryAt(ctx context.Context, st *store.Store, at time.Time) (
 		}
 		for _, p := range r.Pieces {
 			l := p.To - p.From
-			k.TotalM += l
-			switch len(p.Owners) {
-			case 0:
-				k.GapM += l
-			case 1:
+			if len(p.Owners) > 0 {
 				k.CoveredM += l
-			default:
-				k.CoveredM += l
+			}
+			if len(p.Owners) > 1 {
 				k.OverlapM += l
 			}
 			for _, u := range p.Owners {
@@ -173,6 +174,9 @@ func (e *Engine) summaryAt(ctx context.Context, st *store.Store, at time.Time) (
 	}
 	for _, u := range units {
 		s.ByUnit = append(s.ByUnit, UnitSummary{UnitID: u.ID, Code: u.Code, Name: u.Name, LeadM: lead[u.ID], OverlapM: overlap[u.ID], SupportM: support[u.ID]})
+	}
+	for i := range s.ByKind {
+		s.ByKind[i].GapM = max(0, s.ByKind[i].TotalM-s.ByKind[i].CoveredM)
 	}
 	areal, err := st.ArealCoverageAt(ctx, nil, arealKinds(), &at)
 	if err != nil {

@@ -356,16 +356,15 @@ type UnitTotals struct {
 	SupportM float64
 }
 
-// CoverageByKind sums the stored pieces by asset kind.
+// CoverageByKind sums the stored pieces by asset kind. The total is the assets' length, so an asset
+// whose coverage was never computed counts as a gap rather than vanishing from the figures.
 func (s *Store) CoverageByKind(ctx context.Context, kinds []string) ([]KindTotals, error) {
-	rows, err := s.db.Query(ctx, `SELECT k.kind,
-			COALESCE(sum(p.to_m - p.from_m), 0),
-			COALESCE(sum(p.to_m - p.from_m) FILTER (WHERE p.status <> 'gap'), 0),
-			COALESCE(sum(p.to_m - p.from_m) FILTER (WHERE p.status = 'gap'), 0),
-			COALESCE(sum(p.to_m - p.from_m) FILTER (WHERE p.status = 'overlap'), 0)
+	rows, err := s.db.Query(ctx, `SELECT k.kind, COALESCE(sum(a.length_m), 0), COALESCE(sum(c.covered), 0), COALESCE(sum(c.overlap), 0)
 		FROM unnest($1::text[]) WITH ORDINALITY AS k(kind, ord)
 		LEFT JOIN assets a ON a.kind = k.kind
-		LEFT JOIN coverage_pieces p ON p.asset_id = a.id
+		LEFT JOIN LATERAL (SELECT sum(p.to_m - p.from_m) FILTER (WHERE p.status <> 'gap') AS covered,
+				sum(p.to_m - p.from_m) FILTER (WHERE p.status = 'overlap') AS overlap
+			FROM coverage_pieces p WHERE p.asset_id = a.id) c ON true
 		GROUP BY k.kind, k.ord ORDER BY k.ord`, kinds)
 	if err != nil {
 		return nil, mapErr(err)
@@ -374,9 +373,10 @@ func (s *Store) CoverageByKind(ctx context.Context, kinds []string) ([]KindTotal
 	var out []KindTotals
 	for rows.Next() {
 		var t KindTotals
-		if err := rows.Scan(&t.Kind, &t.TotalM, &t.CoveredM, &t.GapM, &t.OverlapM); err != nil {
+		if err := rows.Scan(&t.Kind, &t.TotalM, &t.CoveredM, &t.OverlapM); err != nil {
 			return nil, mapErr(err)
 		}
+		t.GapM = max(0, t.TotalM-t.CoveredM)
 		out = append(out, t)
 	}
 	return out, mapErr(rows.Err())
