@@ -5,8 +5,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
-	"strings"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
