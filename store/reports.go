@@ -130,15 +130,36 @@ func reportInsertArgs(r Report) []any {
 		r.AcceptedAt, r.ResolvedAt, r.ClosedAt, r.Source, r.SourceID, created, updated}
 }
 
-// CreateReport inserts a report. When the report carries an idempotency key that its reporter already used, nothing
-// is inserted and the earlier report is returned with created false: the unique index on (reporter_id,
-// idempotency_key) makes concurrent retries wait for the first insert and then find it, so no retry can duplicate.
-func (s *Store) CreateReport(ctx context.Context, r Report) (Report, bool, error) {
+// CreateReport inserts a report together with the first steps of its history (their ReportID is filled in), in one
+// statement. When the report carries an idempotency key that its reporter already used, nothing is inserted and
+// the earlier report is returned with created false: the unique index on (reporter_id, idempotency_key) makes
+// concurrent retries wait for the first insert and then find it, so no retry can duplicate.
+func (s *Store) CreateReport(ctx context.Context, r Report, events ...ReportEvent) (Report, bool, error) {
+	evs := make([]map[string]any, len(events))
+	for i, e := range events {
+		if e.Details == nil {
+			e.Details = map[string]any{}
+		}
+		var at *time.Time
+		if !e.At.IsZero() {
+			at = &e.At
+		}
+		evs[i] = map[string]any{"at": at, "actor_id": e.ActorID, "actor": e.Actor, "action": e.Action, "from_status": e.FromStatus,
+			"to_status": e.ToStatus, "note": e.Note, "unit_id": e.UnitID, "photo_id": e.PhotoID, "details": e.Details, "seq": i}
+	}
+	args := append(reportInsertArgs(r), evs)
 	row := s.db.QueryRow(ctx, `WITH ins AS (
 			INSERT INTO reports (`+reportInsertCols+`) VALUES (`+reportInsertVals+`)
 			ON CONFLICT (reporter_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-			RETURNING *)
-		SELECT `+reportCols+` FROM ins r LEFT JOIN units u ON u.id = r.unit_id`, reportInsertArgs(r)...)
+			RETURNING *),
+		ev AS (
+			INSERT INTO report_events (report_id, at, actor_id, actor, action, from_status, to_status, note, unit_id, photo_id, details)
+			SELECT ins.id, COALESCE(e.at, now()), e.actor_id, e.actor, e.action, e.from_status, e.to_status, e.note, e.unit_id,
+				e.photo_id, COALESCE(e.details, '{}')
+			FROM ins CROSS JOIN jsonb_to_recordset($32::jsonb) AS e(at timestamptz, actor_id bigint, actor text, action text,
+				from_status text, to_status text, note text, unit_id bigint, photo_id bigint, details jsonb, seq int)
+			ORDER BY e.seq)
+		SELECT `+reportCols+` FROM ins r LEFT JOIN units u ON u.id = r.unit_id`, args...)
 	out, err := scanReport(row)
 	if err == ErrNotFound && r.IdempotencyKey != nil && r.ReporterID != nil {
 		out, err = s.ReportByIdempotencyKey(ctx, *r.ReporterID, *r.IdempotencyKey)
