@@ -114,7 +114,7 @@ func (e *Engine) Owner(ctx context.Context, st *store.Store, p orb.Point, at *ti
 			break
 		}
 	}
-	pieces, err := e.piecesOf(ctx, st, ids, at)
+	pieces, asg, known, err := e.ownerFacts(ctx, st, ids, at)
 	if err != nil {
 		return res, err
 	}
@@ -142,7 +142,7 @@ func (e *Engine) Owner(ctx context.Context, st *store.Store, p orb.Point, at *ti
 		res.Ambiguous = true
 		why = append(why, "this stretch has several lead units (overlap)")
 	}
-	units, err := st.UnitsByID(ctx, all)
+	units, err := unitsOf(ctx, st, all, known)
 	if err != nil {
 		return res, err
 	}
@@ -154,7 +154,7 @@ func (e *Engine) Owner(ctx context.Context, st *store.Store, p orb.Point, at *ti
 		res.Units = append(res.Units, OwnerUnit{ID: u.ID, Code: u.Code, Name: u.Name})
 	}
 	if len(owners) == 1 {
-		res.Person, res.Phone = e.person(ctx, st, best.a.ID, owners[0], best.m, at, units)
+		res.Person, res.Phone = person(asg, owners[0], best.m, units)
 	}
 	names := make([]string, 0, len(owners))
 	for _, u := range units {
@@ -226,18 +226,12 @@ func (e *Engine) ownerByZone(ctx context.Context, st *store.Store, p orb.Point, 
 	return res, nil
 }
 
-// piecesOf returns the pieces of the assets: stored ones for now (computed for assets never computed),
-// computed ones for another time.
-func (e *Engine) piecesOf(ctx context.Context, st *store.Store, ids []int64, at *time.Time) (map[int64][]store.CoveragePiece, error) {
+// piecesOf groups the stored pieces by asset and computes those of assets without any (never computed,
+// or another time than now).
+func (e *Engine) piecesOf(ctx context.Context, st *store.Store, ids []int64, at *time.Time, stored []store.CoveragePiece) (map[int64][]store.CoveragePiece, error) {
 	out := map[int64][]store.CoveragePiece{}
-	if at == nil {
-		ps, err := st.CoveragePiecesOf(ctx, ids)
-		if err != nil {
-			return nil, err
-		}
-		for _, p := range ps {
-			out[p.AssetID] = append(out[p.AssetID], p)
-		}
+	for _, p := range stored {
+		out[p.AssetID] = append(out[p.AssetID], p)
 	}
 	for _, id := range ids {
 		if len(out[id]) > 0 {
@@ -257,13 +251,10 @@ func (e *Engine) piecesOf(ctx context.Context, st *store.Store, ids []int64, at 
 }
 
 // person names the person for unit u at measure m: from a lead assignment covering it, else the unit's contact.
-func (e *Engine) person(ctx context.Context, st *store.Store, assetID, u int64, m float64, at *time.Time, units []store.Unit) (string, string) {
-	asg, err := st.CoverageAssignments(ctx, []int64{assetID}, at)
-	if err == nil {
-		for _, s := range asg {
-			if s.Role == "lead" && s.UnitID == u && s.FromM <= m && m <= s.ToM && (s.Person != "" || s.Phone != "") {
-				return s.Person, s.Phone
-			}
+func person(asg []store.Assignment, u int64, m float64, units []store.Unit) (string, string) {
+	for _, s := range asg {
+		if s.Role == "lead" && s.UnitID == u && s.FromM <= m && m <= s.ToM && (s.Person != "" || s.Phone != "") {
+			return s.Person, s.Phone
 		}
 	}
 	for _, x := range units {
@@ -272,6 +263,40 @@ func (e *Engine) person(ctx context.Context, st *store.Store, assetID, u int64, 
 		}
 	}
 	return "", ""
+}
+
+// ownerFacts returns the pieces of the assets, the valid lead assignments of the first, and the units
+// the stored pieces name (in one round trip when reading stored results for now).
+func (e *Engine) ownerFacts(ctx context.Context, st *store.Store, ids []int64, at *time.Time) (map[int64][]store.CoveragePiece, []store.Assignment, []store.Unit, error) {
+	var asg []store.Assignment
+	var units []store.Unit
+	var stored []store.CoveragePiece
+	var err error
+	if at == nil {
+		if stored, asg, units, err = st.OwnerFacts(ctx, ids); err != nil {
+			return nil, nil, nil, err
+		}
+	} else if asg, err = st.CoverageAssignments(ctx, ids[:1], at); err != nil {
+		return nil, nil, nil, err
+	}
+	pieces, err := e.piecesOf(ctx, st, ids, at, stored)
+	return pieces, asg, units, err
+}
+
+// unitsOf returns the units with the given ids, from known when all are there.
+func unitsOf(ctx context.Context, st *store.Store, ids []int64, known []store.Unit) ([]store.Unit, error) {
+	var out []store.Unit
+	for _, id := range ids {
+		i := slices.IndexFunc(known, func(u store.Unit) bool { return u.ID == id })
+		if i < 0 {
+			return st.UnitsByID(ctx, ids)
+		}
+		out = append(out, known[i])
+	}
+	if out == nil {
+		out = []store.Unit{}
+	}
+	return out, nil
 }
 
 // ownersAt returns the owners of the piece containing m (the later piece at a boundary).

@@ -543,6 +543,64 @@ func (s *Store) Now(ctx context.Context) (time.Time, error) {
 	return t, mapErr(err)
 }
 
+// OwnerFacts returns, in one round trip, what an owner lookup needs from the stored results: the pieces
+// of the given assets, the lead assignments of the first valid now, and the units those pieces name.
+func (s *Store) OwnerFacts(ctx context.Context, assetIDs []int64) ([]CoveragePiece, []Assignment, []Unit, error) {
+	bs, ok := s.db.(interface {
+		SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+	})
+	if !ok || len(assetIDs) == 0 {
+		return nil, nil, nil, fmt.Errorf("store: owner facts need a pool or transaction and an asset")
+	}
+	b := &pgx.Batch{}
+	b.Queue(`SELECT asset_id, from_m, to_m, status, unit_ids FROM coverage_pieces WHERE asset_id = ANY($1) ORDER BY asset_id, from_m`, assetIDs)
+	b.Queue(`SELECT `+assignmentCols+` FROM assignments WHERE asset_id = $2 AND role = 'lead' AND `+validAt+` ORDER BY from_m, id`, nil, assetIDs[0])
+	b.Queue(`SELECT `+unitCols+` FROM units WHERE id IN (SELECT unnest(unit_ids) FROM coverage_pieces WHERE asset_id = ANY($1)) ORDER BY id`, assetIDs)
+	res := bs.SendBatch(ctx, b)
+	defer res.Close()
+	var pieces []CoveragePiece
+	rows, err := res.Query()
+	if err != nil {
+		return nil, nil, nil, mapErr(err)
+	}
+	for rows.Next() {
+		var p CoveragePiece
+		if err := rows.Scan(&p.AssetID, &p.FromM, &p.ToM, &p.Status, &p.UnitIDs); err != nil {
+			rows.Close()
+			return nil, nil, nil, mapErr(err)
+		}
+		pieces = append(pieces, p)
+	}
+	rows.Close()
+	var asg []Assignment
+	if rows, err = res.Query(); err != nil {
+		return nil, nil, nil, mapErr(err)
+	}
+	for rows.Next() {
+		a, err := scanAssignment(rows)
+		if err != nil {
+			rows.Close()
+			return nil, nil, nil, err
+		}
+		asg = append(asg, a)
+	}
+	rows.Close()
+	var units []Unit
+	if rows, err = res.Query(); err != nil {
+		return nil, nil, nil, mapErr(err)
+	}
+	for rows.Next() {
+		u, err := scanUnit(rows)
+		if err != nil {
+			rows.Close()
+			return nil, nil, nil, err
+		}
+		units = append(units, u)
+	}
+	rows.Close()
+	return pieces, asg, units, mapErr(rows.Err())
+}
+
 // UnitsByID returns the units with the given ids, ordered by id.
 func (s *Store) UnitsByID(ctx context.Context, ids []int64) ([]Unit, error) {
 	rows, err := s.db.Query(ctx, `SELECT `+unitCols+` FROM units WHERE id = ANY($1) ORDER BY id`, ids)
