@@ -461,6 +461,12 @@ func (s *Reports) Transition(ctx context.Context, who Who, id int64, mv Move) (s
 		if err := s.apply(ctx, tx, &r, to, mv, who, now, &ev); err != nil {
 			return err
 		}
+		if to == workflow.Dispatched && r.UnitID == nil {
+			// A reopened report that never had a unit (an import) waits in the dispatch queue instead.
+			to = workflow.Reported
+			r.DispatchedAt, r.Deadline, r.TimeLimitHours = nil, nil, nil
+			ev.ToStatus = string(to)
+		}
 		r.Status = string(to)
 		ev.UnitID = r.UnitID
 		if out, err = tx.UpdateReportState(ctx, r); err != nil {
@@ -562,7 +568,11 @@ func (s *Reports) apply(ctx context.Context, tx *store.Store, r *store.Report, t
 			}
 		}
 		r.ExtensionCount++
-		dl := r.Deadline.Add(hours(h))
+		base := now
+		if r.Deadline != nil { // imported reports may run without one
+			base = *r.Deadline
+		}
+		dl := base.Add(hours(h))
 		total := h
 		if r.TimeLimitHours != nil {
 			total += *r.TimeLimitHours
