@@ -4,7 +4,7 @@
 import { api, qs, bboxOf } from './api.js';
 import { t } from './i18n.js';
 import { h, toast, toastErr, options, statusLabel, fmtTime, dot, catName } from './ui.js';
-import { segments, onView, fitOnce, ensureView } from './map.js';
+import { segments, onView, fitOnce, ensureView, markDrawn } from './map.js';
 import { send, enqueue, uuid, flush } from './outbox.js';
 
 const L = window.L;
@@ -39,9 +39,10 @@ export function mount({ map, panel, categories }) {
   function closeSheet() { sheet.hidden = true; tapHint.hidden = false; if (pin) { map.removeLayer(pin); pin = null; } draft = null; }
 
   // ---- network for orientation
-  const reload = onView(map, async (bbox, signal) => { net.clearLayers().addData(await segments(bbox, signal)); });
+  const drawNet = (fc) => { net.clearLayers().addData(fc); markDrawn(map, ((fc && fc.features) || []).length); };
+  const reload = onView(map, async (bbox, signal) => drawNet(await segments(bbox, signal)));
   (async () => {
-    if (!map.hadSavedView) { try { net.addData(await segments('')); fitOnce(map, net); } catch (e) { toastErr(e); } }
+    if (!map.hadSavedView) { try { drawNet(await segments('')); fitOnce(map, net); } catch (e) { toastErr(e); } }
     ensureView(map);
     if (map.hadSavedView) reload();
   })();
@@ -53,6 +54,7 @@ export function mount({ map, panel, categories }) {
       me.clearLayers();
       L.circle(ll, { radius: p.coords.accuracy, color: '#2563eb', weight: 1, fillOpacity: 0.1, interactive: false }).addTo(me);
       L.circleMarker(ll, { radius: 6, color: '#fff', weight: 2, fillColor: '#2563eb', fillOpacity: 1, interactive: false }).addTo(me);
+      map.fitted = true; // a late first fit must not pull the map away from here
       map.setView(ll, Math.max(map.getZoom(), 17));
       pinAt(ll);
     }, () => toast(t('locate_fail'), 'error'), { enableHighAccuracy: true, timeout: 10000, maximumAge: 30000 });
@@ -62,11 +64,13 @@ export function mount({ map, panel, categories }) {
   map.on('click', (e) => pinAt(e.latlng));
 
   async function pinAt(ll) {
+    map.fitted = true;
     if (pin) pin.setLatLng(ll); else pin = L.marker(ll, { draggable: true }).addTo(map).on('dragend', () => pinAt(pin.getLatLng()));
     draft = { key: uuid(), lonlat: [+ll.lng.toFixed(7), +ll.lat.toFixed(7)] };
     const d = draft;
     const owner = h('div', { id: 'owner-info', 'data-testid': 'owner-info', class: 'owner' }, '…');
     openSheet(owner, form());
+    keepVisible(ll);
     try {
       const o = await api('/api/v1/owner' + qs({ lon: d.lonlat[0], lat: d.lonlat[1] }));
       if (draft !== d) return;
@@ -78,10 +82,20 @@ export function mount({ map, panel, categories }) {
         o.asset ? h('div', { class: 'muted', text: `${o.asset.name || '#' + o.asset.id} · ${Math.round(o.measure_m || 0)} ${t('m')}` }) : '',
         h('div', { class: 'muted' }, lbl('why'), ': ', h('span', { id: 'owner-reason', text: o.reason || o.decided_by || '' })),
         o.ambiguous ? lbl('ambiguous', 'div', { class: 'warn-text' }) : '');
+      keepVisible(ll); // the sheet grew
     } catch (e) {
       if (draft !== d) return;
       owner.replaceChildren(h('b', { text: e.status === 404 ? t('nobody') : e.network ? t('network') : e.message }));
     }
+  }
+
+  // The sheet covers the lower part of a phone's map: pan the pin into the part still visible.
+  function keepVisible(ll) {
+    requestAnimationFrame(() => {
+      const box = map.getContainer().getBoundingClientRect(), s = sheet.getBoundingClientRect();
+      const p = map.latLngToContainerPoint(ll), top = s.top - box.top;
+      if (p.y > top - 30 && p.x >= s.left - box.left && p.x <= s.right - box.left) map.panBy([0, p.y - top / 2]);
+    });
   }
 
   function form() {

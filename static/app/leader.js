@@ -3,7 +3,7 @@
 import { api, qs } from './api.js';
 import { t } from './i18n.js';
 import { h, toastErr, options, pct, catName } from './ui.js';
-import { onView, ensureView, segments } from './map.js';
+import { onView, ensureView, fitOnce, segments, markDrawn } from './map.js';
 import { fetchAll } from './planner.js';
 
 const L = window.L;
@@ -14,7 +14,9 @@ const s = (tag, attrs = {}, ...kids) => { const e = document.createElementNS(SVG
 export function mount({ map, panel, categories, units }) {
   // Faint road network for orientation (there is no base map offline).
   const net = L.geoJSON(null, { interactive: false, style: { color: '#9ca3af', weight: 2, opacity: 0.7 } }).addTo(map);
-  const heat = L.heatLayer([], { radius: 25, blur: 18, maxZoom: 17, minOpacity: 0.3 }).addTo(map);
+  // Problems read as warmth: yellow for a few, deep red where they pile up.
+  const heat = L.heatLayer([], { radius: 26, blur: 16, maxZoom: 17, minOpacity: 0.45,
+    gradient: { 0.2: '#fde047', 0.45: '#fb923c', 0.7: '#ef4444', 1: '#7f1d1d' } }).addTo(map);
   const tag = () => { const c = heat._canvas; if (c) { c.id = 'heat-layer'; c.dataset.testid = 'heat-layer'; } };
   tag();
 
@@ -45,14 +47,13 @@ export function mount({ map, panel, categories, units }) {
     category: fCat.value, unit_id: fUnit.value,
     since: fSince.value ? new Date(Date.now() - fSince.value * 864e5).toISOString() : '',
   });
-  let first = !map.hadSavedView;
   async function loadHeat(bbox, signal) {
     let pts;
     if (fOver.checked) { // the heatmap endpoint has no overdue filter; build points from overdue reports
-      const fc = await fetchAll('/api/v1/reports' + qs({ ...filters(), overdue: 1, bbox: first ? '' : bbox }), 10);
+      const fc = await fetchAll('/api/v1/reports' + qs({ ...filters(), overdue: 1, bbox }), 10);
       pts = fc.features.filter((f) => f.geometry).map((f) => [f.geometry.coordinates[1], f.geometry.coordinates[0], 1]);
     } else {
-      const r = await api('/api/v1/heatmap' + qs({ ...filters(), bbox: first ? '' : bbox, zoom: map.getZoom(), format: 'points' }), { signal });
+      const r = await api('/api/v1/heatmap' + qs({ ...filters(), bbox, zoom: map.getZoom(), format: 'points' }), { signal });
       pts = (r && r.points) || [];
     }
     const max = pts.reduce((m, p) => Math.max(m, p[2] ?? 1), 1);
@@ -61,18 +62,19 @@ export function mount({ map, panel, categories, units }) {
     tag();
     count.textContent = t('points', { n: pts.length });
     count.dataset.n = pts.length;
-    if (first) {
-      first = false;
-      const b = L.latLngBounds(pts.map((p) => [p[0], p[1]]));
-      if (b.isValid()) map.fitBounds(b, { maxZoom: 16 });
-    }
   }
-  ensureView(map);
+  const drawNet = (fc) => { net.clearLayers().addData(fc); markDrawn(map, ((fc && fc.features) || []).length); };
   const reload = onView(map, (bbox, signal) => Promise.all([
     loadHeat(bbox, signal).catch((e) => { if (e.name !== 'AbortError') toastErr(e); }),
-    segments(bbox, signal).then((fc) => net.clearLayers().addData(fc)),
+    segments(bbox, signal).then(drawNet),
   ]));
-  reload();
+  // The heat map asks for a bbox (cells are sized to the zoom): first fit the map to the whole network,
+  // whose moveend then loads the heat and the network in view.
+  (async () => {
+    if (!map.hadSavedView) { try { drawNet(await segments('')); fitOnce(map, net); } catch (e) { toastErr(e); } }
+    ensureView(map);
+    if (map.hadSavedView || !map.fitted) reload();
+  })();
   for (const el of [fCat, fUnit, fSince, fOver]) el.addEventListener('change', reload);
 
   // ---- ranking

@@ -22,6 +22,7 @@ export function createMap(el) {
   map.attributionControl.addAttribution(OSM);
   if (saved) map.setView(saved.c, saved.z);
   map.hadSavedView = !!saved;
+  map.on('dragstart', () => { map.fitted = true; }); // the user has taken the map: no automatic fit after this
   map.on('moveend', () => {
     const c = map.getCenter();
     localStorage.setItem(VIEW_KEY, JSON.stringify({ c: [c.lat, c.lng], z: map.getZoom() }));
@@ -32,6 +33,16 @@ export function createMap(el) {
     }
   });
   return map;
+}
+
+// Mark the road network as drawn once the canvas has painted it (Leaflet redraws on the next frame):
+// #map[data-loaded=N] and the performance mark 'everymeter:network-drawn' (read by the browser tests).
+export function markDrawn(map, n) {
+  const el = map.getContainer();
+  requestAnimationFrame(() => requestAnimationFrame(() => {
+    el.dataset.loaded = n;
+    if (!performance.getEntriesByName('everymeter:network-drawn').length) performance.mark('everymeter:network-drawn');
+  }));
 }
 
 // Fit the map once to data bounds when there is no saved view.

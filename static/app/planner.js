@@ -4,7 +4,7 @@
 import { api, qs } from './api.js';
 import { t } from './i18n.js';
 import { h, $, toast, toastErr, km, unitColor, idv, debounce, options } from './ui.js';
-import { segments, onView, fitOnce, ensureView } from './map.js';
+import { segments, onView, fitOnce, ensureView, markDrawn } from './map.js';
 
 const L = window.L;
 const lbl = (k, tag = 'span', a = {}) => h(tag, { 'data-i18n': k, text: t(k), ...a });
@@ -163,15 +163,7 @@ export function mount({ map, panel, units, unitName }) {
     setTimeout(() => hl.clearLayers(), 4000);
   }
 
-  // After the canvas has painted (Leaflet redraws on the next frame), mark the network as drawn for tests.
-  const drawSegs = (fc) => {
-    segLayer.clearLayers().addData(fc);
-    const n = ((fc && fc.features) || []).length, el = map.getContainer();
-    requestAnimationFrame(() => requestAnimationFrame(() => {
-      el.dataset.loaded = n;
-      if (!performance.getEntriesByName('everymeter:network-drawn').length) performance.mark('everymeter:network-drawn');
-    }));
-  };
+  const drawSegs = (fc) => { segLayer.clearLayers().addData(fc); markDrawn(map, ((fc && fc.features) || []).length); };
   const reloadSegs = onView(map, async (bbox, signal) => drawSegs(await segments(bbox, signal)));
 
   // Zones and areas stay under the road pieces so clicks hit roads first.

@@ -3,13 +3,21 @@
 import { api, qs } from './api.js';
 import { t } from './i18n.js';
 import { h, toast, toastErr, statusLabel, fmtTime, dot, remaining, catName } from './ui.js';
-import { fitOnce, ensureView } from './map.js';
+import { fitOnce, ensureView, onView, segments, markDrawn } from './map.js';
 
 const L = window.L;
 const lbl = (k, tag = 'span', a = {}) => h(tag, { 'data-i18n': k, text: t(k), ...a });
 
 export function mount({ map, panel, categories }) {
   const catByCode = new Map(categories.map((c) => [c.code, c]));
+  // Faint road network under the pins for orientation (there is no base map offline).
+  const net = L.geoJSON(null, { interactive: false, style: { color: '#9ca3af', weight: 2, opacity: 0.7 } }).addTo(map);
+  const reloadNet = onView(map, async (bbox, signal) => {
+    const fc = await segments(bbox, signal);
+    net.clearLayers().addData(fc);
+    markDrawn(map, ((fc && fc.features) || []).length);
+  });
+  map.whenReady(() => reloadNet());
   const group = L.markerClusterGroup ? L.markerClusterGroup({ maxClusterRadius: 40 }) : L.featureGroup();
   group.addTo(map);
   const list = h('ul', { id: 'queue', 'data-testid': 'queue', class: 'list queue' });
@@ -87,7 +95,7 @@ export function mount({ map, panel, categories }) {
       h('div', { class: 'remaining ' + (p.light || ''), text: remaining(p.deadline) }),
       p.description ? h('div', { text: p.description }) : '',
       h('small', { class: 'muted', text: fmtTime(p.created_at) + (p.routing && p.routing.reason ? ' · ' + p.routing.reason : '') }),
-      h('div', { class: 'row' }, acts, h('button', { type: 'button', class: 'link', text: '⌖', title: 'map', onclick: () => { const m = markers.get(String(id)); if (m) { map.setView(m.getLatLng(), Math.max(map.getZoom(), 17)); } } })),
+      h('div', { class: 'row' }, acts, h('button', { type: 'button', class: 'link on-map', 'data-i18n': 'on_map', text: t('on_map'), onclick: () => { const m = markers.get(String(id)); if (m) { map.setView(m.getLatLng(), Math.max(map.getZoom(), 17)); } } })),
       extra);
   }
 
