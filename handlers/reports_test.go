@@ -6,7 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paulmach/orb"
+
 	"everymeter/internal/testapp"
+	"everymeter/store"
 	"everymeter/workflow"
 )
 
@@ -358,5 +361,38 @@ func TestRoleChecks(t *testing.T) {
 	fc = l.Do("unit_staff", "GET", "/api/v1/reports", nil).MustStatus(t, 200).JSON()
 	if n := len(fc["features"].([]any)); n != 2 { // the admin's and the inspector's
 		t.Fatalf("unit staff sees %d reports, want 2", n)
+	}
+}
+
+// TestImportedReports: reports written by an importer (no unit, no deadline) are idempotent per source id and
+// still run through the loop.
+func TestImportedReports(t *testing.T) {
+	l := newLoop(t)
+	ctx := t.Context()
+	closed := time.Date(2018, 1, 2, 3, 4, 5, 0, time.UTC)
+	r := store.Report{CategoryCode: "SRHJ-01", Status: "closed", Geom: orb.Point{-118.25, 34.05}, Source: "import311",
+		SourceID: "1-123", CreatedAt: closed.Add(-48 * time.Hour), ClosedAt: &closed, DecidedBy: "import", Description: "Bulky Items"}
+	first, inserted, err := l.Store.UpsertReportBySource(ctx, r)
+	if err != nil || !inserted {
+		t.Fatalf("import: %v %v", inserted, err)
+	}
+	r.Description = "Bulky Items (updated)"
+	again, inserted, err := l.Store.UpsertReportBySource(ctx, r)
+	if err != nil || inserted || again.ID != first.ID || again.Description != r.Description || !again.CreatedAt.Equal(r.CreatedAt) {
+		t.Fatalf("re-import: %+v %v %v", again, inserted, err)
+	}
+	got := l.mustMove("inspector", first.ID, map[string]any{"action": "reopen"})
+	if got["status"] != "reported" || got["reopen_count"].(float64) != 1 {
+		t.Fatalf("reopened import: %v", got)
+	}
+	got = l.mustMove("admin", first.ID, map[string]any{"action": "dispatch", "unit_id": l.UnitID})
+	if got["status"] != "dispatched" || got["deadline"] == nil {
+		t.Fatalf("dispatched import: %v", got)
+	}
+	if _, err := l.Store.Pool.Exec(ctx, `UPDATE reports SET deadline = NULL WHERE id = $1`, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got = l.mustMove("unit_staff", first.ID, map[string]any{"action": "extend"}); got["deadline"] == nil {
+		t.Fatalf("extend without a deadline: %v", got)
 	}
 }
