@@ -28,6 +28,7 @@ Usage:
   everymeter import osm FILE | import geojson FILE --kind KIND | import 311 FILE
   everymeter db start|stop|url [--data DIR]                  manage the private PostgreSQL by hand
   everymeter backup FILE.tar.gz | restore FILE.tar.gz            pg_dump/pg_restore of the database with the photo files
+  everymeter bench reports [--stored N] [--clients N] [--duration D]  benchmark filing on a scratch database
   everymeter version
 
 Environment:
@@ -83,6 +84,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, 
 		"db":       cmdDB,
 		"backup":   cmdBackup,
 		"restore":  cmdRestore,
+		"bench":    cmdBench,
 		"version": func(ctx context.Context, app *cli, args []string) error {
 			fmt.Fprintln(app.stdout, "everymeter", version)
 			return nil

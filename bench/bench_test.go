@@ -1,0 +1,42 @@
+package bench_test
+
+import (
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"everymeter/bench"
+	"everymeter/internal/testdb"
+)
+
+// BenchmarkReportCreation files reports over HTTP on loopback with 1 M reports stored (issue 4 §8) and prints
+// the table. EVERYMETER_BENCH_STORED, _CLIENTS and _SECONDS change the defaults (1000000, 32, 20).
+func BenchmarkReportCreation(b *testing.B) {
+	cfg := bench.Defaults()
+	if v, err := strconv.Atoi(os.Getenv("EVERYMETER_BENCH_STORED")); err == nil {
+		cfg.Stored = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("EVERYMETER_BENCH_CLIENTS")); err == nil && v > 0 {
+		cfg.Clients = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("EVERYMETER_BENCH_SECONDS")); err == nil && v > 0 {
+		cfg.Duration = time.Duration(v) * time.Second
+	}
+	st, _ := testdb.New(b)
+	cfg.Progress = os.Stderr
+	b.ResetTimer()
+	res, err := bench.Reports(b.Context(), st, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	res.Print(os.Stdout)
+	if res.Reports == 0 {
+		b.Fatalf("no report was filed: %s", res.FirstError)
+	}
+	b.ReportMetric(res.PerSecond, "reports/s")
+	b.ReportMetric(float64(res.P99.Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(res.LookupP99.Microseconds())/1000, "routing-p99-ms")
+	b.ReportMetric(res.Generate.Seconds(), "generate-1M-s")
+}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"time"
+
+	"everymeter/bench"
+	"everymeter/store"
+)
+
+// cmdBench runs a benchmark against a scratch database made beside the configured one (and dropped afterwards),
+// so the million generated reports never mix with real data.
+func cmdBench(ctx context.Context, app *cli, args []string) error {
+	if len(args) == 0 || args[0] != "reports" {
+		return usageError{"usage: everymeter bench reports [--stored N] [--clients N] [--duration 20s] [--keep]"}
+	}
+	fs := flag.NewFlagSet("bench reports", flag.ContinueOnError)
+	var dbf dbFlags
+	dbf.register(fs)
+	cfg := bench.Defaults()
+	fs.IntVar(&cfg.Stored, "stored", cfg.Stored, "reports stored before the run")
+	fs.IntVar(&cfg.Clients, "clients", cfg.Clients, "concurrent HTTP clients")
+	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "how long the clients send reports (after a 2 s warm-up)")
+	fs.IntVar(&cfg.Lookups, "lookups", cfg.Lookups, "owner lookups timed alone")
+	keep := fs.Bool("keep", false, "keep the scratch database (its name is printed) instead of dropping it")
+	if _, err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	if cfg.Clients < 1 || cfg.Stored < 0 || cfg.Duration <= 0 {
+		return usageError{"--clients must be at least 1, --stored at least 0 and --duration positive"}
+	}
+	db, err := openDB(ctx, app, dbf.data, false, 4)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	name := "everymeter_bench_" + hex.EncodeToString(b)
+	url, drop, err := store.ScratchDatabase(ctx, db.URL, name)
+	if err != nil {
+		return err
+	}
+	if *keep {
+		fmt.Fprintf(app.stdout, "scratch database %s (kept)\n", name)
+	} else {
+		defer func() {
+			dctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if err := drop(dctx); err != nil {
+				app.log.Warn("could not drop the scratch database", "name", name, "err", err)
+			}
+		}()
+	}
+	if _, err := store.Migrate(ctx, url); err != nil {
+		return fmt.Errorf("migrate the scratch database: %w", err)
+	}
+	// As many connections as the server gets in production (serve opens 50).
+	st, err := store.Open(ctx, url, 50)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	cfg.Progress, cfg.Log = app.stdout, app.log
+	res, err := bench.Reports(ctx, st, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(app.stdout)
+	res.Print(app.stdout)
+	return nil
+}

@@ -1,0 +1,99 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"regexp"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/paulmach/orb"
+)
+
+// GenerateReports inserts n synthetic reports in one INSERT … SELECT over generate_series, for benchmarks: spread
+// uniformly over bound and over the past year, categories and units in turn, statuses in a plausible mix (most
+// closed, about a fifth still open). It needs no units (then nothing is held by a unit) and returns the rows
+// inserted. The table is analysed afterwards so the planner sees the new size at once.
+func (s *Store) GenerateReports(ctx context.Context, n int, bound orb.Bound) (int64, error) {
+	var rows int64
+	err := s.WithTx(ctx, func(tx *Store) error {
+		// A million rows with their indexes and heat cells take longer than the pool's statement timeout.
+		if _, err := tx.db.Exec(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
+			return mapErr(err)
+		}
+		var err error
+		rows, err = tx.generateReports(ctx, n, bound)
+		return err
+	})
+	if err != nil {
+		return rows, err
+	}
+	if _, err := s.db.Exec(ctx, `ANALYZE reports`); err != nil {
+		return rows, mapErr(err)
+	}
+	return rows, nil
+}
+
+func (s *Store) generateReports(ctx context.Context, n int, bound orb.Bound) (int64, error) {
+	tag, err := s.db.Exec(ctx, `WITH cats AS (SELECT array_agg(code ORDER BY code) AS codes FROM categories WHERE active),
+			us AS (SELECT array_agg(id ORDER BY id) AS ids FROM units),
+			src AS (SELECT g, random() AS r, now() - random() * interval '365 days' AS t, random() AS x, random() AS y
+				FROM generate_series(1, $5::int) g),
+			st AS (SELECT src.*, cats.codes, us.ids,
+				CASE WHEN us.ids IS NULL THEN (CASE WHEN r < 0.8 THEN 'closed' ELSE 'reported' END)
+					WHEN r < 0.70 THEN 'closed' WHEN r < 0.75 THEN 'voided' WHEN r < 0.78 THEN 'duplicate'
+					WHEN r < 0.88 THEN 'dispatched' WHEN r < 0.93 THEN 'accepted' WHEN r < 0.97 THEN 'resolved'
+					WHEN r < 0.98 THEN 'rework' WHEN r < 0.99 THEN 'returned' ELSE 'reported' END AS status
+				FROM src, cats, us)
+		INSERT INTO reports (category_code, description, urgency, status, geom, unit_id, decided_by, routing_reason,
+			time_limit_hours, deadline, dispatched_at, resolved_at, closed_at, source, created_at, updated_at)
+		SELECT codes[1 + g % cardinality(codes)], 'generated report ' || g, CASE WHEN g % 10 = 0 THEN 'urgent' ELSE 'normal' END,
+			status, ST_SetSRID(ST_MakePoint($1::float8 + x * ($3::float8 - $1::float8), $2::float8 + y * ($4::float8 - $2::float8)), 4326),
+			CASE WHEN status IN ('reported', 'returned') OR ids IS NULL THEN NULL ELSE ids[1 + g % cardinality(ids)] END,
+			'generated', 'generated for a benchmark',
+			CASE WHEN status IN ('reported', 'returned') THEN NULL ELSE 24 END,
+			CASE WHEN status IN ('reported', 'returned') THEN NULL ELSE t + interval '24 hours' END,
+			CASE WHEN status IN ('reported', 'returned') THEN NULL ELSE t END,
+			CASE WHEN status IN ('resolved', 'closed') THEN t + interval '20 hours' END,
+			CASE WHEN status = 'closed' THEN t + interval '22 hours' END,
+			'app', t, t
+		FROM st`, bound.Min[0], bound.Min[1], bound.Max[0], bound.Max[1], n)
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// ScratchDatabase creates an empty database named name beside the one base (a postgres:// URL) points to, and
+// returns its URL and a function that drops it. Benchmarks fill it with a million reports, so they never touch
+// the real data. The name is an identifier, so it is checked here rather than passed as an argument.
+func ScratchDatabase(ctx context.Context, base, name string) (string, func(context.Context) error, error) {
+	if !scratchName.MatchString(name) {
+		return "", nil, fmt.Errorf("%w: scratch database name %q", ErrInvalid, name)
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return "", nil, fmt.Errorf("%w: the database address must be a postgres:// URL to make a scratch database beside it", ErrInvalid)
+	}
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		return "", nil, err
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `CREATE DATABASE `+pgx.Identifier{name}.Sanitize()); err != nil {
+		return "", nil, fmt.Errorf("store: create scratch database %s: %w", name, err)
+	}
+	u.Path = "/" + name
+	drop := func(ctx context.Context) error {
+		c, err := pgx.Connect(ctx, base)
+		if err != nil {
+			return err
+		}
+		defer c.Close(ctx)
+		_, err = c.Exec(ctx, `DROP DATABASE IF EXISTS `+pgx.Identifier{name}.Sanitize()+` WITH (FORCE)`)
+		return err
+	}
+	return u.String(), drop, nil
+}
+
+var scratchName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
