@@ -166,8 +166,8 @@ func TestPhotos(t *testing.T) {
 	}
 	thumb := l.Do("inspector", "GET", ph["thumb_url"].(string), nil).MustStatus(t, 200)
 	tc, err := jpeg.DecodeConfig(bytes.NewReader(thumb.Body))
-	if err != nil || tc.Width != 320 || tc.Height != 240 {
-		t.Fatalf("thumbnail %dx%d %v, want 320x240", tc.Width, tc.Height, err)
+	if err != nil || tc.Width != 240 || tc.Height != 320 { // orientation 6: turned upright
+		t.Fatalf("thumbnail %dx%d %v, want 240x320", tc.Width, tc.Height, err)
 	}
 	// Unit staff of another unit cannot fetch it; the holding unit can.
 	l.Do("other", "GET", ph["url"].(string), nil).MustStatus(t, 404)

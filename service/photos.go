@@ -100,11 +100,13 @@ func (s *Reports) AddPhoto(ctx context.Context, who Who, reportID int64, data []
 	}
 	var suggested *orb.Point
 	clean := data
+	orientation := 1
 	switch ct {
 	case "image/jpeg":
 		if p, ok := JPEGLocation(data); ok {
 			suggested = &p
 		}
+		orientation = JPEGOrientation(data)
 		clean = StripJPEGMetadata(data)
 	case "image/png":
 		clean = stripPNGMetadata(data)
@@ -117,7 +119,7 @@ func (s *Reports) AddPhoto(ctx context.Context, who Who, reportID int64, data []
 	}
 	sum := sha256.Sum256(clean)
 	hash := hex.EncodeToString(sum[:])
-	if err := s.writePhotoFiles(hash, clean, img); err != nil {
+	if err := s.writePhotoFiles(hash, clean, img, orientation); err != nil {
 		return Uploaded{}, err
 	}
 	p := store.Photo{ReportID: r.ID, SHA256: hash, ContentType: ct, Bytes: int64(len(clean)),
@@ -153,7 +155,7 @@ func (s *Reports) PhotoPath(hash string, thumb bool) string {
 
 // writePhotoFiles stores the cleaned file and its thumbnail unless they exist; each is written to a temporary
 // file and renamed, so a reader never sees half a photo.
-func (s *Reports) writePhotoFiles(hash string, clean []byte, img image.Image) error {
+func (s *Reports) writePhotoFiles(hash string, clean []byte, img image.Image, orientation int) error {
 	if s.DataDir == "" {
 		return errors.New("service: no data directory for photos")
 	}
@@ -164,7 +166,7 @@ func (s *Reports) writePhotoFiles(hash string, clean []byte, img image.Image) er
 	if err := writeIfMissing(main, func() ([]byte, error) { return clean, nil }); err != nil {
 		return err
 	}
-	return writeIfMissing(s.PhotoPath(hash, true), func() ([]byte, error) { return Thumbnail(img) })
+	return writeIfMissing(s.PhotoPath(hash, true), func() ([]byte, error) { return Thumbnail(img, orientation) })
 }
 
 func writeIfMissing(path string, content func() ([]byte, error)) error {
@@ -190,8 +192,9 @@ func writeIfMissing(path string, content func() ([]byte, error)) error {
 	return os.Rename(f.Name(), path)
 }
 
-// Thumbnail scales img to fit ThumbMaxSide (never up) and encodes it as JPEG.
-func Thumbnail(img image.Image) ([]byte, error) {
+// Thumbnail scales img to fit ThumbMaxSide (never up), turns it upright by its EXIF orientation (1–8; the
+// thumbnail carries no EXIF of its own) and encodes it as JPEG.
+func Thumbnail(img image.Image, orientation int) ([]byte, error) {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	scale := math.Min(1, float64(ThumbMaxSide)/float64(max(w, h)))
@@ -199,10 +202,57 @@ func Thumbnail(img image.Image) ([]byte, error) {
 	dst := image.NewRGBA(image.Rect(0, 0, tw, th))
 	draw.ApproxBiLinear.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)
 	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, dst, &jpeg.Options{Quality: 80}); err != nil {
+	if err := jpeg.Encode(&buf, upright(dst, orientation), &jpeg.Options{Quality: 80}); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// upright applies an EXIF orientation: 2 mirror, 3 rotate 180°, 4 flip, 5 transpose, 6 rotate 90° clockwise,
+// 7 transverse, 8 rotate 90° counter-clockwise.
+func upright(src *image.RGBA, o int) *image.RGBA {
+	if o < 2 || o > 8 {
+		return src
+	}
+	w, h := src.Bounds().Dx(), src.Bounds().Dy()
+	dw, dh := w, h
+	if o >= 5 {
+		dw, dh = h, w
+	}
+	dst := image.NewRGBA(image.Rect(0, 0, dw, dh))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			var dx, dy int
+			switch o {
+			case 2:
+				dx, dy = w-1-x, y
+			case 3:
+				dx, dy = w-1-x, h-1-y
+			case 4:
+				dx, dy = x, h-1-y
+			case 5:
+				dx, dy = y, x
+			case 6:
+				dx, dy = h-1-y, x
+			case 7:
+				dx, dy = h-1-y, w-1-x
+			case 8:
+				dx, dy = y, w-1-x
+			}
+			dst.SetRGBA(dx, dy, src.RGBAAt(x, y))
+		}
+	}
+	return dst
+}
+
+// JPEGOrientation reads the EXIF orientation of a JPEG (1, upright, when absent).
+func JPEGOrientation(b []byte) int {
+	for _, seg := range jpegSegments(b) {
+		if seg.marker == 0xE1 && bytes.HasPrefix(seg.data, []byte("Exif\x00\x00")) {
+			return exifOrientation(seg.data[6:])
+		}
+	}
+	return 1
 }
 
 // ---- metadata: EXIF GPS in, everything identifying out
