@@ -71,9 +71,9 @@ func ScratchDatabase(ctx context.Context, base, name string) (string, func(conte
 	if !scratchName.MatchString(name) {
 		return "", nil, fmt.Errorf("%w: scratch database name %q", ErrInvalid, name)
 	}
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		return "", nil, fmt.Errorf("%w: the database address must be a postgres:// URL to make a scratch database beside it", ErrInvalid)
+	dbURL, err := DatabaseURL(base, name)
+	if err != nil {
+		return "", nil, err
 	}
 	conn, err := pgx.Connect(ctx, base)
 	if err != nil {
@@ -83,7 +83,6 @@ func ScratchDatabase(ctx context.Context, base, name string) (string, func(conte
 	if _, err := conn.Exec(ctx, `CREATE DATABASE `+pgx.Identifier{name}.Sanitize()); err != nil {
 		return "", nil, fmt.Errorf("store: create scratch database %s: %w", name, err)
 	}
-	u.Path = "/" + name
 	drop := func(ctx context.Context) error {
 		c, err := pgx.Connect(ctx, base)
 		if err != nil {
@@ -93,7 +92,17 @@ func ScratchDatabase(ctx context.Context, base, name string) (string, func(conte
 		_, err = c.Exec(ctx, `DROP DATABASE IF EXISTS `+pgx.Identifier{name}.Sanitize()+` WITH (FORCE)`)
 		return err
 	}
-	return u.String(), drop, nil
+	return dbURL, drop, nil
+}
+
+// DatabaseURL returns base (a postgres:// URL) with its database name replaced by name.
+func DatabaseURL(base, name string) (string, error) {
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return "", fmt.Errorf("%w: the database address must be a postgres:// URL to name a database beside it", ErrInvalid)
+	}
+	u.Path = "/" + name
+	return u.String(), nil
 }
 
 var scratchName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)

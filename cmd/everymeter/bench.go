@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"flag"
 	"fmt"
+	"strings"
 	"time"
 
 	"everymeter/bench"
@@ -16,7 +17,7 @@ import (
 // so the million generated reports never mix with real data.
 func cmdBench(ctx context.Context, app *cli, args []string) error {
 	if len(args) == 0 || args[0] != "reports" {
-		return usageError{"usage: everymeter bench reports [--stored N] [--clients N] [--duration 20s] [--keep]"}
+		return usageError{"usage: everymeter bench reports [--stored N] [--clients N] [--duration 20s] [--keep | --scratch NAME]"}
 	}
 	fs := flag.NewFlagSet("bench reports", flag.ContinueOnError)
 	var dbf dbFlags
@@ -27,6 +28,7 @@ func cmdBench(ctx context.Context, app *cli, args []string) error {
 	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "how long the clients send reports (after a 2 s warm-up)")
 	fs.IntVar(&cfg.Lookups, "lookups", cfg.Lookups, "owner lookups timed alone")
 	keep := fs.Bool("keep", false, "keep the scratch database (its name is printed) instead of dropping it")
+	reuse := fs.String("scratch", "", "run again on a scratch database kept by --keep (everymeter_bench_…); it is kept")
 	if _, err := parse(fs, args[1:]); err != nil {
 		return err
 	}
@@ -39,12 +41,24 @@ func cmdBench(ctx context.Context, app *cli, args []string) error {
 	}
 	defer db.Close()
 
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	name := "everymeter_bench_" + hex.EncodeToString(b)
-	url, drop, err := store.ScratchDatabase(ctx, db.URL, name)
-	if err != nil {
-		return err
+	var url string
+	var drop func(context.Context) error
+	name := *reuse
+	if name != "" {
+		if !strings.HasPrefix(name, "everymeter_bench_") {
+			return usageError{"--scratch takes the name of a database made by everymeter bench --keep (everymeter_bench_…)"}
+		}
+		if url, err = store.DatabaseURL(db.URL, name); err != nil {
+			return err
+		}
+		*keep = true
+	} else {
+		b := make([]byte, 4)
+		_, _ = rand.Read(b)
+		name = "everymeter_bench_" + hex.EncodeToString(b)
+		if url, drop, err = store.ScratchDatabase(ctx, db.URL, name); err != nil {
+			return err
+		}
 	}
 	if *keep {
 		fmt.Fprintf(app.stdout, "scratch database %s (kept)\n", name)
