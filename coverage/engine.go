@@ -288,15 +288,16 @@ func (e *Engine) RefreshAssets(ctx context.Context, tx *store.Store, ids []int64
 	if len(ids) == 0 {
 		return nil
 	}
-	assets, err := tx.CoverageAssets(ctx, ids, linearKinds())
+	// Lock before loading: a concurrent refresh of the same assets waits here for this one to commit
+	// and then computes from what it committed (and never collides with its rows).
+	if err := tx.LockCoverage(ctx, false); err != nil {
+		return err
+	}
+	locked, err := tx.LockCoverageAssets(ctx, ids)
 	if err != nil {
 		return err
 	}
-	return e.refresh(ctx, tx, ids, assets)
-}
-
-// refresh recomputes the linear assets among ids (given loaded) and the areal ones, writing what changed.
-func (e *Engine) refresh(ctx context.Context, tx *store.Store, ids []int64, assets []store.CoverageAsset) error {
+	assets := slices.DeleteFunc(locked, func(a store.CoverageAsset) bool { return service.AssetKinds[a.Kind] != geo.Lineal })
 	results, err := e.computeAll(ctx, tx, assets, false, nil, nil)
 	if err != nil {
 		return err
@@ -445,19 +446,12 @@ func (e *Engine) RefreshTouching(ctx context.Context, tx *store.Store, geoms ...
 		}
 	})
 	var ids []int64
-	var linear []store.CoverageAsset
 	for i, a := range cands {
 		if keep[i] {
 			ids = append(ids, a.ID)
-			if service.AssetKinds[a.Kind] == geo.Lineal {
-				linear = append(linear, a)
-			}
 		}
 	}
-	if len(ids) == 0 {
-		return nil
-	}
-	return e.refresh(ctx, tx, ids, linear)
+	return e.RefreshAssets(ctx, tx, ids)
 }
 
 // parallel runs fn(0) … fn(n-1) on up to GOMAXPROCS goroutines; fn must only touch index i of shared slices.
@@ -491,6 +485,10 @@ func (e *Engine) Full(ctx context.Context, st *store.Store, progress func(done, 
 	var s Stats
 	err := st.WithTx(ctx, func(tx *store.Store) error {
 		if err := tx.BulkRecompute(ctx, 30*time.Minute); err != nil {
+			return err
+		}
+		// Exclusive: refreshes in flight finish first, and new ones wait, so none is lost under the TRUNCATE.
+		if err := tx.LockCoverage(ctx, true); err != nil {
 			return err
 		}
 		t0 := time.Now()

@@ -82,6 +82,32 @@ func (s *Store) CoverageAssets(ctx context.Context, ids []int64, kinds []string)
 	return scanCoverageAssets(rows)
 }
 
+// coverageLockKey is the advisory lock between full recomputes (exclusive) and refreshes (shared).
+const coverageLockKey = 0x636f76 // "cov"
+
+// LockCoverage takes the coverage advisory lock for the rest of the transaction: shared for a refresh of
+// some assets, exclusive for a full recompute, which must not miss a refresh committed while it computes.
+func (s *Store) LockCoverage(ctx context.Context, exclusive bool) error {
+	q := `SELECT pg_advisory_xact_lock_shared($1)`
+	if exclusive {
+		q = `SELECT pg_advisory_xact_lock($1)`
+	}
+	_, err := s.db.Exec(ctx, q, int64(coverageLockKey))
+	return mapErr(err)
+}
+
+// LockCoverageAssets locks the assets with the given ids (in id order, so that two refreshes cannot
+// deadlock) for the rest of the transaction and returns them, all kinds. Refreshes of overlapping assets
+// are thereby serialised, and the later one computes from data that includes the earlier one's commit.
+func (s *Store) LockCoverageAssets(ctx context.Context, ids []int64) ([]CoverageAsset, error) {
+	rows, err := s.db.Query(ctx, `SELECT id, kind, name, ST_AsBinary(geom), length_m FROM assets
+		WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`, ids)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return scanCoverageAssets(rows)
+}
+
 // AssetsInBounds loads the assets (all kinds) whose bounds meet one of the bounds, through the GIST index.
 func (s *Store) AssetsInBounds(ctx context.Context, bounds []orb.Bound) ([]CoverageAsset, error) {
 	x0, y0, x1, y1 := make([]float64, len(bounds)), make([]float64, len(bounds)), make([]float64, len(bounds)), make([]float64, len(bounds))
