@@ -1,6 +1,19 @@
 // Package coverage owns the coverage engine: which meters of each linear asset have a lead unit (covered),
 // none (gap) or several (overlap), computed in Go from zones and assignments loaded once and indexed in
 // memory, kept current after every write, and the owner lookup built on it.
+//
+// Rules: measures are geodesic meters from the asset's start (geo.Line). A zone claims the stretches of a
+// line inside it, split exactly where the line crosses its boundary, plus stretches running within
+// Tolerance of the boundary; an assignment claims its from_m–to_m. Only lead claims make owners; support
+// claims are stored and reported apart. Claims are swept into maximal pieces with one owner set, and
+// slivers under MinPiece are absorbed. Only zones and assignments valid at the computed time count
+// (valid_from ≤ t < valid_to). Totals are the assets' lengths, so an asset never computed counts as a gap.
+//
+// Freshness: every service write refreshes the assets it can affect inside its own transaction, so results
+// are current when the write returns. Validity that starts or ends later is applied by RefreshDue/Watch
+// (within one interval) or by `everymeter coverage --full`. Refreshes of the same assets are serialised by
+// row locks, and a full recompute excludes them with an advisory lock; the per-meter oracle in the tests
+// checks the results against PostGIS.
 package coverage
 
 import (
