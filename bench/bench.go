@@ -74,6 +74,12 @@ type Result struct {
 	MachineBusy float64 // 0..1 of all cores
 	ProcessCPU  float64 // 0..1 of all cores, this process (server and clients)
 	LoadAvg     string
+	// DBCPU is the share of all cores the benchmark database's PostgreSQL backends used in the window (0 when
+	// unknown: a remote server). CPUPerReport is this process's plus PostgreSQL's CPU per filed report, and
+	// IdleCapacity the reports/s all cores could sustain at that cost — what an otherwise idle machine would allow.
+	DBCPU        float64
+	CPUPerReport time.Duration
+	IdleCapacity float64
 }
 
 // Reports runs the report-creation benchmark on st, which must be a migrated database used for nothing else: it
@@ -179,10 +185,16 @@ func Reports(ctx context.Context, st *store.Store, cfg Config) (Result, error) {
 	stop := measureFrom.Add(cfg.Duration)
 	var mu sync.Mutex
 	var all []time.Duration
+	cfgPool := st.Pool.Config().ConnConfig
+	dbCPU, haveDBCPU := pgCPU(cfgPool.Host, cfgPool.Database)
 	cpu0 := make(chan cpuSample, 1)
+	db0 := make(chan time.Duration, 1)
 	go func() {
 		time.Sleep(time.Until(measureFrom))
 		cpu0 <- sampleCPU()
+		if haveDBCPU {
+			db0 <- dbCPU()
+		}
 	}()
 	var wg sync.WaitGroup
 	for c := 0; c < cfg.Clients; c++ {
@@ -238,7 +250,15 @@ func Reports(ctx context.Context, st *store.Store, cfg Config) (Result, error) {
 	wg.Wait()
 	// Requests in flight at stop are counted, so the window runs until the last of them answered.
 	res.Elapsed = time.Since(measureFrom)
-	res.Cores, res.MachineBusy, res.ProcessCPU = (<-cpu0).until(sampleCPU())
+	c0, c1 := <-cpu0, sampleCPU()
+	res.Cores, res.MachineBusy, res.ProcessCPU = c0.until(c1)
+	if haveDBCPU && res.Cores > 0 && res.Reports > 0 {
+		used := dbCPU() - <-db0
+		res.DBCPU = float64(used) / float64(c1.at.Sub(c0.at)) / float64(res.Cores)
+		total := used + (c1.self - c0.self)
+		res.CPUPerReport = total / time.Duration(res.Reports)
+		res.IdleCapacity = float64(res.Cores) * float64(time.Second) / float64(res.CPUPerReport)
+	}
 	res.LoadAvg = loadAvg()
 	res.PerSecond = float64(res.Reports) / res.Elapsed.Seconds()
 	res.P50, res.P90, res.P99, res.Max = quantile(all, 0.50), quantile(all, 0.90), quantile(all, 0.99), quantile(all, 1)
@@ -376,6 +396,10 @@ func (r Result) Print(w io.Writer) {
 	if r.Cores > 0 {
 		fmt.Fprintf(tw, "  machine CPU busy (all processes) / this process\t%.0f%% / %.0f%% of %d cores\tload average %s\n",
 			100*r.MachineBusy, 100*r.ProcessCPU, r.Cores, r.LoadAvg)
+	}
+	if r.CPUPerReport > 0 {
+		fmt.Fprintf(tw, "  PostgreSQL backends of this database\t%.0f%% of %d cores\t\n", 100*r.DBCPU, r.Cores)
+		fmt.Fprintf(tw, "  CPU per report (this process + PostgreSQL)\t%s\t→ about %.0f reports/s if all cores were ours\n", ms(r.CPUPerReport), r.IdleCapacity)
 	}
 	fmt.Fprintf(tw, "routing alone (coverage owner lookup, sequential)\t\t\n")
 	fmt.Fprintf(tw, "  lookups (found an owner)\t%d (%d)\t\n", r.Lookups, r.LookupOwned)

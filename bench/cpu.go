@@ -2,6 +2,7 @@ package bench
 
 import (
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -66,3 +67,54 @@ func loadAvg() string {
 	}
 	return f[0]
 }
+
+// pgCPU returns a function reading the CPU time the PostgreSQL backends serving database db have used so far,
+// when the cluster runs on this machine under everymeter's layout (socket directory <dir>/run, data directory
+// <dir>/pg); ok is false otherwise. Backends are told apart by their process title, which names the database,
+// so other databases of a shared cluster (other tests) are not counted. A backend that exits takes its time
+// with it: the pool keeps its connections for the whole run, so that loses next to nothing.
+func pgCPU(socketDir, db string) (func() time.Duration, bool) {
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(socketDir), "pg", "postmaster.pid"))
+	if err != nil || db == "" {
+		return nil, false
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	pm := strings.TrimSpace(first)
+	if _, err := strconv.Atoi(pm); err != nil {
+		return nil, false
+	}
+	mark := " " + db + " "
+	return func() time.Duration {
+		var ticks uint64
+		ents, _ := os.ReadDir("/proc")
+		for _, e := range ents {
+			if _, err := strconv.Atoi(e.Name()); err != nil {
+				continue
+			}
+			st, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+			if err != nil {
+				continue
+			}
+			// Fields after the parenthesised command: state ppid … utime(14) stime(15).
+			i := strings.LastIndexByte(string(st), ')')
+			if i < 0 {
+				continue
+			}
+			f := strings.Fields(string(st[i+1:]))
+			if len(f) < 13 || f[1] != pm {
+				continue
+			}
+			title, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+			if !strings.Contains(strings.ReplaceAll(string(title), "\x00", " ")+" ", mark) {
+				continue
+			}
+			u, _ := strconv.ParseUint(f[11], 10, 64)
+			s, _ := strconv.ParseUint(f[12], 10, 64)
+			ticks += u + s
+		}
+		return time.Duration(ticks) * (time.Second / clockTicks)
+	}, true
+}
+
+// clockTicks is USER_HZ, the unit of /proc/*/stat times (100 on every Linux this runs on).
+const clockTicks = 100
