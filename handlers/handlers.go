@@ -9,8 +9,10 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -57,6 +59,7 @@ func New(h *Handler) *echo.Echo {
 	e.Use(h.logRequests)
 	e.Use(h.recoverer)
 	e.Use(securityHeaders)
+	e.Use(cleanText)
 	e.Use(middleware.BodyLimit(bodyLimitString))
 	e.Use(h.authenticate)
 	r := &Router{e: e, h: h}
@@ -201,6 +204,20 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		hd.Set("X-Frame-Options", "DENY")
 		hd.Set("Referrer-Policy", "same-origin")
 		hd.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: *; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'")
+		return next(c)
+	}
+}
+
+// cleanText refuses paths and query strings holding NUL bytes or invalid UTF-8: PostgreSQL cannot store
+// them in text, and no legitimate client sends them.
+func cleanText(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		u := c.Request().URL
+		for _, s := range []string{u.Path, c.QueryString()} {
+			if dec, err := url.QueryUnescape(s); err == nil && (strings.ContainsRune(dec, 0) || !utf8.ValidString(dec)) {
+				return badRequest("query", "the URL contains a NUL byte or invalid UTF-8")
+			}
+		}
 		return next(c)
 	}
 }

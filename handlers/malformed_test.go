@@ -55,7 +55,7 @@ func TestMalformedInputs(t *testing.T) {
 	asg := fmt.Sprintf("/api/v1/assets/%d/assignments", rid)
 	cases := []struct {
 		name, method, path, body, ctype string
-		status                           int
+		status                          int
 	}{
 		{"malformed JSON", "POST", "/api/v1/assets", `{"type":"Feature",`, "", 400},
 		{"not JSON at all", "POST", "/api/v1/units", `code=x`, "", 400},

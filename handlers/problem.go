@@ -118,6 +118,8 @@ func (h *Handler) toProblem(err error, c echo.Context) *Problem {
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne), isConnErr(err):
 		h.Log.Warn("database unavailable", "err", err, "path", c.Request().URL.Path)
 		return problem(http.StatusServiceUnavailable, "Service unavailable", "the database is not answering; retry shortly")
+	case errors.As(err, &pe) && (pe.Code == "22021" || pe.Code == "22P05" || pe.Code == "22001"):
+		return problem(http.StatusBadRequest, "Invalid text", "a text value contains a NUL byte, invalid UTF-8, or is too long")
 	case errors.As(err, &pe) && pe.Code == "57014":
 		return problem(http.StatusUnprocessableEntity, "Too expensive", "the request took too long to compute and was cancelled; use a smaller area or a simpler geometry")
 	case errors.Is(err, context.Canceled):
