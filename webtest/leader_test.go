@@ -76,6 +76,7 @@ func (s *site) uploadPhoto(user string, id int64, path string) int64 {
 // TestLeaderSeesHeatAndRanking: with problems filed across the town (some closed), a leader sees them on
 // the heat map, the units ranked and the trend chart drawn.
 func TestLeaderSeesHeatAndRanking(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, true)
 	s.user("inspector_j4a", "inspector", "")
 	s.user("inspector_j4b", "inspector", "")

@@ -113,7 +113,7 @@ func newPage(t *testing.T, base string, width, height int64, mobile bool) *page 
 		t.Fatalf("open tab: %v", err)
 	}
 	// Each step gets its own deadline from p.run; this bounds the whole page.
-	ctx, tcancel := context.WithTimeout(ctx, 150*time.Second)
+	ctx, tcancel := context.WithTimeout(ctx, slack*150*time.Second)
 	t.Cleanup(tcancel)
 	p.ctx = ctx
 	vp := []chromedp.EmulateViewportOption{}
@@ -166,10 +166,10 @@ func (p *page) fail(format string, args ...any) {
 	p.t.Fatalf(format, args...)
 }
 
-// do runs browser steps with a 30 s deadline, failing the test with what was being done.
+// do runs browser steps with a deadline, failing the test with what was being done.
 func (p *page) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(p.ctx, slack*30*time.Second)
 	defer cancel()
 	if err := chromedp.Do(ctx, steps...); err != nil {
 		p.fail("%s: %v", what, err)
@@ -179,7 +179,7 @@ func (p *page) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 // eval evaluates a JavaScript expression (promises awaited) into T.
 func eval[T any](p *page, js string) T {
 	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(p.ctx, slack*30*time.Second)
 	defer cancel()
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
 	if err != nil {
@@ -188,9 +188,14 @@ func eval[T any](p *page, js string) T {
 	return v
 }
 
-// waitJS polls a JavaScript predicate until it is truthy (or the timeout passes).
+// slack stretches every wait: `make test` runs all packages at once under -race on two cores, where a
+// page that takes one second alone can take ten. Waits end as soon as their condition holds.
+const slack = 3
+
+// waitJS polls a JavaScript predicate until it is truthy (or slack × timeout passes).
 func (p *page) waitJS(what, predicate string, timeout time.Duration) {
 	p.t.Helper()
+	timeout *= slack
 	ctx, cancel := context.WithTimeout(p.ctx, timeout+5*time.Second)
 	defer cancel()
 	_, err := chromedp.Run(ctx, chromedp.Poll[bool](predicate, chromedp.WithPollingTimeout(timeout), chromedp.WithPollingInterval(50*time.Millisecond)))

@@ -67,6 +67,7 @@ func pickGap(t *testing.T, gaps []gapFeature) gapFeature {
 // mouse clicks on the map), picks a unit and the lead role, saves, and sees the percent covered rise
 // and the gap leave the gap list.
 func TestPlannerDrawsZoneOverGap(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, true)
 	s.user("planner_j1", "planner", "")
 	var gaps struct {

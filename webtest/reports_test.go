@@ -177,9 +177,10 @@ func (p *page) pagePoint(lon, lat float64) (x, y float64) {
 }
 
 // TestInspectorPinsProblemToUnitQueue: an inspector on a 375 px phone taps a covered road, sees who owns
-// the spot and why, files a report with a category and a note; the owning unit's staff find it in their
-// queue.
+// the spot and why, files a report with a category, a note and a photo; the owning unit's staff find it in
+// their queue.
 func TestInspectorPinsProblemToUnitQueue(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, true)
 	s.user("inspector_j2", "inspector", "")
 	sp := coveredSpot(s, "inspector_j2")
@@ -200,7 +201,8 @@ func TestInspectorPinsProblemToUnitQueue(t *testing.T) {
 	note := "人行道破损，有积水 " + t.Name()
 	p.do("fill the report",
 		chromedp.SetValue("#report-category", cat),
-		sendKeys("#report-note", note))
+		sendKeys("#report-note", note),
+		chromedp.SetUploadFiles("#report-photo", []string{afterPhoto(t)}, chromedp.NodeReady))
 	p.screenshot("inspector-phone")
 	p.do("submit", click("#report-submit"))
 	p.waitJS("the sheet to close after sending", `document.querySelector('#sheet').hidden`, 15*time.Second)
@@ -228,6 +230,15 @@ func TestInspectorPinsProblemToUnitQueue(t *testing.T) {
 	if id == 0 {
 		t.Fatalf("the inspector's report is not among their reports (%d found)", len(mine.Features))
 	}
+	var photos struct {
+		Items []struct {
+			ID int64 `json:"id"`
+		} `json:"items"`
+	}
+	s.get("inspector_j2", fmt.Sprintf("/api/v1/reports/%d/photos", id), &photos)
+	if len(photos.Items) != 1 {
+		t.Errorf("report %d has %d photos; the inspector attached one", id, len(photos.Items))
+	}
 
 	u := newPage(t, s.URL, 1280, 800, false)
 	u.signIn("staff_j2", testapp.Password, "unit")
@@ -242,6 +253,7 @@ func TestInspectorPinsProblemToUnitQueue(t *testing.T) {
 // TestUnitResolvesInspectorVerifies: unit staff accept a report and resolve it with an after photo; an
 // inspector who did not file it verifies it on the phone, and the report is closed.
 func TestUnitResolvesInspectorVerifies(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, true)
 	s.user("inspector_j3a", "inspector", "")
 	s.user("inspector_j3b", "inspector", "")
@@ -263,7 +275,7 @@ func TestUnitResolvesInspectorVerifies(t *testing.T) {
 		t.Errorf("after accept the report is %q", st)
 	}
 	u.do("open the resolve form", click(row+` [data-testid=resolve-btn]`))
-	u.do("attach the after photo", chromedp.SetUploadFiles(row+` [data-testid=resolve-photo]`, []string{afterPhoto(t)}, chromedp.NodeVisible))
+	u.do("attach the after photo", chromedp.SetUploadFiles(row+` [data-testid=resolve-photo]`, []string{afterPhoto(t)}, chromedp.NodeReady))
 	u.screenshot("unit-resolve")
 	u.do("resolve", click(row+` [data-testid=resolve-confirm]`))
 	u.waitJS("the report to leave the queue", fmt.Sprintf(`!document.querySelector('%s')`, row), 20*time.Second)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"everymeter/demo"
 	"everymeter/internal/testapp"
@@ -36,9 +37,11 @@ func newSite(t *testing.T, withDemo bool) *site {
 	s := &site{&testapp.App{T: t, URL: srv.URL, Store: st, DBURL: url, Svc: svc, Tokens: map[string]string{},
 		Users: map[string]store.User{}, Server: srv, Echo: e}}
 	if withDemo {
+		start := time.Now()
 		if _, err := demo.Load(t.Context(), svc, io.Discard); err != nil {
 			t.Fatalf("load demo: %v", err)
 		}
+		t.Logf("demo town loaded in %s", time.Since(start).Round(time.Millisecond))
 	}
 	return s
 }

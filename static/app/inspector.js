@@ -3,7 +3,7 @@
 // reports; resolved reports near me to verify or send back for rework.
 import { api, qs, bboxOf } from './api.js';
 import { t } from './i18n.js';
-import { h, toast, toastErr, options, statusLabel, fmtTime, dot, catName } from './ui.js';
+import { h, toast, toastErr, options, statusLabel, fmtTime, dot, catName, fileButton } from './ui.js';
 import { segments, onView, fitOnce, ensureView, markDrawn } from './map.js';
 import { send, enqueue, uuid, flush } from './outbox.js';
 
@@ -108,7 +108,7 @@ export function mount({ map, panel, categories }) {
     const btn = h('button', { id: 'report-submit', 'data-testid': 'report-submit', 'data-i18n': 'submit', text: t('submit') });
     const f = h('form', { id: 'report-form', class: 'form' },
       h('label', {}, lbl('category'), cat), h('label', {}, lbl('note'), note),
-      h('div', { class: 'row' }, h('label', {}, lbl('urgency'), urg), h('label', {}, lbl('photo'), photo)), btn);
+      h('div', { class: 'row' }, h('label', {}, lbl('urgency'), urg), h('label', {}, lbl('photo'), fileButton(photo))), btn);
     f.addEventListener('submit', async (e) => {
       e.preventDefault();
       const d = draft;

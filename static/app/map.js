@@ -46,10 +46,10 @@ export function markDrawn(map, n) {
 }
 
 // Fit the map once to data bounds when there is no saved view.
-export function fitOnce(map, layer) {
+export function fitOnce(map, layer, opts = {}) {
   if (map.fitted) return;
   const b = layer.getBounds && layer.getBounds();
-  if (b && b.isValid()) { map.fitBounds(b, { maxZoom: 17 }); map.fitted = true; }
+  if (b && b.isValid()) { map.fitBounds(b, { maxZoom: 17, ...opts }); map.fitted = true; }
 }
 export function ensureView(map) {
   if (!map._loaded) map.setView([34.75, 113.65], 14); // fallback until data arrives

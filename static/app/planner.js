@@ -8,6 +8,7 @@ import { segments, onView, fitOnce, ensureView, markDrawn } from './map.js';
 
 const L = window.L;
 const lbl = (k, tag = 'span', a = {}) => h(tag, { 'data-i18n': k, text: t(k), ...a });
+const GAP_ROWS = 200;
 
 // Follow `links` rel=next (bounded) and merge the features.
 export async function fetchAll(url, pages = 20) {
@@ -123,6 +124,7 @@ export function mount({ map, panel, units, unitName }) {
     h('div', {}, h('i', { class: 'sw gap' }), lbl('gap')), h('div', {}, h('i', { class: 'sw overlap' }), lbl('overlap')),
     units.map((u) => { const sw = h('i', { class: 'sw' }); sw.style.background = unitColor(u.id); return h('div', {}, sw, u.name); }));
   legend.addTo(map);
+  const fitPad = window.innerWidth > 700 ? { paddingTopLeft: [160, 10], paddingBottomRight: [10, 10] } : {}; // keep the open legend off the roads
 
   // ---- data
   async function loadSummary() {
@@ -148,12 +150,15 @@ export function mount({ map, panel, units, unitName }) {
     const fc = await api('/api/v1/coverage/gaps' + qs({ min_length_m: 20 }));
     const fs = (fc.features || []).sort((a, b) => (b.properties.length_m || 0) - (a.properties.length_m || 0));
     gapCount.textContent = '(' + fs.length + ')';
-    gapList.replaceChildren(...(fs.length ? fs.map((f) => {
+    // The longest gaps first, at most GAP_ROWS of them: a list of thousands helps nobody (and costs a
+    // whole network's worth of DOM); the rest are on the map.
+    const rest = fs.length - GAP_ROWS;
+    gapList.replaceChildren(...(fs.length ? fs.slice(0, GAP_ROWS).map((f) => {
       const p = f.properties;
       return h('li', {}, h('button', { type: 'button', class: 'link', 'data-asset-id': p.asset_id, onclick: () => zoomTo(f) },
         h('b', { text: p.asset_name || '#' + p.asset_id }), ` ${Math.round(p.length_m)} ${t('m')} `,
         h('small', { text: `(${Math.round(p.from_m)}–${Math.round(p.to_m)})` })));
-    }) : [lbl('no_gaps', 'li', { class: 'muted' })]));
+    }) : [lbl('no_gaps', 'li', { class: 'muted' })]), ...(rest > 0 ? [h('li', { class: 'muted', id: 'gap-more', text: t('more_gaps', { n: rest }) })] : []));
   }
 
   function zoomTo(f) {
@@ -178,10 +183,10 @@ export function mount({ map, panel, units, unitName }) {
 
   (async () => {
     if (!map.hadSavedView) {
-      try { drawSegs(await segments('')); fitOnce(map, segLayer); } catch (e) { toastErr(e); }
+      try { drawSegs(await segments('')); fitOnce(map, segLayer, fitPad); } catch (e) { toastErr(e); }
     }
     // A first fit or fallback view fires moveend, which loads the pieces in view.
-    loadZones().then(() => fitOnce(map, zoneLayer)).catch(toastErr).finally(() => { ensureView(map); if (map.hadSavedView) reloadSegs(); });
+    loadZones().then(() => fitOnce(map, zoneLayer, fitPad)).catch(toastErr).finally(() => { ensureView(map); if (map.hadSavedView) reloadSegs(); });
     loadAreas().catch(toastErr);
     loadSummary().catch(toastErr);
     loadGaps().catch(toastErr);

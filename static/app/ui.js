@@ -78,3 +78,13 @@ export function dot(light) {
 }
 
 export const catName = (c) => (c ? (getLang() === 'en' ? c.name_en || c.name_zh : c.name_zh || c.name_en) : '');
+
+// A file input dressed as a button that says what it does in the page's language, then shows the chosen
+// file's name (the browser's own "Choose File / No file chosen" ignores the page language). Put it inside
+// a <label> so that a tap anywhere on it opens the camera or the picker.
+export function fileButton(input, key = 'choose_photo') {
+  const name = h('span', { class: 'file-name' });
+  input.classList.add('file-input');
+  input.addEventListener('change', () => { name.textContent = input.files[0] ? input.files[0].name : ''; });
+  return h('span', { class: 'file-btn' }, input, h('span', { class: 'file-act', 'data-i18n': key, text: t(key) }), name);
+}

@@ -2,7 +2,7 @@
 // light, accept / resolve (after photo required) / return as not ours.
 import { api, qs } from './api.js';
 import { t } from './i18n.js';
-import { h, toast, toastErr, statusLabel, fmtTime, dot, remaining, catName } from './ui.js';
+import { h, toast, toastErr, statusLabel, fmtTime, dot, remaining, catName, fileButton } from './ui.js';
 import { fitOnce, ensureView, onView, segments, markDrawn } from './map.js';
 
 const L = window.L;
@@ -70,7 +70,7 @@ export function mount({ map, panel, categories }) {
     const resolve = btn('resolve', 'resolve', () => {
       const file = h('input', { type: 'file', accept: 'image/*', capture: 'environment', class: 'resolve-photo', 'data-testid': 'resolve-photo' });
       const note = h('input', { class: 'resolve-note', 'data-i18n-ph': 'note', placeholder: t('note') });
-      extra.replaceChildren(h('label', {}, lbl('after_photo'), file), note,
+      extra.replaceChildren(h('label', { class: 'file-field' }, lbl('after_photo'), fileButton(file)), note,
         h('button', { type: 'button', class: 'ok', 'data-testid': 'resolve-confirm', text: t('resolve'), onclick: guard(async () => {
           if (!file.files[0]) return toast(t('need_photo'), 'error');
           const fd = new FormData();
