@@ -41,6 +41,13 @@ func chromiumPath() string {
 func TestMain(m *testing.M) { os.Exit(run(m)) }
 
 func run(m *testing.M) int {
+	// Screenshots of failures from an earlier run would mislead: they go before this run starts.
+	if dir, err := os.Getwd(); err == nil {
+		old, _ := filepath.Glob(filepath.Join(filepath.Dir(dir), "artifacts", "screenshots", "FAILED-*.png"))
+		for _, f := range old {
+			os.Remove(f)
+		}
+	}
 	path := chromiumPath()
 	if path == "" {
 		noBrowser = "chromium is not installed (apt-get install chromium, or `make test` installs it)"

@@ -66,7 +66,7 @@ func TestLiechtensteinDisplay(t *testing.T) {
 
 	js, css, jsGz, cssGz := appSizes(t)
 	lines := []string{
-		fmt.Sprintf("date: %s  machine: %d cores (GOMAXPROCS), headless Chromium, %s", time.Now().Format(time.RFC3339), runtimeCores(), strings.TrimSpace(chromiumVersion())),
+		fmt.Sprintf("date: %s  machine: %d cores (GOMAXPROCS), server race detector: %v, headless %s", time.Now().Format(time.RFC3339), runtimeCores(), raceEnabled, strings.TrimSpace(chromiumVersion())),
 		fmt.Sprintf("liechtenstein import: %d assets in %s", countAssets(res), importTime.Round(time.Millisecond)),
 		fmt.Sprintf("liechtenstein network: %d road pieces; sign-in click to all drawn: %d ms", drawn, signIn.Milliseconds()),
 		fmt.Sprintf("liechtenstein network: reload (navigation start) to all drawn: %.0f ms (%d pieces in view)", reloadMs, redrawn),
