@@ -3,13 +3,12 @@ package handlers_test
 import (
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"everymeter/demo"
 	"everymeter/importer"
+	"everymeter/internal/shared"
 	"everymeter/internal/testapp"
 )
 
@@ -120,23 +119,10 @@ func TestRoutingDemoTown(t *testing.T) {
 // TestRoutingRealOSM imports real streets of Beijing Haidian, gives one unit the first half of the longest named
 // road, and files reports along it: the first half goes to that unit, the second half (a gap) to the queue.
 func TestRoutingRealOSM(t *testing.T) {
-	dir := ""
-	for _, d := range []string{os.Getenv("EVERYMETER_SHARED"), filepath.Join("..", "..", "shared", "data"), filepath.Join("..", "..", "shared")} {
-		if d == "" {
-			continue
-		}
-		for _, c := range []string{d, filepath.Join(d, "data")} {
-			if _, err := os.Stat(filepath.Join(c, "osm", "beijing-haidian-cau-2026.osm")); err == nil {
-				dir = c
-			}
-		}
-	}
-	if dir == "" {
-		t.Skip("shared test data (../shared/data/osm/beijing-haidian-cau-2026.osm) is absent; set EVERYMETER_SHARED")
-	}
+	osmFile := shared.Path(t, "osm/beijing-haidian-cau-2026.osm")
 	a := testapp.New(t)
 	ctx := t.Context()
-	if _, err := importer.OSM(ctx, a.Svc, filepath.Join(dir, "osm", "beijing-haidian-cau-2026.osm"), importer.Options{}); err != nil {
+	if _, err := importer.OSM(ctx, a.Svc, osmFile, importer.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	var road int64

@@ -14,29 +14,17 @@ import (
 	"github.com/paulmach/osm/osmpbf"
 
 	"everymeter/geo"
+	"everymeter/internal/shared"
 	"everymeter/internal/testdb"
 	"everymeter/server"
 	"everymeter/service"
 	"everymeter/store"
 )
 
-// sharedData returns ../shared/data (or $EVERYMETER_SHARED), skipping the test when it is absent.
+// sharedData returns the shared data directory (skipping the test where it is absent, outside CI).
 func sharedData(t *testing.T) string {
 	t.Helper()
-	dirs := []string{os.Getenv("EVERYMETER_SHARED"), filepath.Join("..", "..", "shared", "data"), filepath.Join("..", "..", "shared")}
-	for _, d := range dirs {
-		if d == "" {
-			continue
-		}
-		if _, err := os.Stat(filepath.Join(d, "osm")); err == nil {
-			return d
-		}
-		if _, err := os.Stat(filepath.Join(d, "data", "osm")); err == nil {
-			return filepath.Join(d, "data")
-		}
-	}
-	t.Skip("shared test data (../shared/data/osm) is absent; set EVERYMETER_SHARED to run the real-data import tests")
-	return ""
+	return filepath.Dir(shared.Path(t, "osm"))
 }
 
 func newService(t *testing.T) *service.Service {
@@ -501,13 +489,9 @@ func FuzzOSMXML(f *testing.F) {
 // BenchmarkOSMLiechtenstein measures a first import of Liechtenstein into an empty database and a
 // re-import of the same file (everything unchanged).
 func BenchmarkOSMLiechtenstein(b *testing.B) {
-	data := os.Getenv("EVERYMETER_SHARED")
-	if data == "" {
-		data = filepath.Join("..", "..", "shared", "data")
-	}
-	path := filepath.Join(data, "osm", "liechtenstein-2015-07-27.osm.pbf")
-	if _, err := os.Stat(path); err != nil {
-		b.Skip("shared test data is absent: ", err)
+	path := shared.Path(b, "osm/liechtenstein-2015-07-27.osm.pbf")
+	if path == "" {
+		return
 	}
 	ctx := context.Background()
 	b.Run("first", func(b *testing.B) {
