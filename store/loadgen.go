@@ -1,0 +1,36 @@
+package store
+
+import "context"
+
+// KeyCount is one (reporter, idempotency key) group of the reports table, for reconciling a load run.
+type KeyCount struct {
+	ReporterID int64
+	Key        *string // nil: reports filed without a key
+	Count      int
+	MinID      int64
+	MaxID      int64
+	Status     string // the status of the group's lowest id
+}
+
+// ReportKeyCounts groups every report filed by the given reporters by idempotency key, so a load generator can
+// check its clients' logs against what the database holds: no acknowledged key missing, none stored twice (the
+// unique index forbids it; this checks), and no report whose key no client sent.
+func (s *Store) ReportKeyCounts(ctx context.Context, reporterIDs []int64) ([]KeyCount, error) {
+	rows, err := s.db.Query(ctx, `SELECT reporter_id, idempotency_key, count(*), min(id), max(id),
+			(array_agg(status ORDER BY id))[1]
+		FROM reports WHERE reporter_id = ANY($1)
+		GROUP BY reporter_id, idempotency_key`, reporterIDs)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []KeyCount
+	for rows.Next() {
+		var k KeyCount
+		if err := rows.Scan(&k.ReporterID, &k.Key, &k.Count, &k.MinID, &k.MaxID, &k.Status); err != nil {
+			return nil, mapErr(err)
+		}
+		out = append(out, k)
+	}
+	return out, mapErr(rows.Err())
+}
