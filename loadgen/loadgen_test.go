@@ -3,6 +3,7 @@ package loadgen_test
 import (
 	"errors"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -53,6 +54,45 @@ func TestLoad(t *testing.T) {
 	}
 	if rep.Reconciled.Acked == 0 {
 		t.Error("no report was acknowledged")
+	}
+}
+
+// BenchmarkLoad is the full run of issue 8 §5 for `make bench`: 500 clients for 60 s (EVERYMETER_LOAD_CLIENTS and
+// EVERYMETER_LOAD_SECONDS change them). It prints the table and fails like the test on any 5xx or lost report.
+func BenchmarkLoad(b *testing.B) {
+	cfg := loadgen.Defaults()
+	if v, err := strconv.Atoi(os.Getenv("EVERYMETER_LOAD_CLIENTS")); err == nil && v > 0 {
+		cfg.Clients = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("EVERYMETER_LOAD_SECONDS")); err == nil && v > 0 {
+		cfg.Duration = time.Duration(v) * time.Second
+	}
+	_, url := testdb.New(b)
+	st, err := store.Open(b.Context(), url, 50)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(st.Close)
+	srv, err := loadgen.StartDemo(b.Context(), st, b.TempDir(), nil, 20)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = srv.Close() })
+	b.ResetTimer()
+	rep, err := loadgen.Run(b.Context(), srv.Config(cfg))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	if err := loadgen.Reconcile(b.Context(), st, &rep); err != nil {
+		b.Fatal(err)
+	}
+	rep.Server = "the in-process server on a loopback listener"
+	rep.Print(os.Stdout)
+	b.ReportMetric(rep.PerSecond, "req/s")
+	b.ReportMetric(float64(rep.Total.P99.Microseconds())/1000, "p99-ms")
+	if err := rep.OK(); err != nil {
+		b.Fatal(err)
 	}
 }
 

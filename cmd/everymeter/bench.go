@@ -16,8 +16,12 @@ import (
 // cmdBench runs a benchmark against a scratch database made beside the configured one (and dropped afterwards),
 // so the million generated reports never mix with real data.
 func cmdBench(ctx context.Context, app *cli, args []string) error {
-	if len(args) == 0 || args[0] != "reports" {
-		return usageError{"usage: everymeter bench reports [--stored N] [--clients N] [--duration 20s] [--keep | --scratch NAME]"}
+	switch {
+	case len(args) > 0 && args[0] == "load":
+		return cmdBenchLoad(ctx, app, args[1:])
+	case len(args) == 0 || args[0] != "reports":
+		return usageError{"usage: everymeter bench reports [--stored N] [--clients N] [--duration 20s] [--keep | --scratch NAME]\n" +
+			"       everymeter bench load [--clients 500] [--duration 60s] [--retry 0.3] [--think 0s] [--keep]"}
 	}
 	fs := flag.NewFlagSet("bench reports", flag.ContinueOnError)
 	var dbf dbFlags
