@@ -158,7 +158,7 @@ func BenchmarkHeatmapScale(b *testing.B) {
 			}
 		}
 		var out strings.Builder
-		fmt.Fprintf(&out, "\nHeat map, LA 311 replicated (status=all, weight=count; p50 of 15 pre-aggregated runs, 5 naive runs)\n")
+		fmt.Fprintf(&out, "\nHeat map, LA 311 replicated (status=all, weight=count; p50 of 15 pre-aggregated runs, 3 naive runs)\n")
 		for _, g := range gen {
 			fmt.Fprintln(&out, "  "+g)
 		}
