@@ -3,6 +3,7 @@ package loadgen_test
 import (
 	"errors"
 	"os"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -53,7 +54,47 @@ func TestLoad(t *testing.T) {
 		}
 	}
 	if rep.Reconciled.Acked == 0 {
-		t.Error("no report was acknowledged")
+		t.Fatal("no report was acknowledged")
+	}
+
+	// The reconciliation must notice what it is there to notice: a doctored log stands in for a lost report, a
+	// report no client sent, and an answer the database contradicts.
+	acked := 0
+	for i, f := range rep.Filed {
+		if f.Acked {
+			acked = i
+			break
+		}
+	}
+	cases := []struct {
+		name   string
+		doctor func(fs []loadgen.Filed) []loadgen.Filed
+		count  func(c *loadgen.Reconciliation) int
+	}{
+		{"acknowledged but not stored", func(fs []loadgen.Filed) []loadgen.Filed {
+			f := fs[acked]
+			f.Key, f.ReportID, f.IDs = "never-stored", 1<<40, []int64{1 << 40}
+			return append(fs, f)
+		}, func(c *loadgen.Reconciliation) int { return c.Lost }},
+		{"stored but sent by no client", func(fs []loadgen.Filed) []loadgen.Filed {
+			return append(fs[:acked:acked], fs[acked+1:]...)
+		}, func(c *loadgen.Reconciliation) int { return c.Unrecorded }},
+		{"stored in another status", func(fs []loadgen.Filed) []loadgen.Filed {
+			fs[acked].Status = "closed"
+			return fs
+		}, func(c *loadgen.Reconciliation) int { return c.Mismatched }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := rep
+			bad.Filed = tc.doctor(slices.Clone(rep.Filed))
+			if err := loadgen.Reconcile(t.Context(), st, &bad); err != nil {
+				t.Fatal(err)
+			}
+			if n := tc.count(bad.Reconciled); n != 1 || bad.OK() == nil {
+				t.Fatalf("reconciliation counted %d, OK() = %v; want 1 and an error", n, bad.OK())
+			}
+		})
 	}
 }
 
