@@ -29,6 +29,7 @@ Usage:
   everymeter db start|stop|url [--data DIR]                  manage the private PostgreSQL by hand
   everymeter backup FILE.tar.gz | restore FILE.tar.gz            pg_dump/pg_restore of the database with the photo files
   everymeter bench reports [--stored N] [--clients N] [--duration D]  benchmark filing on a scratch database
+  everymeter bench load [--clients 500] [--duration 60s] [--think D]   mixed load on a scratch demo database, reconciled
   everymeter version
 
 Environment:
