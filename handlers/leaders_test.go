@@ -3,8 +3,8 @@ package handlers_test
 import (
 	"context"
 	"encoding/csv"
+	"everymeter/internal/shared"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,22 +15,10 @@ import (
 	"everymeter/store"
 )
 
-// laShared returns a path under the shared data directory, skipping the test when it is absent.
+// laShared returns a path under the shared data directory (internal/shared: skips outside CI when absent).
 func laShared(tb testing.TB, rel string) string {
 	tb.Helper()
-	var dirs []string
-	if s := os.Getenv("EVERYMETER_SHARED"); s != "" {
-		dirs = append(dirs, filepath.Join(s, "data"), s)
-	}
-	dirs = append(dirs, filepath.Join("..", "..", "shared", "data"))
-	for _, d := range dirs {
-		p := filepath.Join(d, rel)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	tb.Skipf("shared data %s not found (set EVERYMETER_SHARED to the shared directory)", rel)
-	return ""
+	return shared.Path(tb, rel)
 }
 
 // loadLA starts a server with the 99 Neighborhood Councils as units and the three LA 311 extracts imported.

@@ -350,17 +350,11 @@ func reportFilter(c echo.Context) (store.ReportFilter, error) {
 	default:
 		return f, badRequest("overdue", "overdue must be 1/true or 0/false")
 	}
-	for _, p := range []struct {
-		name string
-		dst  **time.Time
-	}{{"since", &f.Since}, {"until", &f.Until}} {
-		if s := c.QueryParam(p.name); s != "" {
-			t, err := parseTimeParam(s)
-			if err != nil {
-				return f, badRequest(p.name, p.name+" must be a date (2024-05-01) or an RFC 3339 time (2024-05-01T08:00:00Z)")
-			}
-			*p.dst = &t
-		}
+	if f.Since, err = timeParam(c, "since"); err != nil {
+		return f, err
+	}
+	if f.Until, err = timeParam(c, "until"); err != nil {
+		return f, err
 	}
 	if f.Since != nil && f.Until != nil && !f.Until.After(*f.Since) {
 		return f, badRequest("until", "until must be after since")
@@ -380,13 +374,6 @@ func reportFilter(c echo.Context) (store.ReportFilter, error) {
 		f.Before = id
 	}
 	return f, nil
-}
-
-func parseTimeParam(s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	return time.Parse("2006-01-02", s)
 }
 
 func statusNames() string {

@@ -1,7 +1,7 @@
 package importer311_test
 
 import (
-	"os"
+	"everymeter/internal/shared"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,22 +14,10 @@ import (
 	"everymeter/store"
 )
 
-// sharedData returns a path under the shared data directory, skipping the test when it is absent.
+// sharedData returns a path under the shared data directory (internal/shared: skips outside CI when absent).
 func sharedData(tb testing.TB, rel string) string {
 	tb.Helper()
-	var dirs []string
-	if s := os.Getenv("EVERYMETER_SHARED"); s != "" {
-		dirs = append(dirs, filepath.Join(s, "data"), s)
-	}
-	dirs = append(dirs, filepath.Join("..", "..", "shared", "data"))
-	for _, d := range dirs {
-		p := filepath.Join(d, rel)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	tb.Skipf("shared data %s not found (set EVERYMETER_SHARED to the shared directory)", rel)
-	return ""
+	return shared.Path(tb, rel)
 }
 
 func TestParseDate(t *testing.T) {

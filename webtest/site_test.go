@@ -1,11 +1,11 @@
 package webtest
 
 import (
+	"everymeter/internal/shared"
 	"io"
 	"log/slog"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -67,20 +67,8 @@ func (s *site) get(user, path string, v any) {
 	res.Decode(s.T, v)
 }
 
-// sharedData returns a file under the shared data directory, skipping the test when it is missing.
+// sharedData returns a path under the shared data directory (internal/shared: skips outside CI when absent).
 func sharedData(t *testing.T, rel string) string {
 	t.Helper()
-	var dirs []string
-	if d := os.Getenv("EVERYMETER_SHARED"); d != "" {
-		dirs = append(dirs, filepath.Join(d, "data"), d)
-	}
-	dirs = append(dirs, filepath.Join("..", "..", "shared", "data"))
-	for _, d := range dirs {
-		p := filepath.Join(d, rel)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	t.Skipf("shared data %s not found (set EVERYMETER_SHARED to the shared directory)", rel)
-	return ""
+	return shared.Path(t, rel)
 }
