@@ -80,6 +80,8 @@ var policyFeatures = map[string]string{
 	"GET /tiles":                           "signed-in",
 	"GET /tiles/:layer":                    "signed-in",
 	"GET /tiles/:layer/:z/:x/:y":           "signed-in",
+	"HEAD /tiles/:layer":                   "signed-in",
+	"HEAD /tiles/:layer/:z/:x/:y":          "signed-in",
 	"POST /api/v1/auth/apikeys":            "signed-in",
 	"POST /open311/v2/requests.json":       "public",
 	"POST /open311/v2/requests.xml":        "public",

@@ -18,7 +18,13 @@ import (
 
 func (w *world) tile(t *testing.T, layer string, tl maptile.Tile, headers ...string) (*http.Response, []byte) {
 	t.Helper()
-	req, _ := http.NewRequestWithContext(t.Context(), "GET", fmt.Sprintf("%s/tiles/%s/%d/%d/%d.mvt", w.URL, layer, tl.Z, tl.X, tl.Y), nil)
+	return w.request(t, "GET", fmt.Sprintf("/tiles/%s/%d/%d/%d.mvt", layer, tl.Z, tl.X, tl.Y), headers...)
+}
+
+// request sends method to path with the inspector's API key and the given header name/value pairs.
+func (w *world) request(t *testing.T, method, path string, headers ...string) (*http.Response, []byte) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), method, w.URL+path, nil)
 	req.Header.Set("X-API-Key", w.Key)
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
@@ -189,6 +195,46 @@ func TestTileHTTP(t *testing.T) {
 	w.get(t, "/tiles/gaps.json").MustStatus(t, 200).Decode(t, &tj)
 	if tj.Tilejson != "3.0.0" || len(tj.Tiles) != 1 || len(tj.VectorLayers) != 1 || tj.VectorLayers[0].ID != "gaps" {
 		t.Errorf("TileJSON %+v", tj)
+	}
+}
+
+// TestTileHEAD asks for tiles with HEAD, as caches and map clients do: the headers of the GET, no body.
+func TestTileHEAD(t *testing.T) {
+	w := newWorld(t)
+	tl := maptile.At(orb.Point{lon0 + 0.008, lat0 + 0.006}, 15)
+	path := fmt.Sprintf("/tiles/road/%d/%d/%d.mvt", tl.Z, tl.X, tl.Y)
+	for _, enc := range []string{"", "gzip"} {
+		get, body := w.request(t, "GET", path, "Accept-Encoding", enc)
+		head, empty := w.request(t, "HEAD", path, "Accept-Encoding", enc)
+		if get.StatusCode != 200 || head.StatusCode != 200 || len(body) == 0 || len(empty) != 0 {
+			t.Fatalf("encoding %q: GET %d with %d bytes, HEAD %d with %d bytes", enc, get.StatusCode, len(body), head.StatusCode, len(empty))
+		}
+		for _, h := range []string{"ETag", "Content-Type", "Content-Encoding", "Content-Length"} {
+			if head.Header.Get(h) != get.Header.Get(h) {
+				t.Errorf("encoding %q: HEAD %s %q, GET %q", enc, h, head.Header.Get(h), get.Header.Get(h))
+			}
+		}
+		if get.Header.Get("Content-Length") != fmt.Sprint(len(body)) {
+			t.Errorf("encoding %q: Content-Length %s for %d bytes", enc, get.Header.Get("Content-Length"), len(body))
+		}
+		if res, _ := w.request(t, "HEAD", path, "If-None-Match", get.Header.Get("ETag")); res.StatusCode != 304 {
+			t.Errorf("HEAD with If-None-Match: %d, want 304", res.StatusCode)
+		}
+	}
+	if res, _ := w.request(t, "HEAD", "/tiles/road.json"); res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/json" {
+		t.Errorf("HEAD TileJSON: %d %q", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	if res, _ := w.request(t, "HEAD", "/tiles/river/1/0/0.mvt"); res.StatusCode != 404 {
+		t.Errorf("HEAD of an unknown layer: %d, want 404", res.StatusCode)
+	}
+	req, _ := http.NewRequestWithContext(t.Context(), "HEAD", w.URL+path, nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 401 {
+		t.Errorf("HEAD without a key: %d, want 401", res.StatusCode)
 	}
 }
 

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/paulmach/orb"
 )
 
@@ -238,13 +240,14 @@ type OGCQuery struct {
 	NoMatched bool // skip numberMatched
 }
 
-// OGCPage is one page of features as GeoJSON Feature texts built by PostGIS.
+// OGCPage describes one page of features; OGCItems writes the features themselves into the caller's
+// buffer.
 type OGCPage struct {
-	Features [][]byte
-	First    OGCKey
-	Last     OGCKey
-	More     bool  // there are features beyond the page in the direction read
-	Matched  int64 // numberMatched (-1 when not counted)
+	Returned int    // features on the page
+	First    OGCKey // smallest key on the page
+	Last     OGCKey // largest key on the page
+	More     bool   // there are features beyond the page in the direction read
+	Matched  int64  // numberMatched (-1 when not counted)
 }
 
 func (c *OGCCollection) filters(q OGCQuery) (*where, error) {
@@ -271,22 +274,29 @@ func (c *OGCCollection) filters(q OGCQuery) (*where, error) {
 			w.add("t.updated_at >= $%d", *q.Start)
 		}
 	}
-	for name, v := range q.Filters {
-		p := c.Prop(name)
-		if p == nil || !p.Filter {
+	for name := range q.Filters {
+		if p := c.Prop(name); p == nil || !p.Filter {
 			return nil, fmt.Errorf("%w: %s is not a filterable property of %s", ErrInvalid, name, c.ID)
+		}
+	}
+	// In the collection's property order, so that the same filters always make the same SQL text (one
+	// prepared statement per shape on each connection).
+	for _, p := range c.Props {
+		v, ok := q.Filters[p.Name]
+		if !ok {
+			continue
 		}
 		switch p.Type {
 		case "integer":
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil {
-				return nil, fmt.Errorf("%w: %s must be an integer", ErrInvalid, name)
+				return nil, fmt.Errorf("%w: %s must be an integer", ErrInvalid, p.Name)
 			}
 			w.add(p.expr+" = $%d", n)
 		case "number":
 			f, err := strconv.ParseFloat(v, 64)
 			if err != nil {
-				return nil, fmt.Errorf("%w: %s must be a number", ErrInvalid, name)
+				return nil, fmt.Errorf("%w: %s must be a number", ErrInvalid, p.Name)
 			}
 			w.add(p.expr+" = $%d", f)
 		default:
@@ -296,7 +306,9 @@ func (c *OGCCollection) filters(q OGCQuery) (*where, error) {
 	return w, nil
 }
 
-// featureSQL is the select list that makes PostGIS write one GeoJSON Feature per row.
+// featureSQL is the expression that makes PostGIS write a row's GeoJSON Feature as text. The frame is
+// concatenated rather than built by json_build_object, which would parse ST_AsGeoJSON's text back into
+// json (a second pass over every coordinate) only to print it again.
 func (c *OGCCollection) featureSQL(w *where, srid int, flip bool) string {
 	g := c.geom
 	if srid != 4326 {
@@ -313,83 +325,95 @@ func (c *OGCCollection) featureSQL(w *where, srid int, flip bool) string {
 		}
 		props.WriteString("'" + p.Name + "', " + p.expr)
 	}
-	return c.keyCols() + `, json_build_object('type', 'Feature', 'id', ` + c.idExpr() +
-		`, 'geometry', ST_AsGeoJSON(` + g + `, 9)::json, 'properties', json_build_object(` + props.String() + `))::text`
+	id := c.idExpr() + "::text"
+	if c.StringIDs { // digits, '_', '.', '-', 'e': nothing to escape
+		id = `'"' || ` + c.idExpr() + ` || '"'`
+	}
+	return `'{"type":"Feature","id":' || ` + id + ` || ',"geometry":' || coalesce(ST_AsGeoJSON(` + g +
+		`, 9), 'null') || ',"properties":' || json_build_object(` + props.String() + `)::text || '}'`
 }
 
-// OGCItemsSQL returns the two statements OGCItems runs — the count for numberMatched and the page — with
-// their arguments (exported so benchmarks can run the bare SQL). countSQL is "" when q.NoMatched.
-func (c *OGCCollection) OGCItemsSQL(q OGCQuery) (countSQL string, countArgs []any, pageSQL string, pageArgs []any, err error) {
+// OGCItemsSQL returns the one statement OGCItems runs and its arguments (exported so that benchmarks run
+// the bare SQL). Its single row is: the number of features read (at most limit+1: more than limit means
+// there are more), numberMatched (-1 when q.NoMatched), the first key of the page (ID, FromM), its last
+// key, and the page's features as GeoJSON texts joined by commas in key order — the inside of the answer's
+// "features" array, which Go copies through without decoding.
+func (c *OGCCollection) OGCItemsSQL(q OGCQuery) (string, []any, error) {
 	w, err := c.filters(q)
 	if err != nil {
-		return "", nil, "", nil, err
+		return "", nil, err
 	}
+	count := "-1::bigint"
 	if !q.NoMatched {
-		countSQL, countArgs = `SELECT count(*) FROM `+c.from+` WHERE `+w.sql(), append([]any(nil), w.args...)
+		// The same filters, without the cursor: a count of index entries, small beside writing the page.
+		count = `(SELECT count(*) FROM ` + c.from + ` WHERE ` + w.sql() + `)`
+		if q.After == nil && q.Before == nil {
+			// A first page that holds every feature has counted them already: no second scan.
+			count = `CASE WHEN p.n <= $%[1]d THEN p.n ELSE ` + count + ` END`
+		}
 	}
-	order := "ASC"
+	// rn numbers the rows in reading order; keyOrder and backOrder sort them in key order and against it.
+	order, keyOrder, backOrder := "ASC", "rn", "rn DESC"
 	switch {
 	case q.After != nil:
 		c.keyCond(w, ">", *q.After)
 	case q.Before != nil:
 		c.keyCond(w, "<", *q.Before)
-		order = "DESC"
+		order, keyOrder, backOrder = "DESC", "rn DESC", "rn" // read backwards from the cursor, write in key order
 	}
-	cols := c.featureSQL(w, q.SRID, q.FlipAxes)
+	feature := c.featureSQL(w, q.SRID, q.FlipAxes)
 	orderBy := strings.ReplaceAll(c.keyCols(), ",", " "+order+",") + " " + order
-	w.args = append(w.args, q.Limit+1)
-	pageSQL = `SELECT ` + cols + ` FROM ` + c.from + ` WHERE ` + w.sql() + ` ORDER BY ` + orderBy + ` LIMIT $` + strconv.Itoa(len(w.args))
-	return countSQL, countArgs, pageSQL, w.args, nil
+	w.args = append(w.args, q.Limit)
+	// end is a key column of the first feature of the page in the given order.
+	end := func(col, order string) string {
+		return `(array_agg(` + col + ` ORDER BY ` + order + `) FILTER (WHERE rn <= $%[1]d))[1]`
+	}
+	cols, ends := "t.id AS k1", end("k1", keyOrder)+", 0::float8, "+end("k1", backOrder)+", 0::float8"
+	if c.StringIDs {
+		cols = "t.asset_id AS k1, t.from_m AS k2"
+		ends = end("k1", keyOrder) + ", " + end("k2", keyOrder) + ", " + end("k1", backOrder) + ", " + end("k2", backOrder)
+	}
+	sql := `SELECT p.n, ` + count + `, p.a1, p.a2, p.z1, p.z2, p.features FROM (
+		SELECT count(*), ` + ends + `, string_agg(f, ',' ORDER BY ` + keyOrder + `) FILTER (WHERE rn <= $%[1]d)
+		FROM (SELECT ` + cols + `, row_number() OVER (ORDER BY ` + orderBy + `) AS rn, ` + feature + ` AS f
+			FROM ` + c.from + ` WHERE ` + w.sql() + ` ORDER BY ` + orderBy + ` LIMIT $%[1]d + 1) s
+	) p(n, a1, a2, z1, z2, features)`
+	return fmt.Sprintf(sql, len(w.args)), w.args, nil
 }
 
-// OGCItems returns one page of a collection's features in key order, with numberMatched.
-func (s *Store) OGCItems(ctx context.Context, c *OGCCollection, q OGCQuery) (OGCPage, error) {
+// OGCItems appends one page of a collection's features, in key order, to features: their GeoJSON texts
+// as PostGIS wrote them, joined by commas (the inside of a "features" array). It returns what the page's
+// frame and links need.
+func (s *Store) OGCItems(ctx context.Context, c *OGCCollection, q OGCQuery, features *bytes.Buffer) (OGCPage, error) {
 	page := OGCPage{Matched: -1}
-	countSQL, countArgs, sql, args, err := c.OGCItemsSQL(q)
+	sql, args, err := c.OGCItemsSQL(q)
 	if err != nil {
 		return page, err
 	}
-	if countSQL != "" {
-		if err := s.db.QueryRow(ctx, countSQL, countArgs...).Scan(&page.Matched); err != nil {
-			return page, mapErr(err)
-		}
-	}
-	backwards := q.After == nil && q.Before != nil
 	rows, err := s.db.Query(ctx, sql, args...)
 	if err != nil {
 		return page, mapErr(err)
 	}
 	defer rows.Close()
-	keys := []OGCKey{}
-	for rows.Next() {
-		var k OGCKey
-		var f []byte
-		if c.StringIDs {
-			err = rows.Scan(&k.ID, &k.FromM, &f)
-		} else {
-			err = rows.Scan(&k.ID, &f)
-		}
-		if err != nil {
-			return page, mapErr(err)
-		}
-		keys = append(keys, k)
-		page.Features = append(page.Features, f)
+	if !rows.Next() {
+		return page, mapErr(rows.Err())
 	}
+	var n int64
+	var a1, z1 *int64
+	var a2, z2 *float64
+	var body pgtype.DriverBytes // pgx's read buffer, valid until the next row: copied once, into features
+	if err := rows.Scan(&n, &page.Matched, &a1, &a2, &z1, &z2, &body); err != nil {
+		return page, mapErr(err)
+	}
+	features.Write(body)
+	rows.Close()
 	if err := rows.Err(); err != nil {
 		return page, mapErr(err)
 	}
-	if len(keys) > q.Limit {
-		page.More = true
-		keys, page.Features = keys[:q.Limit], page.Features[:q.Limit]
-	}
-	if backwards { // read backwards from the cursor; show in key order
-		for i, j := 0, len(keys)-1; i < j; i, j = i+1, j-1 {
-			keys[i], keys[j] = keys[j], keys[i]
-			page.Features[i], page.Features[j] = page.Features[j], page.Features[i]
-		}
-	}
-	if len(keys) > 0 {
-		page.First, page.Last = keys[0], keys[len(keys)-1]
+	page.Returned = int(min(n, int64(q.Limit)))
+	page.More = n > int64(q.Limit)
+	if a1 != nil && a2 != nil && z1 != nil && z2 != nil {
+		page.First, page.Last = OGCKey{ID: *a1, FromM: *a2}, OGCKey{ID: *z1, FromM: *z2}
 	}
 	return page, nil
 }
@@ -403,23 +427,10 @@ func (s *Store) OGCItem(ctx context.Context, c *OGCCollection, k OGCKey, srid in
 	} else {
 		w.add("t.id = $%d", k.ID)
 	}
-	cols := c.featureSQL(w, srid, flip)
-	rows, err := s.db.Query(ctx, `SELECT `+cols+` FROM `+c.from+` WHERE `+w.sql(), w.args...)
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		vals, err := rows.Values()
-		if err != nil {
-			return nil, mapErr(err)
-		}
-		return []byte(vals[len(vals)-1].(string)), nil
-	}
-	if err := rows.Err(); err != nil {
-		return nil, mapErr(err)
-	}
-	return nil, ErrNotFound
+	feature := c.featureSQL(w, srid, flip)
+	var f []byte
+	err := s.db.QueryRow(ctx, `SELECT `+feature+` FROM `+c.from+` WHERE `+w.sql(), w.args...).Scan(&f)
+	return f, mapErr(err)
 }
 
 // OGCExtent is a collection's spatial (lon/lat) and temporal extent.
