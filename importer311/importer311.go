@@ -167,7 +167,9 @@ func Read(r io.Reader) (Rows, error) {
 		if !ok || i >= len(rec) {
 			return ""
 		}
-		return strings.TrimSpace(rec[i])
+		// PostgreSQL text holds neither NUL bytes nor invalid UTF-8: clean them here so one bad row
+		// cannot fail a whole batch.
+		return strings.TrimSpace(strings.ReplaceAll(strings.ToValidUTF8(rec[i], "\uFFFD"), "\x00", ""))
 	}
 	skips := map[string]*importer.Skip{}
 	skip := func(reason, example string) {
