@@ -18,6 +18,14 @@ import (
 // network). So the tolerant result is used only where it adds to the strict one, and those additions are
 // re-checked every quarter meter: only the parts actually within Tolerance of the boundary are kept.
 func clipZone(a *geo.Area, line *geo.Line) geo.Intervals {
+	// Most lines lie wholly inside or outside a zone, away from its boundary: the zone's edge grid says
+	// so from the line's bound alone, and only lines near the boundary are clipped.
+	switch a.Relate(line.Bound(), Tolerance) {
+	case geo.Inside:
+		return geo.Intervals{{From: 0, To: line.Length()}}
+	case geo.Outside:
+		return nil
+	}
 	tolerant := a.Clip(line, Tolerance, 0)
 	if len(tolerant) == 0 {
 		return nil // the common case: a line in the zone's bounds but not near the zone

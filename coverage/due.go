@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/paulmach/orb"
+
 	"everymeter/store"
 )
 
@@ -14,10 +16,13 @@ import (
 // up everything at once.
 
 // RefreshDue recomputes, in one transaction, the assets touched by zones and assignments whose validity
-// began or ended in (since, now], and returns the database time it ran at (the next call's since).
+// began or ended in (since, now], and returns the database time it ran at (the next call's since). After
+// the commit the write hooks (tile caches) are told the bounds of the assets whose coverage changed.
 func (e *Engine) RefreshDue(ctx context.Context, st *store.Store, since time.Time) (time.Time, error) {
 	var now time.Time
+	var changed []*orb.Bound
 	err := st.WithTx(ctx, func(tx *store.Store) error {
+		changed = changed[:0]
 		var err error
 		if now, err = tx.Now(ctx); err != nil {
 			return err
@@ -27,15 +32,26 @@ func (e *Engine) RefreshDue(ctx context.Context, st *store.Store, since time.Tim
 			return err
 		}
 		if len(geoms) > 0 {
-			if err := e.RefreshTouching(ctx, tx, geoms...); err != nil {
+			b, err := e.refreshTouching(ctx, tx, geoms...)
+			if err != nil {
 				return err
 			}
+			changed = append(changed, b)
 		}
 		if len(ids) > 0 {
-			return e.RefreshAssets(ctx, tx, ids)
+			b, err := e.refresh(ctx, tx, store.RefreshSelection{IDs: ids})
+			if err != nil {
+				return err
+			}
+			changed = append(changed, b)
 		}
 		return nil
 	})
+	if err == nil {
+		for _, b := range changed {
+			e.notifyNow(b)
+		}
+	}
 	return now, err
 }
 

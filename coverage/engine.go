@@ -18,7 +18,6 @@ package coverage
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"math"
 	"runtime"
@@ -43,10 +42,19 @@ const (
 	MinPiece = 0.5
 )
 
-// Engine computes coverage. It keeps no state between calls, so the server and the command line may both
-// write; every refresh reads what it needs inside the caller's transaction.
+// Engine computes coverage. Every refresh reads what it needs inside the caller's transaction, so the
+// server and the command line may both write. The only state kept between calls is a cache of prepared
+// zone and asset geometries keyed by their row version (id and xmin, which every update changes, so it
+// can never serve an outdated shape), and the bounds of refreshed assets waiting for their transaction's
+// commit to be told to the write hooks.
 type Engine struct {
 	Log *slog.Logger
+
+	mu      sync.Mutex
+	areas   map[store.RowKey]*geo.Area
+	lines   map[store.RowKey]*geo.Line
+	notify  func(orb.Bound) // the service's write hooks, once attached
+	pending []pendingBound
 }
 
 // New returns an engine; log may be nil.
@@ -54,7 +62,123 @@ func New(log *slog.Logger) *Engine {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Engine{Log: log}
+	return &Engine{Log: log, areas: map[store.RowKey]*geo.Area{}, lines: map[store.RowKey]*geo.Line{}}
+}
+
+// maxCachedLines bounds the prepared-asset cache (a line costs about 40 bytes a vertex).
+const maxCachedLines = 500000
+
+// knownLines returns a snapshot of the prepared assets whose bounds meet one of bounds (all when bounds
+// is nil), or whose ids are among ids when that is not nil.
+func (e *Engine) knownLines(bounds []orb.Bound, ids []int64) map[store.RowKey]*geo.Line {
+	var want map[int64]bool
+	if ids != nil {
+		want = make(map[int64]bool, len(ids))
+		for _, id := range ids {
+			want[id] = true
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := map[store.RowKey]*geo.Line{}
+	for k, l := range e.lines {
+		switch {
+		case want != nil:
+			if !want[k.ID] {
+				continue
+			}
+		case bounds != nil:
+			lb, hit := l.Bound(), false
+			for _, b := range bounds {
+				if b.Intersects(lb) {
+					hit = true
+					break
+				}
+			}
+			if !hit {
+				continue
+			}
+		}
+		out[k] = l
+	}
+	return out
+}
+
+// prepareLines attaches a prepared line to every linear asset: from known when its version is there
+// (the database then sent no geometry), else built and cached. Assets that cannot be prepared are
+// logged and left out.
+func (e *Engine) prepareLines(assets []store.CoverageAsset, known map[store.RowKey]*geo.Line) []lineAsset {
+	out := make([]lineAsset, 0, len(assets))
+	fresh := map[store.RowKey]*geo.Line{}
+	for _, a := range assets {
+		key := store.RowKey{ID: a.ID, Version: a.Version}
+		l := known[key]
+		if l == nil {
+			if a.Geom == nil {
+				e.Log.Warn("coverage: asset sent without geometry and not prepared", "asset", a.ID)
+				continue
+			}
+			var err error
+			if l, err = geo.NewLine(a.Geom); err != nil {
+				// An asset whose geometry has no measurable part gets no pieces; say so and go on.
+				e.Log.Warn("coverage: asset skipped", "asset", a.ID, "err", err)
+				continue
+			}
+			if a.Version != 0 {
+				fresh[key] = l
+			}
+		}
+		out = append(out, lineAsset{a, l})
+	}
+	if len(fresh) > 0 {
+		e.mu.Lock()
+		if len(e.lines)+len(fresh) > maxCachedLines {
+			e.lines = map[store.RowKey]*geo.Line{}
+		}
+		for k, l := range fresh {
+			e.lines[k] = l
+		}
+		e.mu.Unlock()
+	}
+	return out
+}
+
+// lineAsset is a linear asset with its prepared line.
+type lineAsset struct {
+	store.CoverageAsset
+	line *geo.Line
+}
+
+func lineKeys(m map[store.RowKey]*geo.Line) []store.RowKey {
+	out := make([]store.RowKey, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// maxCachedAreas bounds the prepared-zone cache; past it the cache starts over (a full recompute
+// refills it in one pass).
+const maxCachedAreas = 20000
+
+// knownAreas returns a snapshot of the prepared zones, to tell the database which geometries not to send
+// and to build an index from (the snapshot stays valid whatever other calls do to the cache).
+func (e *Engine) knownAreas() map[store.RowKey]*geo.Area {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make(map[store.RowKey]*geo.Area, len(e.areas))
+	for k, a := range e.areas {
+		out[k] = a
+	}
+	return out
+}
+
+func keysOf(m map[store.RowKey]*geo.Area) []store.RowKey {
+	out := make([]store.RowKey, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
 }
 
 var _ service.Coverage = (*Engine)(nil)
@@ -101,20 +225,40 @@ type zoneIndex struct {
 	tree  rtree.RTreeG[int]
 }
 
-// newZoneIndex prepares zones for clipping; a zone whose geometry cannot be prepared is logged and skipped
-// (it was validated on the way in, so this means a database edited by hand).
-func (e *Engine) newZoneIndex(zones []store.CoverageZone) *zoneIndex {
+// newZoneIndex prepares zones for clipping, taking prepared ones from known (a zone loaded without
+// geometry must be there) and caching the new ones; a zone whose geometry cannot be prepared is logged and
+// skipped (it was validated on the way in, so this means a database edited by hand).
+func (e *Engine) newZoneIndex(zones []store.CoverageZone, known map[store.RowKey]*geo.Area) *zoneIndex {
 	ix := &zoneIndex{}
+	var fresh map[store.RowKey]*geo.Area
 	for _, z := range zones {
-		a, err := geo.NewArea(z.Geom)
-		if err != nil {
-			e.Log.Warn("coverage: zone skipped", "zone", z.ID, "err", err)
-			continue
+		key := store.RowKey{ID: z.ID, Version: z.Version}
+		a := known[key]
+		if a == nil {
+			var err error
+			if a, err = geo.NewArea(z.Geom); err != nil {
+				e.Log.Warn("coverage: zone skipped", "zone", z.ID, "err", err)
+				continue
+			}
+			if fresh == nil {
+				fresh = map[store.RowKey]*geo.Area{}
+			}
+			fresh[key] = a
 		}
 		b := a.Bound()
 		ix.tree.Insert(b.Min, b.Max, len(ix.zones))
 		ix.zones = append(ix.zones, z)
 		ix.areas = append(ix.areas, a)
+	}
+	if len(fresh) > 0 {
+		e.mu.Lock()
+		if len(e.areas)+len(fresh) > maxCachedAreas {
+			e.areas = map[store.RowKey]*geo.Area{}
+		}
+		for k, a := range fresh {
+			e.areas[k] = a
+		}
+		e.mu.Unlock()
 	}
 	return ix
 }
@@ -128,11 +272,8 @@ func grow(b orb.Bound, m float64) orb.Bound {
 }
 
 // compute clips an asset against the zones and adds its assignments, then sweeps the lead claims into pieces.
-func compute(a store.CoverageAsset, ix *zoneIndex, asg []store.Assignment) (*assetResult, error) {
-	line, err := geo.NewLine(a.Geom)
-	if err != nil {
-		return nil, fmt.Errorf("asset %d: %w", a.ID, err)
-	}
+func compute(la lineAsset, ix *zoneIndex, asg []store.Assignment) *assetResult {
+	a, line := la.CoverageAsset, la.line
 	r := &assetResult{Asset: a, Line: line}
 	b := grow(line.Bound(), 2*Tolerance)
 	ix.tree.Search(b.Min, b.Max, func(_, _ [2]float64, i int) bool {
@@ -178,7 +319,7 @@ func compute(a store.CoverageAsset, ix *zoneIndex, asg []store.Assignment) (*ass
 		}
 		return int(x.UnitID - y.UnitID)
 	})
-	return r, nil
+	return r
 }
 
 func cmpF(a, b float64) int {
@@ -212,22 +353,33 @@ func (r *assetResult) rows() []store.CoveragePiece {
 	return out
 }
 
+// marginDeg is m meters in degrees (lon, lat), generous up to 80° of latitude, for growing a bound when
+// its latitude is not known yet.
+func marginDeg(m float64) [2]float64 {
+	return [2]float64{m / (111320 * math.Cos(80*math.Pi/180)), m / 110540}
+}
+
 // computeAll computes the given assets at time at (nil: now) with the data st sees, in parallel;
 // progress, if not nil, is called as assets finish. Zones are loaded for the assets' extent only.
 func (e *Engine) computeAll(ctx context.Context, st *store.Store, assets []store.CoverageAsset, allZones bool, at *time.Time, progress func(done, total int)) ([]*assetResult, error) {
 	if len(assets) == 0 {
 		return nil, nil
 	}
+	las := e.prepareLines(assets, e.knownLines(nil, idsOf(assets)))
+	if len(las) == 0 {
+		return nil, nil
+	}
 	var bound *orb.Bound
 	if !allZones {
-		b := assets[0].Geom.Bound()
-		for _, a := range assets[1:] {
-			b = b.Union(a.Geom.Bound())
+		b := las[0].line.Bound()
+		for _, a := range las[1:] {
+			b = b.Union(a.line.Bound())
 		}
 		b = grow(b, 2*Tolerance)
 		bound = &b
 	}
-	zones, err := st.CoverageZones(ctx, bound, at)
+	known := e.knownAreas()
+	zones, err := st.CoverageZones(ctx, bound, at, keysOf(known))
 	if err != nil {
 		return nil, err
 	}
@@ -242,12 +394,37 @@ func (e *Engine) computeAll(ctx context.Context, st *store.Store, assets []store
 	if err != nil {
 		return nil, err
 	}
+	return e.computeWith(ctx, las, e.newZoneIndex(zones, known), asg, progress)
+}
+
+func idsOf(assets []store.CoverageAsset) []int64 {
+	out := make([]int64, len(assets))
+	for i, a := range assets {
+		out[i] = a.ID
+	}
+	return out
+}
+
+// computeLoaded computes prepared assets with every zone and assignment valid at at (nil: now).
+func (e *Engine) computeLoaded(ctx context.Context, st *store.Store, las []lineAsset, at *time.Time, progress func(done, total int)) ([]*assetResult, error) {
+	known := e.knownAreas()
+	zones, err := st.CoverageZones(ctx, nil, at, keysOf(known))
+	if err != nil {
+		return nil, err
+	}
+	asg, err := st.CoverageAssignments(ctx, nil, at)
+	if err != nil {
+		return nil, err
+	}
+	return e.computeWith(ctx, las, e.newZoneIndex(zones, known), asg, progress)
+}
+
+// computeWith computes the given assets against prepared zones and their assignments, in parallel.
+func (e *Engine) computeWith(ctx context.Context, assets []lineAsset, ix *zoneIndex, asg []store.Assignment, progress func(done, total int)) ([]*assetResult, error) {
 	byAsset := map[int64][]store.Assignment{}
 	for _, s := range asg {
 		byAsset[s.AssetID] = append(byAsset[s.AssetID], s)
 	}
-	ix := e.newZoneIndex(zones)
-
 	out := make([]*assetResult, len(assets))
 	workers := min(runtime.GOMAXPROCS(0), max(1, len(assets)/64))
 	var (
@@ -255,7 +432,6 @@ func (e *Engine) computeAll(ctx context.Context, st *store.Store, assets []store
 		mu   sync.Mutex
 		next int
 		done int
-		ferr error
 	)
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
@@ -263,19 +439,15 @@ func (e *Engine) computeAll(ctx context.Context, st *store.Store, assets []store
 			defer wg.Done()
 			for {
 				mu.Lock()
-				if next >= len(assets) || ferr != nil || ctx.Err() != nil {
+				if next >= len(assets) || ctx.Err() != nil {
 					mu.Unlock()
 					return
 				}
 				i := next
 				next++
 				mu.Unlock()
-				r, err := compute(assets[i], ix, byAsset[assets[i].ID])
+				r := compute(assets[i], ix, byAsset[assets[i].ID])
 				mu.Lock()
-				if err != nil {
-					// An asset whose geometry has no measurable part gets no pieces; say so and go on.
-					e.Log.Warn("coverage: asset skipped", "asset", assets[i].ID, "err", err)
-				}
 				out[i] = r
 				done++
 				if progress != nil && (done%64 == 0 || done == len(assets)) {
@@ -286,9 +458,6 @@ func (e *Engine) computeAll(ctx context.Context, st *store.Store, assets []store
 		}()
 	}
 	wg.Wait()
-	if ferr != nil {
-		return nil, ferr
-	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -301,56 +470,120 @@ func (e *Engine) RefreshAssets(ctx context.Context, tx *store.Store, ids []int64
 	if len(ids) == 0 {
 		return nil
 	}
-	// Lock before loading: a concurrent refresh of the same assets waits here for this one to commit
-	// and then computes from what it committed (and never collides with its rows).
-	if err := tx.LockCoverage(ctx, false); err != nil {
+	_, err := e.refresh(ctx, tx, store.RefreshSelection{IDs: ids})
+	return err
+}
+
+// RefreshTouching recomputes every asset that one of the geometries can affect: every asset whose bounds
+// meet a geometry's bounds (grown by the tolerance), found through the GIST index. Recomputing one that
+// the geometry does not reach costs little (the zone grids settle it without clipping) and writes nothing,
+// since only assets whose results changed are written.
+//
+// The write hooks the service calls after the commit are told the geometries' bounds; pieces that
+// changed beyond them (a road leaving the zone) are told when one of those bounds is (see Attach).
+func (e *Engine) RefreshTouching(ctx context.Context, tx *store.Store, geoms ...orb.Geometry) error {
+	changed, err := e.refreshTouching(ctx, tx, geoms...)
+	if err != nil || changed == nil {
 		return err
 	}
-	locked, err := tx.LockCoverageAssets(ctx, ids)
+	var triggers []orb.Bound
+	for _, g := range geoms {
+		if g != nil {
+			triggers = append(triggers, g.Bound())
+		}
+	}
+	e.addPending(triggers, *changed)
+	return nil
+}
+
+// refreshTouching is RefreshTouching returning the bound of the assets whose results changed (nil: none).
+func (e *Engine) refreshTouching(ctx context.Context, tx *store.Store, geoms ...orb.Geometry) (*orb.Bound, error) {
+	var bounds []orb.Bound
+	for _, g := range geoms {
+		if g != nil {
+			bounds = append(bounds, grow(g.Bound(), 2*Tolerance))
+		}
+	}
+	if len(bounds) == 0 {
+		return nil, nil
+	}
+	return e.refresh(ctx, tx, store.RefreshSelection{Bounds: bounds})
+}
+
+// refresh recomputes the selected assets in the caller's transaction: one round trip locks them and reads
+// what they need, the computation runs in memory, and one round trip writes the assets whose results
+// changed. It returns the bound of those assets (nil: none changed).
+func (e *Engine) refresh(ctx context.Context, tx *store.Store, sel store.RefreshSelection) (*orb.Bound, error) {
+	t0 := time.Now()
+	known := e.knownAreas()
+	knownL := e.knownLines(sel.Bounds, sel.IDs)
+	// Locking before reading: a concurrent refresh of the same assets waits for this one to commit and
+	// then computes from what it committed (and never collides with its rows).
+	d, err := tx.LoadForRefresh(ctx, sel, marginDeg(2*Tolerance), keysOf(known), lineKeys(knownL))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	assets := slices.DeleteFunc(locked, func(a store.CoverageAsset) bool { return service.AssetKinds[a.Kind] != geo.Lineal })
-	results, err := e.computeAll(ctx, tx, assets, false, nil, nil)
+	t1 := time.Now()
+	var linear []store.CoverageAsset
+	var areal, ids []int64
+	for _, a := range d.Assets {
+		ids = append(ids, a.ID)
+		switch service.AssetKinds[a.Kind] {
+		case geo.Lineal:
+			linear = append(linear, a)
+		case geo.Polygonal:
+			areal = append(areal, a.ID)
+		}
+	}
+	if sel.Bounds == nil {
+		ids = sel.IDs // deleted assets keep no results: their rows went with them
+	}
+	results, err := e.computeWith(ctx, e.prepareLines(linear, knownL), e.newZoneIndex(d.Zones, known), d.Assignments, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	changed, err := e.changed(ctx, tx, ids, results)
-	if err != nil {
-		return err
-	}
+	changed := changedAssets(ids, results, d.Pieces, d.Support)
+	t2 := time.Now()
+	var pieces []store.CoveragePiece
+	var support []store.CoverageSupport
+	var bound *orb.Bound
 	isChanged := make(map[int64]bool, len(changed))
 	for _, id := range changed {
 		isChanged[id] = true
 	}
-	var pieces []store.CoveragePiece
-	var support []store.CoverageSupport
 	for _, r := range results {
 		if isChanged[r.Asset.ID] {
 			pieces = append(pieces, r.rows()...)
 			support = append(support, r.Support...)
 		}
 	}
-	if len(changed) > 0 {
-		if err := tx.ReplaceCoverage(ctx, changed, pieces, support); err != nil {
-			return err
+	for _, r := range results {
+		if isChanged[r.Asset.ID] {
+			b := r.Line.Bound()
+			if bound != nil {
+				b = b.Union(*bound)
+			}
+			bound = &b
 		}
 	}
-	return tx.RefreshAreal(ctx, ids, arealKinds())
+	if err := tx.WriteCoverage(ctx, changed, pieces, support); err != nil {
+		return nil, err
+	}
+	t3 := time.Now()
+	if len(areal) > 0 {
+		if err := tx.RefreshAreal(ctx, areal, arealKinds()); err != nil {
+			return nil, err
+		}
+	}
+	e.Log.Debug("coverage: refresh", "assets", len(d.Assets), "zones", len(d.Zones), "changed", len(changed),
+		"load", t1.Sub(t0), "compute", t2.Sub(t1), "write", t3.Sub(t2), "areal", time.Since(t3))
+	return bound, nil
 }
 
-// changed returns the ids whose computed pieces or support differ from the stored ones. Most assets a
-// moved zone's bounds reach keep their coverage (they lie wholly inside before and after), and rewriting
+// changedAssets returns the ids whose computed pieces or support differ from the stored ones. Most assets
+// a moved zone's bounds reach keep their coverage (they lie wholly inside before and after), and rewriting
 // their rows and geometry index entries would cost more than computing them.
-func (e *Engine) changed(ctx context.Context, tx *store.Store, ids []int64, results []*assetResult) ([]int64, error) {
-	oldP, err := tx.CoveragePiecesOf(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	oldS, err := tx.CoverageSupportOfAll(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
+func changedAssets(ids []int64, results []*assetResult, oldP []store.CoveragePiece, oldS []store.CoverageSupport) []int64 {
 	type stored struct {
 		p []store.CoveragePiece
 		s []store.CoverageSupport
@@ -382,7 +615,7 @@ func (e *Engine) changed(ctx context.Context, tx *store.Store, ids []int64, resu
 		}
 	}
 	slices.Sort(out)
-	return slices.Compact(out), nil
+	return slices.Compact(out)
 }
 
 func samePieces(a []store.CoveragePiece, b []geo.Piece) bool {
@@ -414,89 +647,25 @@ func sameSupport(a, b []store.CoverageSupport) bool {
 	return slices.Equal(sortS(a), sortS(b))
 }
 
-// RefreshTouching recomputes every asset that one of the geometries can affect: candidates come from the
-// GIST index by bounds, and a linear asset is kept only when a polygonal geometry actually reaches it
-// (within Tolerance), since a zone that reaches no part of a line cannot change the line's coverage.
-func (e *Engine) RefreshTouching(ctx context.Context, tx *store.Store, geoms ...orb.Geometry) error {
-	var bounds []orb.Bound
-	var areas []*geo.Area
-	exact := true
-	for _, g := range geoms {
-		if g == nil {
-			continue
-		}
-		bounds = append(bounds, grow(g.Bound(), 2*Tolerance))
-		if a, err := geo.NewArea(g); err == nil {
-			areas = append(areas, a)
-		} else {
-			exact = false
-		}
-	}
-	if len(bounds) == 0 {
-		return nil
-	}
-	cands, err := tx.AssetsInBounds(ctx, bounds)
-	if err != nil {
-		return err
-	}
-	keep := make([]bool, len(cands))
-	parallel(len(cands), func(i int) {
-		a := cands[i]
-		if service.AssetKinds[a.Kind] != geo.Lineal || !exact {
-			keep[i] = true
-			return
-		}
-		line, err := geo.NewLine(a.Geom)
-		if err != nil {
-			keep[i] = true
-			return
-		}
-		for _, ar := range areas {
-			if len(ar.Clip(line, Tolerance, 0)) > 0 {
-				keep[i] = true
-				return
-			}
-		}
-	})
-	var ids []int64
-	for i, a := range cands {
-		if keep[i] {
-			ids = append(ids, a.ID)
-		}
-	}
-	return e.RefreshAssets(ctx, tx, ids)
-}
-
-// parallel runs fn(0) … fn(n-1) on up to GOMAXPROCS goroutines; fn must only touch index i of shared slices.
-func parallel(n int, fn func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), max(1, n/64))
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < n; i += workers {
-				fn(i)
-			}
-		}()
-	}
-	wg.Wait()
-}
-
 // Stats summarises a full recompute.
 type Stats struct {
 	Assets  int
 	Pieces  int
 	Support int
+	Written int // assets whose stored results changed and were rewritten
 	Took    time.Duration
 }
 
-// Full recomputes the coverage of every asset in one transaction (TRUNCATE and COPY), so an interrupted
-// run leaves the previous results in place; progress, if not nil, is called as assets finish.
+// Full recomputes the coverage of every asset in one transaction, so an interrupted run leaves the
+// previous results in place; progress, if not nil, is called as assets finish. The results are compared
+// with the stored ones and only assets whose results changed are rewritten; when most did (a first run),
+// the tables are emptied and written with COPY instead.
 func (e *Engine) Full(ctx context.Context, st *store.Store, progress func(done, total int)) (Stats, error) {
 	start := time.Now()
 	var s Stats
+	var changedBound *orb.Bound
 	err := st.WithTx(ctx, func(tx *store.Store) error {
+		changedBound = nil
 		if err := tx.BulkRecompute(ctx, 30*time.Minute); err != nil {
 			return err
 		}
@@ -505,32 +674,67 @@ func (e *Engine) Full(ctx context.Context, st *store.Store, progress func(done, 
 			return err
 		}
 		t0 := time.Now()
-		assets, err := tx.CoverageAssets(ctx, nil, linearKinds())
+		known := e.knownLines(nil, nil)
+		assets, err := tx.CoverageAssetsKnown(ctx, linearKinds(), lineKeys(known))
+		if err != nil {
+			return err
+		}
+		oldP, oldS, err := tx.StoredCoverage(ctx)
 		if err != nil {
 			return err
 		}
 		t1 := time.Now()
-		results, err := e.computeAll(ctx, tx, assets, true, nil, progress)
+		results, err := e.computeLoaded(ctx, tx, e.prepareLines(assets, known), nil, progress)
 		if err != nil {
 			return err
 		}
+		ids := idsOf(assets)
+		for _, p := range oldP {
+			ids = append(ids, p.AssetID) // pieces of an asset no longer linear go too
+		}
+		slices.Sort(ids)
+		changed := changedAssets(slices.Compact(ids), results, oldP, oldS)
+		isChanged := make(map[int64]bool, len(changed))
+		for _, id := range changed {
+			isChanged[id] = true
+		}
+		rewrite := len(changed) > len(assets)/4
 		var pieces []store.CoveragePiece
 		var support []store.CoverageSupport
 		for _, r := range results {
-			pieces = append(pieces, r.rows()...)
-			support = append(support, r.Support...)
+			s.Pieces += len(r.Pieces)
+			s.Support += len(r.Support)
+			if rewrite || isChanged[r.Asset.ID] {
+				pieces = append(pieces, r.rows()...)
+				support = append(support, r.Support...)
+			}
+			if isChanged[r.Asset.ID] {
+				b := r.Line.Bound()
+				if changedBound != nil {
+					b = b.Union(*changedBound)
+				}
+				changedBound = &b
+			}
 		}
 		t2 := time.Now()
-		if err := tx.ReplaceAllCoverage(ctx, pieces, support); err != nil {
+		if rewrite {
+			err = tx.ReplaceAllCoverage(ctx, pieces, support)
+		} else {
+			err = tx.WriteCoverage(ctx, changed, pieces, support)
+		}
+		if err != nil {
 			return err
 		}
 		t3 := time.Now()
-		s = Stats{Assets: len(assets), Pieces: len(pieces), Support: len(support)}
+		s.Assets, s.Written = len(assets), len(changed)
 		err = tx.RefreshAreal(ctx, nil, arealKinds())
-		e.Log.Debug("coverage: full recompute", "assets", len(assets), "pieces", len(pieces), "load", t1.Sub(t0),
-			"compute", t2.Sub(t1), "write", t3.Sub(t2), "areal", time.Since(t3))
+		e.Log.Debug("coverage: full recompute", "assets", len(assets), "pieces", s.Pieces, "rewritten", len(changed),
+			"load", t1.Sub(t0), "compute", t2.Sub(t1), "write", t3.Sub(t2), "areal", time.Since(t3))
 		return err
 	})
 	s.Took = time.Since(start)
+	if err == nil {
+		e.notifyNow(changedBound)
+	}
 	return s, err
 }

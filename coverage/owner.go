@@ -81,12 +81,20 @@ type located struct {
 // ErrNoOwner and a result whose Candidates list the nearest assets.
 func (e *Engine) Owner(ctx context.Context, st *store.Store, p orb.Point, at *time.Time) (OwnerResult, error) {
 	res := OwnerResult{Units: []OwnerUnit{}, DecidedBy: "none", At: at}
-	near, err := st.NearestAssets(ctx, p, linearKinds(), knn)
+	// Now (the common case) is answered from the stored results in one round trip; another time computes
+	// the nearby assets' pieces for that time.
+	var d store.OwnerData
+	var err error
+	if at == nil {
+		d, err = st.OwnerLookup(ctx, p, linearKinds(), knn)
+	} else {
+		d.Assets, err = st.NearestAssets(ctx, p, linearKinds(), knn)
+	}
 	if err != nil {
 		return res, err
 	}
 	var locs []located
-	for _, a := range near {
+	for _, a := range d.Assets {
 		line, err := geo.NewLine(a.Geom)
 		if err != nil {
 			continue
@@ -97,7 +105,7 @@ func (e *Engine) Owner(ctx context.Context, st *store.Store, p orb.Point, at *ti
 	slices.SortStableFunc(locs, func(x, y located) int { return cmpF(x.d, y.d) })
 
 	if len(locs) == 0 || locs[0].d > OwnerTolerance {
-		return e.ownerByZone(ctx, st, p, at, locs, res)
+		return e.ownerByZone(ctx, st, p, at, locs, res, d)
 	}
 	best := locs[0]
 	res.Asset = &AssetRef{ID: best.a.ID, Name: best.a.Name, Kind: best.a.Kind}
@@ -114,7 +122,7 @@ func (e *Engine) Owner(ctx context.Context, st *store.Store, p orb.Point, at *ti
 			break
 		}
 	}
-	pieces, asg, known, err := e.ownerFacts(ctx, st, ids, at)
+	pieces, asg, known, err := e.ownerFacts(ctx, st, ids, at, d)
 	if err != nil {
 		return res, err
 	}
@@ -173,11 +181,15 @@ func (e *Engine) Owner(ctx context.Context, st *store.Store, p orb.Point, at *ti
 	return res, nil
 }
 
-// ownerByZone answers from the lead zone containing p, or fails with candidates.
-func (e *Engine) ownerByZone(ctx context.Context, st *store.Store, p orb.Point, at *time.Time, locs []located, res OwnerResult) (OwnerResult, error) {
-	zones, err := st.LeadZonesContaining(ctx, p, at)
-	if err != nil {
-		return res, err
+// ownerByZone answers from the lead zone containing p, or fails with candidates; d holds the zones and
+// units when the lookup is for now.
+func (e *Engine) ownerByZone(ctx context.Context, st *store.Store, p orb.Point, at *time.Time, locs []located, res OwnerResult, d store.OwnerData) (OwnerResult, error) {
+	zones := d.Zones
+	if at != nil {
+		var err error
+		if zones, err = st.LeadZonesContaining(ctx, p, at); err != nil {
+			return res, err
+		}
 	}
 	if len(zones) == 0 {
 		for i, l := range locs {
@@ -201,7 +213,7 @@ func (e *Engine) ownerByZone(ctx context.Context, st *store.Store, p orb.Point, 
 	}
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
-	units, err := st.UnitsByID(ctx, ids)
+	units, err := unitsOf(ctx, st, ids, d.Units)
 	if err != nil {
 		return res, err
 	}
@@ -266,21 +278,21 @@ func person(asg []store.Assignment, u int64, m float64, units []store.Unit) (str
 }
 
 // ownerFacts returns the pieces of the assets, the valid lead assignments of the first, and the units
-// the stored pieces name (in one round trip when reading stored results for now).
-func (e *Engine) ownerFacts(ctx context.Context, st *store.Store, ids []int64, at *time.Time) (map[int64][]store.CoveragePiece, []store.Assignment, []store.Unit, error) {
+// the stored pieces name: from d when the lookup is for now, else computed for the time at.
+func (e *Engine) ownerFacts(ctx context.Context, st *store.Store, ids []int64, at *time.Time, d store.OwnerData) (map[int64][]store.CoveragePiece, []store.Assignment, []store.Unit, error) {
 	var asg []store.Assignment
-	var units []store.Unit
-	var stored []store.CoveragePiece
 	var err error
 	if at == nil {
-		if stored, asg, units, err = st.OwnerFacts(ctx, ids); err != nil {
-			return nil, nil, nil, err
+		for _, s := range d.Assignments {
+			if s.AssetID == ids[0] {
+				asg = append(asg, s)
+			}
 		}
 	} else if asg, err = st.CoverageAssignments(ctx, ids[:1], at); err != nil {
 		return nil, nil, nil, err
 	}
-	pieces, err := e.piecesOf(ctx, st, ids, at, stored)
-	return pieces, asg, units, err
+	pieces, err := e.piecesOf(ctx, st, ids, at, d.Pieces)
+	return pieces, asg, d.Units, err
 }
 
 // unitsOf returns the units with the given ids, from known when all are there.

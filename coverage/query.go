@@ -123,11 +123,12 @@ func (s *Summary) finish(areal []store.ArealCoverage) {
 // summaryAt computes the whole network at one time without writing.
 func (e *Engine) summaryAt(ctx context.Context, st *store.Store, at time.Time) (Summary, error) {
 	s := Summary{At: &at}
-	assets, err := st.CoverageAssets(ctx, nil, linearKinds())
+	known := e.knownLines(nil, nil)
+	assets, err := st.CoverageAssetsKnown(ctx, linearKinds(), lineKeys(known))
 	if err != nil {
 		return s, err
 	}
-	results, err := e.computeAll(ctx, st, assets, true, &at, nil)
+	results, err := e.computeLoaded(ctx, st, e.prepareLines(assets, known), &at, nil)
 	if err != nil {
 		return s, err
 	}

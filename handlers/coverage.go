@@ -16,6 +16,7 @@ import (
 
 	"everymeter/coverage"
 	"everymeter/service"
+	"everymeter/store"
 )
 
 // coverageAPI serves the coverage routes; the engine is the domain call behind each.
@@ -24,10 +25,14 @@ type coverageAPI struct {
 	eng *coverage.Engine
 }
 
-// CoverageRoutes registers the coverage and owner-lookup routes (all for signed-in users).
+// CoverageRoutes registers the coverage and owner-lookup routes (all for signed-in users), and attaches
+// the engine to the service's write hooks so that tile caches learn which coverage a refresh changed.
 func CoverageRoutes(eng *coverage.Engine) func(r *Router) {
 	return func(r *Router) {
 		a := &coverageAPI{h: r.Handler(), eng: eng}
+		if a.h.Svc != nil {
+			eng.Attach(a.h.Svc)
+		}
 		r.Add(http.MethodGet, "/api/v1/coverage", a.summary, Signedin)
 		r.Add(http.MethodGet, "/api/v1/coverage/segments", a.segments(""), Signedin)
 		r.Add(http.MethodGet, "/api/v1/coverage/gaps", a.segments("gap"), Signedin)
@@ -108,6 +113,10 @@ func (a *coverageAPI) segments(status string) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		at, err := atParam(c)
+		if err != nil {
+			return err
+		}
 		if status == "" {
 			if s := c.QueryParam("status"); s != "" {
 				if !slices.Contains(coverage.Statuses, s) {
@@ -116,12 +125,20 @@ func (a *coverageAPI) segments(status string) echo.HandlerFunc {
 				f.Status = s
 			}
 		}
-		b, err := a.eng.Segments(c.Request().Context(), a.h.Store, f)
+		b, err := a.segmentsAt(c, f, at)
 		if err != nil {
 			return err
 		}
 		return c.Blob(http.StatusOK, "application/geo+json", b)
 	}
+}
+
+// segmentsAt returns the stored pieces matching f, or with at= those computed for that time.
+func (a *coverageAPI) segmentsAt(c echo.Context, f coverage.SegmentFilter, at *time.Time) ([]byte, error) {
+	if at != nil {
+		return a.eng.SegmentsAt(c.Request().Context(), a.h.Store, f, *at)
+	}
+	return a.eng.Segments(c.Request().Context(), a.h.Store, f)
 }
 
 func (a *coverageAPI) export(c echo.Context) error {
@@ -133,18 +150,30 @@ func (a *coverageAPI) export(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	at, err := atParam(c)
+	if err != nil {
+		return err
+	}
 	ctx := c.Request().Context()
 	stamp := time.Now().UTC().Format("20060102")
+	if at != nil {
+		stamp = at.UTC().Format("20060102")
+	}
 	switch format {
 	case "geojson":
-		b, err := a.eng.Segments(ctx, a.h.Store, f)
+		b, err := a.segmentsAt(c, f, at)
 		if err != nil {
 			return err
 		}
 		c.Response().Header().Set("Content-Disposition", `attachment; filename="everymeter-gaps-`+stamp+`.geojson"`)
 		return c.Blob(http.StatusOK, "application/geo+json", b)
 	case "csv":
-		gaps, err := a.eng.Gaps(ctx, a.h.Store, f.Kind, f.MinLengthM)
+		var gaps []store.GapRow
+		if at != nil {
+			gaps, err = a.eng.GapsAt(ctx, a.h.Store, f.Kind, f.MinLengthM, *at)
+		} else {
+			gaps, err = a.eng.Gaps(ctx, a.h.Store, f.Kind, f.MinLengthM)
+		}
 		if err != nil {
 			return err
 		}

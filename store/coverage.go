@@ -23,8 +23,46 @@ type CoverageAsset struct {
 	ID      int64
 	Kind    string
 	Name    string
-	Geom    orb.Geometry
+	Geom    orb.Geometry // nil when the caller said it knows this Version
 	LengthM float64
+	Version int64 // the row's xmin, set by the queries that take known versions
+}
+
+// assetSelect reads assets with their row version, sending the geometry only for versions not in the
+// text[] argument known; alias a.
+func assetSelect(known string) string {
+	return `SELECT a.id, a.kind, a.name, CASE WHEN k.key IS NULL THEN ST_AsBinary(a.geom) END, a.length_m, a.xmin::text::bigint
+		FROM assets a LEFT JOIN unnest(` + known + `::text[]) AS k(key) ON k.key = a.id::text || ':' || a.xmin::text`
+}
+
+func scanVersionedAssets(rows pgx.Rows) ([]CoverageAsset, error) {
+	defer rows.Close()
+	var out []CoverageAsset
+	for rows.Next() {
+		var a CoverageAsset
+		var g []byte
+		if err := rows.Scan(&a.ID, &a.Kind, &a.Name, &g, &a.LengthM, &a.Version); err != nil {
+			return nil, mapErr(err)
+		}
+		if g != nil {
+			var err error
+			if a.Geom, err = wkb.Unmarshal(g); err != nil {
+				return nil, fmt.Errorf("store: asset %d geometry: %w", a.ID, err)
+			}
+		}
+		out = append(out, a)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// CoverageAssetsKnown loads every asset of the given kinds with its row version; versions in known come
+// without geometry.
+func (s *Store) CoverageAssetsKnown(ctx context.Context, kinds []string, known []RowKey) ([]CoverageAsset, error) {
+	rows, err := s.db.Query(ctx, assetSelect("$2")+` WHERE a.kind = ANY($1) ORDER BY a.id`, kinds, zoneKeys(known))
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return scanVersionedAssets(rows)
 }
 
 // CoverageZone is a zone valid at the computed time.
@@ -33,7 +71,53 @@ type CoverageZone struct {
 	UnitID int64
 	Role   string
 	Name   string
-	Geom   orb.Geometry
+	// Version identifies the row version (its xmin): any update of the zone changes it, so a prepared
+	// geometry cached under (ID, Version) is the zone's current one.
+	Version int64
+	Geom    orb.Geometry // nil when the caller said it knows this version
+}
+
+// RowKey names a row version (id and xmin) of a zone or asset the caller has prepared already, so its
+// geometry need not be sent again.
+type RowKey struct {
+	ID, Version int64
+}
+
+// zoneKeys renders keys for the `known` join of the zone and asset queries.
+func zoneKeys(known []RowKey) []string {
+	out := make([]string, len(known))
+	for i, k := range known {
+		out[i] = fmt.Sprintf("%d:%d", k.ID, k.Version)
+	}
+	return out
+}
+
+// zoneSelect reads zones with their row version, sending the geometry only for versions not in the
+// text[] argument $known (joined by hash, so thousands of known zones cost nothing per row).
+func zoneSelect(known string) string {
+	return `SELECT z.id, z.unit_id, z.role, z.name, z.xmin::text::bigint,
+		CASE WHEN k.key IS NULL THEN ST_AsBinary(z.geom) END
+		FROM zones z LEFT JOIN unnest(` + known + `::text[]) AS k(key) ON k.key = z.id::text || ':' || z.xmin::text`
+}
+
+func scanCoverageZones(rows pgx.Rows) ([]CoverageZone, error) {
+	defer rows.Close()
+	var out []CoverageZone
+	for rows.Next() {
+		var z CoverageZone
+		var g []byte
+		if err := rows.Scan(&z.ID, &z.UnitID, &z.Role, &z.Name, &z.Version, &g); err != nil {
+			return nil, mapErr(err)
+		}
+		if g != nil {
+			var err error
+			if z.Geom, err = wkb.Unmarshal(g); err != nil {
+				return nil, fmt.Errorf("store: zone %d geometry: %w", z.ID, err)
+			}
+		}
+		out = append(out, z)
+	}
+	return out, mapErr(rows.Err())
 }
 
 // CoveragePiece is a stored stretch of a linear asset with a constant set of lead owners.
@@ -142,33 +226,25 @@ func (s *Store) BulkRecompute(ctx context.Context, timeout time.Duration) error 
 	return mapErr(err)
 }
 
-// CoverageZones loads the zones valid at at (nil: now) whose bounds meet bound (nil: all).
-func (s *Store) CoverageZones(ctx context.Context, bound *orb.Bound, at *time.Time) ([]CoverageZone, error) {
+// CoverageZones loads the zones valid at at (nil: now) whose bounds meet bound (nil: all); zones whose
+// version is in known come without geometry.
+func (s *Store) CoverageZones(ctx context.Context, bound *orb.Bound, at *time.Time, known []RowKey) ([]CoverageZone, error) {
 	var env []float64
 	if bound != nil {
 		env = []float64{bound.Min[0], bound.Min[1], bound.Max[0], bound.Max[1]}
 	}
-	rows, err := s.db.Query(ctx, `SELECT id, unit_id, role, name, ST_AsBinary(geom) FROM zones
-		WHERE `+validAt+` AND ($2::float8[] IS NULL OR geom && ST_MakeEnvelope($2[1], $2[2], $2[3], $2[4], 4326))
-		ORDER BY id`, at, env)
+	rows, err := s.db.Query(ctx, zoneSelect("$3")+` WHERE `+zoneValidAt+`
+		AND ($2::float8[] IS NULL OR z.geom && ST_MakeEnvelope($2[1], $2[2], $2[3], $2[4], 4326))
+		ORDER BY z.id`, at, env, zoneKeys(known))
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	defer rows.Close()
-	var out []CoverageZone
-	for rows.Next() {
-		var z CoverageZone
-		var g []byte
-		if err := rows.Scan(&z.ID, &z.UnitID, &z.Role, &z.Name, &g); err != nil {
-			return nil, mapErr(err)
-		}
-		if z.Geom, err = wkb.Unmarshal(g); err != nil {
-			return nil, fmt.Errorf("store: zone %d geometry: %w", z.ID, err)
-		}
-		out = append(out, z)
-	}
-	return out, mapErr(rows.Err())
+	return scanCoverageZones(rows)
 }
+
+// zoneValidAt is validAt for the zones aliased z.
+const zoneValidAt = `(z.valid_from IS NULL OR z.valid_from <= COALESCE($1::timestamptz, now()))
+	AND (z.valid_to IS NULL OR z.valid_to > COALESCE($1::timestamptz, now()))`
 
 // CoverageAssignments loads the assignments valid at at (nil: now) of the given assets (nil: all).
 func (s *Store) CoverageAssignments(ctx context.Context, assetIDs []int64, at *time.Time) ([]Assignment, error) {

@@ -55,6 +55,7 @@ func cmdCoverage(ctx context.Context, app *cli, args []string) error {
 		}
 		return fmt.Errorf("coverage: %w", err)
 	}
-	fmt.Fprintf(app.stdout, "coverage: %d linear assets, %d pieces, %d support stretches in %s\n", st.Assets, st.Pieces, st.Support, st.Took.Round(time.Millisecond))
+	fmt.Fprintf(app.stdout, "coverage: %d linear assets, %d pieces, %d support stretches in %s; %d assets' results changed\n",
+		st.Assets, st.Pieces, st.Support, st.Took.Round(time.Millisecond), st.Written)
 	return nil
 }

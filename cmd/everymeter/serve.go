@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"everymeter/coverage"
 	"everymeter/server"
 	"everymeter/service"
 	"everymeter/static"
@@ -36,6 +37,9 @@ func cmdServe(ctx context.Context, app *cli, args []string) error {
 		DataDir: dbf.data, SecureCookies: *secure, TileURL: envOr("EVERYMETER_TILE_URL", ""), Static: static.FS,
 		Ready: func(ctx context.Context) error { return checkSchema(ctx, db.URL) },
 	})
+	if eng, ok := svc.Coverage.(*coverage.Engine); ok {
+		go eng.Watch(ctx, db.Store, time.Minute) // validity that starts or ends later shows within a minute
+	}
 	if *demoFlag {
 		if n, err := db.Store.CountAssets(ctx); err != nil {
 			return err

@@ -1,0 +1,123 @@
+package coverage_test
+
+import (
+	"encoding/json"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/paulmach/orb"
+
+	"everymeter/coverage"
+	"everymeter/store"
+)
+
+// A zone edit changes pieces beyond the zone's own bounds (the gap after a road leaves the zone); the
+// write hooks, which the service tells only the zone's bounds, must learn the road's bound too, and only
+// after the commit.
+func TestZoneEditTellsHooksTheChangedAssets(t *testing.T) {
+	f := newFixture(t)
+	f.eng.Attach(f.svc)
+	var mu sync.Mutex
+	var told []orb.Bound
+	f.svc.OnWrite(func(b orb.Bound) {
+		mu.Lock()
+		told = append(told, b)
+		mu.Unlock()
+	})
+	a := f.unit("A", "城关镇")
+	ls, line := straight(116.0, 40.0, 1000)
+	road := f.road("朝阳路", ls)
+	x := func(m float64) float64 { return line.PointAt(m)[0] }
+	z := f.zone(a, "lead", box(x(0)-0.001, x(400), 40, 0.001), nil, nil)
+	checkPieces(t, f.pieces(road.ID), []wantPiece{{0, 400, []int64{a}}, {400, 1000, []int64{}}})
+
+	mu.Lock()
+	told = nil
+	mu.Unlock()
+	z.Geom = box(x(0)-0.001, x(300), 40, 0.001)
+	if _, err := f.svc.UpdateZone(f.ctx, store.Actor{}, z); err != nil {
+		t.Fatal(err)
+	}
+	checkPieces(t, f.pieces(road.ID), []wantPiece{{0, 300, []int64{a}}, {300, 1000, []int64{}}})
+	rb := ls.Bound()
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.ContainsFunc(told, func(b orb.Bound) bool { return b.Contains(rb.Min) && b.Contains(rb.Max) }) {
+		t.Errorf("hooks were told %v; none covers the road %v, whose gap piece changed beyond the zone", told, rb)
+	}
+}
+
+// With at= the piece lists are computed for that time: a zone valid only from June shows as a gap
+// before and as covered after, whatever is stored now.
+func TestSegmentsAt(t *testing.T) {
+	f := newFixture(t)
+	a := f.unit("A", "城关镇")
+	ls, line := straight(116.0, 40.0, 1000)
+	road := f.road("朝阳路", ls)
+	x := func(m float64) float64 { return line.PointAt(m)[0] }
+	jun := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
+	f.zone(a, "lead", box(x(0)-0.001, x(600), 40, 0.001), &jun, nil)
+
+	type feature struct {
+		Geometry   struct{ Type string }
+		Properties struct {
+			AssetID  int64   `json:"asset_id"`
+			FromM    float64 `json:"from_m"`
+			ToM      float64 `json:"to_m"`
+			LengthM  float64 `json:"length_m"`
+			Status   string
+			UnitIDs  []int64 `json:"unit_ids"`
+			AssetNam string  `json:"asset_name"`
+		}
+	}
+	list := func(at time.Time, flt coverage.SegmentFilter) []feature {
+		t.Helper()
+		b, err := f.eng.SegmentsAt(f.ctx, f.st, flt, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fc struct {
+			Type     string
+			Features []feature
+		}
+		if err := json.Unmarshal(b, &fc); err != nil || fc.Type != "FeatureCollection" {
+			t.Fatalf("not a FeatureCollection (%v): %s", err, b)
+		}
+		return fc.Features
+	}
+	may, jul := jun.AddDate(0, -1, 0), jun.AddDate(0, 1, 0)
+	if fs := list(may, coverage.SegmentFilter{Status: "gap"}); len(fs) != 1 || !near(fs[0].Properties.LengthM, 1000, 0.05) {
+		t.Fatalf("May: want the whole road as one gap, got %+v", fs)
+	}
+	fs := list(jul, coverage.SegmentFilter{})
+	if len(fs) != 2 || fs[0].Properties.Status != "covered" || !slices.Equal(fs[0].Properties.UnitIDs, []int64{a}) ||
+		!near(fs[0].Properties.ToM, 600, 0.05) || fs[1].Properties.Status != "gap" || fs[1].Properties.UnitIDs == nil ||
+		fs[0].Properties.AssetID != road.ID || fs[0].Geometry.Type != "LineString" {
+		t.Fatalf("July: want covered 0–600 m by %d then a gap, got %+v", a, fs)
+	}
+	// The same pieces as the stored ones for now.
+	now := time.Now()
+	stored, err := f.eng.Segments(f.ctx, f.st, coverage.SegmentFilter{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	computed, err := f.eng.SegmentsAt(f.ctx, f.st, coverage.SegmentFilter{Limit: 100}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s, c struct{ Features []feature }
+	if json.Unmarshal(stored, &s) != nil || json.Unmarshal(computed, &c) != nil || len(s.Features) != len(c.Features) {
+		t.Fatalf("stored %s\ncomputed %s", stored, computed)
+	}
+	for i := range s.Features {
+		if s.Features[i].Properties.Status != c.Features[i].Properties.Status || !near(s.Features[i].Properties.ToM, c.Features[i].Properties.ToM, 1e-6) {
+			t.Errorf("feature %d: stored %+v, computed %+v", i, s.Features[i], c.Features[i])
+		}
+	}
+	gaps, err := f.eng.GapsAt(f.ctx, f.st, "", 0, may)
+	if err != nil || len(gaps) != 1 || gaps[0].Start != ls[0] || gaps[0].End != ls[len(ls)-1] {
+		t.Fatalf("gaps in May = %+v, %v; want the whole road from %v to %v", gaps, err, ls[0], ls[len(ls)-1])
+	}
+}
