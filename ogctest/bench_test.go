@@ -1,6 +1,7 @@
 package ogctest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -163,7 +164,7 @@ func BenchmarkOGCvsSQL(b *testing.B) {
 	}
 	// The floor: the very statement the server runs, its one row read off the wire and dropped. The
 	// server adds only the frame (head with links, tail) around those bytes and HTTP.
-	var itemsBytes int
+	var floorBytes []byte
 	bareItems := func() error {
 		rows, err := st.Pool.Query(ctx, itemsSQL, itemsArgs...)
 		if err != nil {
@@ -171,14 +172,29 @@ func BenchmarkOGCvsSQL(b *testing.B) {
 		}
 		defer rows.Close()
 		for rows.Next() {
-			itemsBytes = len(rows.RawValues()[6])
+			if floorBytes == nil {
+				floorBytes = bytes.Clone(rows.RawValues()[6])
+			}
 		}
 		return rows.Err()
 	}
 	if err := bareItems(); err != nil {
 		b.Fatal(err)
 	}
+	itemsBytes := len(floorBytes)
 	itemsPath := fmt.Sprintf("/ogc/collections/road/items?limit=1000&bbox=%g,%g,%g,%g", box.Min[0], box.Min[1], box.Max[0], box.Max[1])
+	// The server's features array must be the floor's bytes, unchanged.
+	req, _ := http.NewRequest("GET", cold.URL+itemsPath, nil)
+	req.Header.Set("X-API-Key", key)
+	res, err := client.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if _, after, ok := bytes.Cut(body, []byte(`"features":[`)); !ok || !bytes.Equal(bytes.TrimSuffix(after, []byte("]}\n")), floorBytes) {
+		b.Fatalf("the server's features differ from the bare SQL's (%d bytes against %d)", len(after), len(floorBytes))
+	}
 
 	type row struct {
 		name, key    string // key names the b.ReportMetric unit
