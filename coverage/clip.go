@@ -26,11 +26,11 @@ func clipZone(a *geo.Area, line *geo.Line) geo.Intervals {
 	case geo.Outside:
 		return nil
 	}
-	tolerant := a.Clip(line, Tolerance, 0)
+	tolerant := a.ClipGrid(line, Tolerance, 0)
 	if len(tolerant) == 0 {
 		return nil // the common case: a line in the zone's bounds but not near the zone
 	}
-	strict := a.Clip(line, 0, 0)
+	strict := a.ClipGrid(line, 0, 0)
 	if len(strict) == 1 && strict[0].From <= 0 && strict[0].To >= line.Length() {
 		return strict // wholly inside: the tolerance cannot add anything
 	}

@@ -86,7 +86,9 @@ func (e *Engine) Owner(ctx context.Context, st *store.Store, p orb.Point, at *ti
 	var d store.OwnerData
 	var err error
 	if at == nil {
-		d, err = st.OwnerLookup(ctx, p, linearKinds(), knn)
+		// The database's geography distance and geo's agree to millimetres; a meter of slack makes sure
+		// the zones are read whenever the decision below may need them.
+		d, err = st.OwnerLookup(ctx, p, linearKinds(), knn, OwnerTolerance-1)
 	} else {
 		d.Assets, err = st.NearestAssets(ctx, p, linearKinds(), knn)
 	}
@@ -185,7 +187,7 @@ func (e *Engine) Owner(ctx context.Context, st *store.Store, p orb.Point, at *ti
 // units when the lookup is for now.
 func (e *Engine) ownerByZone(ctx context.Context, st *store.Store, p orb.Point, at *time.Time, locs []located, res OwnerResult, d store.OwnerData) (OwnerResult, error) {
 	zones := d.Zones
-	if at != nil {
+	if at != nil || !d.ZonesRead {
 		var err error
 		if zones, err = st.LeadZonesContaining(ctx, p, at); err != nil {
 			return res, err

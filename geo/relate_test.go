@@ -1,6 +1,7 @@
 package geo
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -66,5 +67,45 @@ func TestAreaRelate(t *testing.T) {
 	}
 	if decided < 1000 {
 		t.Errorf("Relate decided only %d of 3000 lines; the grid should settle most", decided)
+	}
+}
+
+// ClipGrid must return exactly what Clip returns.
+func TestClipGridEqualsClip(t *testing.T) {
+	o := orb.Point{9.5, 47.1}
+	var ring orb.Ring
+	rng := rand.New(rand.NewPCG(5, 6))
+	for k := 0; k < 400; k++ {
+		ang := float64(k) / 400 * 2 * 3.141592653589793
+		r := 1500 + rng.Float64()*300
+		ring = append(ring, offset(o, r*math.Cos(ang), r*math.Sin(ang)))
+	}
+	ring = append(ring, ring[0])
+	a, err := NewArea(orb.Polygon{ring, rect(o, -300, -300, 300, 300)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2000; i++ {
+		p := offset(o, rng.Float64()*4400-2200, rng.Float64()*4400-2200)
+		ls := orb.LineString{p}
+		for k := 0; k < 1+rng.IntN(12); k++ {
+			p = offset(p, rng.Float64()*200-100, rng.Float64()*200-100)
+			ls = append(ls, p)
+		}
+		l, err := NewLine(ls)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tol := range []float64{0, 0.5} {
+			want, got := a.Clip(l, tol, 0.5), a.ClipGrid(l, tol, 0.5)
+			if len(want) != len(got) {
+				t.Fatalf("line %v tol %g: Clip %v, ClipGrid %v", ls, tol, want, got)
+			}
+			for j := range want {
+				if want[j] != got[j] {
+					t.Fatalf("line %v tol %g: Clip %v, ClipGrid %v", ls, tol, want, got)
+				}
+			}
+		}
 	}
 }

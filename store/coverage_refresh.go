@@ -187,39 +187,46 @@ func (s *Store) WriteCoverage(ctx context.Context, assetIDs []int64, pieces []Co
 }
 
 // OwnerData is what an owner lookup reads in one round trip: the nearest linear assets by the index's
-// KNN order, their stored pieces, the lead assignments valid now on them, the lead zones valid now
-// containing the point, and the units all of those name.
+// KNN order, their stored pieces, the lead assignments valid now on them, the units the pieces name, and
+// when no asset is near (ZonesRead) the lead zones valid now containing the point, with their units.
 type OwnerData struct {
 	Assets      []CoverageAsset
 	Pieces      []CoveragePiece
 	Assignments []Assignment
+	ZonesRead   bool
 	Zones       []CoverageZone // without geometry
 	Units       []Unit
 }
 
 // OwnerLookup reads what an owner lookup at p needs from the stored results, in one round trip: the n
-// assets of kinds nearest p, and the rest as OwnerData says.
-func (s *Store) OwnerLookup(ctx context.Context, p orb.Point, kinds []string, n int) (OwnerData, error) {
+// assets of kinds nearest p, and the rest as OwnerData says. Zones are read only when the nearest of
+// those assets is farther than farM meters (the point-in-polygon test on a large zone is the costliest
+// part of the lookup, and a street near the point decides without it).
+func (s *Store) OwnerLookup(ctx context.Context, p orb.Point, kinds []string, n int, farM float64) (OwnerData, error) {
 	var d OwnerData
-	// The KNN subquery is repeated rather than passed back from Go: four index probes cost less than
-	// a second round trip.
-	const near = `SELECT id FROM assets WHERE kind = ANY($3) ORDER BY geom <-> ST_SetSRID(ST_MakePoint($1, $2), 4326) LIMIT $4`
-	const zonesHere = `SELECT id, unit_id, name FROM zones WHERE role = 'lead' AND ` + `
-		(valid_from IS NULL OR valid_from <= now()) AND (valid_to IS NULL OR valid_to > now())
-		AND ST_Covers(geom, ST_SetSRID(ST_MakePoint($1, $2), 4326))`
+	// The KNN subquery is repeated in each statement rather than passed back from Go: an index probe
+	// costs less than a second round trip. ARRAY(…) makes it a one-time InitPlan, so the pieces and
+	// assignments are then read through their asset_id indexes whatever plan the prepared statement gets.
+	const near = `ARRAY(SELECT id FROM assets WHERE kind = ANY($3) ORDER BY geom <-> ST_SetSRID(ST_MakePoint($1, $2), 4326) LIMIT $4)`
+	const far = `COALESCE((SELECT min(ST_Distance(a.geom::geography, ST_SetSRID(ST_MakePoint($1, $2), 4326)::geography))
+		FROM assets a WHERE a.id = ANY(` + near + `)) > $5, true)`
+	const zonesHere = `SELECT id, unit_id, name FROM zones WHERE role = 'lead'
+		AND (valid_from IS NULL OR valid_from <= now()) AND (valid_to IS NULL OR valid_to > now())
+		AND ST_Covers(geom, ST_SetSRID(ST_MakePoint($1, $2), 4326)) AND ` + far
 	b := &pgx.Batch{}
 	b.Queue(`SELECT id, kind, name, ST_AsBinary(geom), length_m FROM assets
 		WHERE kind = ANY($3) ORDER BY geom <-> ST_SetSRID(ST_MakePoint($1, $2), 4326) LIMIT $4`, p[0], p[1], kinds, n)
 	b.Queue(`SELECT asset_id, from_m, to_m, status, unit_ids FROM coverage_pieces
-		WHERE asset_id IN (`+near+`) ORDER BY asset_id, from_m`, p[0], p[1], kinds, n)
+		WHERE asset_id = ANY(`+near+`) ORDER BY asset_id, from_m`, p[0], p[1], kinds, n)
 	b.Queue(`SELECT `+assignmentCols+` FROM assignments WHERE role = 'lead'
 		AND (valid_from IS NULL OR valid_from <= now()) AND (valid_to IS NULL OR valid_to > now())
-		AND asset_id IN (`+near+`) ORDER BY asset_id, from_m, id`, p[0], p[1], kinds, n)
-	b.Queue(zonesHere+` ORDER BY id`, p[0], p[1])
-	b.Queue(`SELECT `+unitCols+` FROM units WHERE id IN (
-			SELECT unnest(unit_ids) FROM coverage_pieces WHERE asset_id IN (`+near+`)
-			UNION SELECT unit_id FROM (`+zonesHere+`) z)
-		ORDER BY id`, p[0], p[1], kinds, n)
+		AND asset_id = ANY(`+near+`) ORDER BY asset_id, from_m, id`, p[0], p[1], kinds, n)
+	b.Queue(`SELECT `+far, p[0], p[1], kinds, n, farM)
+	b.Queue(zonesHere+` ORDER BY id`, p[0], p[1], kinds, n, farM)
+	b.Queue(`SELECT `+unitCols+` FROM units WHERE id = ANY(ARRAY(
+			SELECT unnest(unit_ids) FROM coverage_pieces WHERE asset_id = ANY(`+near+`)
+			UNION SELECT unit_id FROM (`+zonesHere+`) z))
+		ORDER BY id`, p[0], p[1], kinds, n, farM)
 	res, err := s.sendBatch(ctx, b)
 	if err != nil {
 		return d, err
@@ -246,6 +253,9 @@ func (s *Store) OwnerLookup(ctx context.Context, p orb.Point, kinds []string, n 
 		return d, mapErr(err)
 	}
 	if d.Assignments, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Assignment, error) { return scanAssignment(r) }); err != nil {
+		return d, mapErr(err)
+	}
+	if err := res.QueryRow().Scan(&d.ZonesRead); err != nil {
 		return d, mapErr(err)
 	}
 	if rows, err = res.Query(); err != nil {
