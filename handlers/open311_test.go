@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"everymeter/internal/shared"
 	"everymeter/internal/testapp"
 	"everymeter/store"
 )
@@ -24,21 +24,7 @@ import (
 // data directory, skipping when it is absent.
 func open311Schemas(t *testing.T) map[string]*jsonschema.Schema {
 	t.Helper()
-	var dirs []string
-	if s := os.Getenv("EVERYMETER_SHARED"); s != "" {
-		dirs = append(dirs, filepath.Join(s, "data", "open311-schemas"), filepath.Join(s, "open311-schemas"))
-	}
-	dirs = append(dirs, filepath.Join("..", "..", "shared", "data", "open311-schemas"))
-	dir := ""
-	for _, d := range dirs {
-		if _, err := os.Stat(filepath.Join(d, "request.json")); err == nil {
-			dir = d
-			break
-		}
-	}
-	if dir == "" {
-		t.Skip("the Open311 JSON Schemas (../shared/data/open311-schemas) are absent; set EVERYMETER_SHARED")
-	}
+	dir := filepath.Dir(shared.Path(t, "open311-schemas/request.json"))
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		t.Fatal(err)
