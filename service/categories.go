@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"everymeter/store"
@@ -81,4 +82,46 @@ func (s *Service) UpdateCategory(ctx context.Context, actor store.Actor, oldCode
 		return tx.Audit(ctx, actor, "update", "category", out.Code, before, out)
 	})
 	return out, err
+}
+
+// categoryCache remembers, per code, a category and its version as filings read them, so that filing a report
+// does not ask the database for its category every time. It needs no invalidation: store.FileReport writes only if
+// the version is still current (any write to the category or to its default unit changes it, whoever makes it),
+// and the report is routed again with a fresh read otherwise. Refusals (unknown or inactive category) are always
+// decided on a fresh read, so a category created or re-activated elsewhere is taken at once.
+type categoryCache struct {
+	mu sync.RWMutex
+	m  map[string]cachedCategory
+}
+
+type cachedCategory struct {
+	cat     store.Category
+	version string
+}
+
+// maxCachedCategories bounds the cache; categories are an admin's list, far fewer than this.
+const maxCachedCategories = 4096
+
+// category returns the category with code and its version: the cached one if it is in use and fresh is false,
+// otherwise read from the database (and remembered).
+func (s *Reports) category(ctx context.Context, code string, fresh bool) (store.Category, string, error) {
+	if !fresh {
+		s.cats.mu.RLock()
+		c, ok := s.cats.m[code]
+		s.cats.mu.RUnlock()
+		if ok && c.cat.Active {
+			return c.cat, c.version, nil
+		}
+	}
+	cat, version, err := s.Store.CategoryVersioned(ctx, code)
+	if err != nil {
+		return cat, version, err
+	}
+	s.cats.mu.Lock()
+	if s.cats.m == nil || len(s.cats.m) >= maxCachedCategories {
+		s.cats.m = map[string]cachedCategory{}
+	}
+	s.cats.m[code] = cachedCategory{cat: cat, version: version}
+	s.cats.mu.Unlock()
+	return cat, version, nil
 }

@@ -66,6 +66,8 @@ type Reports struct {
 	DataDir string
 	// Now is the clock (tests may pin it); nil means time.Now.
 	Now func() time.Time
+	// cats remembers the categories reports were filed under (see categoryCache).
+	cats categoryCache
 }
 
 // NewReports wires the report service; loc may be nil.
@@ -174,6 +176,8 @@ const (
 	DuplicateWindow  = 7 * 24 * time.Hour
 	// maxAssetDistanceM is how far a pin may be from the asset it names.
 	maxAssetDistanceM = 100
+	// maxDuplicates is how many possible duplicates a filing returns at most.
+	maxDuplicates = 20
 )
 
 // Urgencies of a report.
@@ -206,15 +210,33 @@ func (s *Reports) File(ctx context.Context, who Who, in NewReport) (Filed, error
 	if err := c.err(); err != nil {
 		return Filed{}, err
 	}
-	if in.IdempotencyKey != "" && who.ID != 0 {
-		// A retry: answer with the earlier report without routing again.
-		if r, err := s.Store.ReportByIdempotencyKey(ctx, who.ID, in.IdempotencyKey); err == nil {
-			return s.filed(ctx, r, false)
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return Filed{}, err
+	var f Filed
+	var err error
+	// The category comes from the cache; the insert checks that it is still the version read, and when it is not
+	// (an admin edited it meanwhile) the report is routed again with the category read afresh.
+	for attempt := 0; attempt < 3; attempt++ {
+		if f, err = s.file(ctx, who, in, attempt > 0); !errors.Is(err, store.ErrCategoryChanged) {
+			break
 		}
 	}
-	cat, err := s.Store.Category(ctx, in.Category)
+	var ve *ValidationError
+	if errors.As(err, &ve) && in.IdempotencyKey != "" && who.ID != 0 {
+		// A retry of a report filed earlier answers with that report, even if its category or asset no longer takes
+		// new ones.
+		if r, err2 := s.Store.ReportByIdempotencyKey(ctx, who.ID, in.IdempotencyKey); err2 == nil {
+			return s.filed(ctx, r, false)
+		} else if !errors.Is(err2, store.ErrNotFound) {
+			return Filed{}, err2
+		}
+	}
+	return f, err
+}
+
+// file routes and stores a validated report in one statement that also finds its possible duplicates; fresh reads
+// the category from the database rather than the cache. A retry under an Idempotency-Key already used is routed
+// again (cheaper than asking first on every filing, since retries are rare) and answered with the earlier report.
+func (s *Reports) file(ctx context.Context, who Who, in NewReport, fresh bool) (Filed, error) {
+	cat, version, err := s.category(ctx, in.Category, fresh)
 	if errors.Is(err, store.ErrNotFound) {
 		return Filed{}, invalid("category", fmt.Sprintf("no category with code %q (see GET /api/v1/categories)", in.Category))
 	} else if err != nil {
@@ -257,7 +279,8 @@ func (s *Reports) File(ctx context.Context, who Who, in NewReport) (Filed, error
 		dl := now.Add(hours(limit))
 		r.Deadline, r.TimeLimitHours = &dl, &limit
 	}
-	// The report and its first steps go in with one statement: atomic without a transaction's extra round trips.
+	// The report, its first steps and the duplicate search go in one statement: atomic without a transaction's
+	// extra round trips.
 	events := []store.ReportEvent{{At: now, ActorID: who.idPtr(), Actor: who.Name, Action: "create",
 		ToStatus: string(workflow.Reported), Note: r.RoutingReason, Details: map[string]any{"source": r.Source}}}
 	if r.UnitID != nil {
@@ -265,15 +288,16 @@ func (s *Reports) File(ctx context.Context, who Who, in NewReport) (Filed, error
 			FromStatus: string(workflow.Reported), ToStatus: r.Status, Note: "routed automatically: " + r.RoutingReason,
 			UnitID: r.UnitID, Details: map[string]any{"decided_by": r.DecidedBy, "deadline": r.Deadline}})
 	}
-	out, created, err := s.Store.CreateReport(ctx, r, events...)
+	dup := store.DuplicateQuery{RadiusM: DuplicateRadiusM, Window: DuplicateWindow, Limit: maxDuplicates}
+	res, err := s.Store.FileReport(ctx, r, version, dup, events...)
 	if err != nil {
 		return Filed{}, err
 	}
-	return s.filed(ctx, out, created)
+	return Filed{Report: res.Report, Created: res.Created, Duplicates: res.Duplicates}, nil
 }
 
 func (s *Reports) filed(ctx context.Context, r store.Report, created bool) (Filed, error) {
-	dups, err := s.Store.NearbyOpenReports(ctx, r.CategoryCode, r.Geom, DuplicateRadiusM, r.CreatedAt.Add(-DuplicateWindow), r.ID, 20)
+	dups, err := s.Store.NearbyOpenReports(ctx, r.CategoryCode, r.Geom, DuplicateRadiusM, r.CreatedAt.Add(-DuplicateWindow), r.ID, maxDuplicates)
 	if err != nil {
 		return Filed{}, err
 	}

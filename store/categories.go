@@ -36,8 +36,15 @@ func (c Category) LimitHours(urgency string) float64 {
 const categoryCols = `c.code, c.name_zh, c.name_en, c.grp, c.type, c.sort, c.active, c.default_unit_code, u.id, COALESCE(u.name, ''),
 	c.time_limit_hours, c.urgent_time_limit_hours, c.created_at, c.updated_at`
 
+// categoryUnitJoin joins a category c to its default unit u by code.
+const categoryUnitJoin = `LEFT JOIN units u ON u.code = c.default_unit_code AND c.default_unit_code <> ''`
+
 // categoryFrom joins each category to its default unit by code.
-const categoryFrom = ` FROM categories c LEFT JOIN units u ON u.code = c.default_unit_code AND c.default_unit_code <> ''`
+const categoryFrom = ` FROM categories c ` + categoryUnitJoin
+
+// categoryVersionSQL identifies the version of a category row and of its default unit (which a unit created,
+// renamed or given the code later changes): the row versions' xmin changes with every write, whoever makes it.
+const categoryVersionSQL = `(c.xmin::text || '/' || COALESCE(u.id::text, '') || '/' || COALESCE(u.xmin::text, ''))`
 
 func scanCategory(r interface{ Scan(...any) error }) (Category, error) {
 	var c Category
@@ -67,6 +74,15 @@ func (s *Store) Categories(ctx context.Context, activeOnly bool) ([]Category, er
 // Category returns one category by code.
 func (s *Store) Category(ctx context.Context, code string) (Category, error) {
 	return scanCategory(s.db.QueryRow(ctx, `SELECT `+categoryCols+categoryFrom+` WHERE c.code = $1`, code))
+}
+
+// CategoryVersioned returns one category by code with its version: a cache may keep the pair, and FileReport
+// refuses a report routed with a version that is no longer current (ErrCategoryChanged).
+func (s *Store) CategoryVersioned(ctx context.Context, code string) (Category, string, error) {
+	var v string
+	c, err := scanCategory(suffixScanner{s.db.QueryRow(ctx, `SELECT `+categoryCols+`, `+categoryVersionSQL+categoryFrom+`
+		WHERE c.code = $1`, code), []any{&v}})
+	return c, v, err
 }
 
 // CreateCategory inserts a category.

@@ -52,6 +52,10 @@ var RunningStatuses = []string{"dispatched", "accepted", "rework"}
 // OpenStatuses are every status that still needs someone to act (not closed, voided or duplicate).
 var OpenStatuses = []string{"reported", "dispatched", "accepted", "resolved", "rework", "returned"}
 
+// openStatusList is OpenStatuses as an SQL list, the predicate of the partial index reports_open_dup_idx
+// (migration 00007); TestOpenStatusListMatchesIndex keeps the three in step.
+const openStatusList = `('reported', 'dispatched', 'accepted', 'resolved', 'rework', 'returned')`
+
 // Light is the traffic light of the report's deadline at now: green below 80% of the time limit elapsed, yellow
 // from 80% to 100%, red beyond; "" when no deadline runs (not dispatched). Resolved and closed reports are judged
 // at the time they were resolved.
@@ -130,12 +134,23 @@ func reportInsertArgs(r Report) []any {
 		r.AcceptedAt, r.ResolvedAt, r.ClosedAt, r.Source, r.SourceID, created, updated}
 }
 
-// CreateReport inserts a report together with the first steps of its history (their ReportID is filled in), in one
-// statement. When the report carries an idempotency key that its reporter already used, nothing is inserted and
-// the earlier report is returned with created false: the unique index on (reporter_id, idempotency_key) makes
-// concurrent retries wait for the first insert and then find it, so no retry can duplicate.
-func (s *Store) CreateReport(ctx context.Context, r Report, events ...ReportEvent) (Report, bool, error) {
-	evs := make([]map[string]any, len(events))
+// reportEventJSON is one first step of a new report as the insert statement reads it (jsonb_to_recordset).
+type reportEventJSON struct {
+	At         *time.Time     `json:"at"`
+	ActorID    *int64         `json:"actor_id"`
+	Actor      string         `json:"actor"`
+	Action     string         `json:"action"`
+	FromStatus string         `json:"from_status"`
+	ToStatus   string         `json:"to_status"`
+	Note       string         `json:"note"`
+	UnitID     *int64         `json:"unit_id"`
+	PhotoID    *int64         `json:"photo_id"`
+	Details    map[string]any `json:"details"`
+	Seq        int            `json:"seq"`
+}
+
+func reportEventsJSON(events []ReportEvent) []reportEventJSON {
+	evs := make([]reportEventJSON, len(events))
 	for i, e := range events {
 		if e.Details == nil {
 			e.Details = map[string]any{}
@@ -144,12 +159,18 @@ func (s *Store) CreateReport(ctx context.Context, r Report, events ...ReportEven
 		if !e.At.IsZero() {
 			at = &e.At
 		}
-		evs[i] = map[string]any{"at": at, "actor_id": e.ActorID, "actor": e.Actor, "action": e.Action, "from_status": e.FromStatus,
-			"to_status": e.ToStatus, "note": e.Note, "unit_id": e.UnitID, "photo_id": e.PhotoID, "details": e.Details, "seq": i}
+		evs[i] = reportEventJSON{At: at, ActorID: e.ActorID, Actor: e.Actor, Action: e.Action, FromStatus: e.FromStatus,
+			ToStatus: e.ToStatus, Note: e.Note, UnitID: e.UnitID, PhotoID: e.PhotoID, Details: e.Details, Seq: i}
 	}
-	args := append(reportInsertArgs(r), evs)
-	row := s.db.QueryRow(ctx, `WITH ins AS (
-			INSERT INTO reports (`+reportInsertCols+`) VALUES (`+reportInsertVals+`)
+	return evs
+}
+
+// reportInsertCTE inserts the report ($1–$31, see reportInsertVals) unless its reporter already used its idempotency
+// key, and its first steps ($32) — as CTEs ins and ev; rowsFrom is what ins inserts from (a VALUES list or a
+// guarded SELECT).
+func reportInsertCTE(rowsFrom string) string {
+	return `ins AS (
+			INSERT INTO reports (` + reportInsertCols + `) ` + rowsFrom + `
 			ON CONFLICT (reporter_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 			RETURNING *),
 		ev AS (
@@ -158,7 +179,16 @@ func (s *Store) CreateReport(ctx context.Context, r Report, events ...ReportEven
 				e.photo_id, COALESCE(e.details, '{}')
 			FROM ins CROSS JOIN jsonb_to_recordset($32::jsonb) AS e(at timestamptz, actor_id bigint, actor text, action text,
 				from_status text, to_status text, note text, unit_id bigint, photo_id bigint, details jsonb, seq int)
-			ORDER BY e.seq)
+			ORDER BY e.seq)`
+}
+
+// CreateReport inserts a report together with the first steps of its history (their ReportID is filled in), in one
+// statement. When the report carries an idempotency key that its reporter already used, nothing is inserted and
+// the earlier report is returned with created false: the unique index on (reporter_id, idempotency_key) makes
+// concurrent retries wait for the first insert and then find it, so no retry can duplicate.
+func (s *Store) CreateReport(ctx context.Context, r Report, events ...ReportEvent) (Report, bool, error) {
+	args := append(reportInsertArgs(r), reportEventsJSON(events))
+	row := s.db.QueryRow(ctx, `WITH `+reportInsertCTE(`VALUES (`+reportInsertVals+`)`)+`
 		SELECT `+reportCols+` FROM ins r LEFT JOIN units u ON u.id = r.unit_id`, args...)
 	out, err := scanReport(row)
 	if err == ErrNotFound && r.IdempotencyKey != nil && r.ReporterID != nil {
@@ -313,18 +343,18 @@ func (s *Store) Reports(ctx context.Context, f ReportFilter) ([]Report, error) {
 // NearbyOpenReports returns open reports of a category within radius meters of p created since the given time,
 // nearest first (possible duplicates of a new report); excludeID leaves one report out (0: none).
 func (s *Store) NearbyOpenReports(ctx context.Context, category string, p orb.Point, radiusM float64, since time.Time, excludeID int64, limit int) ([]Report, error) {
-	// The bounding-box test in degrees lets the GiST index do the work (the box is widened by the cosine of the
-	// latitude; a degree of latitude is ≥ 110.5 km); the geography test is exact. The box scan is fenced in a
-	// MATERIALIZED CTE because otherwise the planner prefers the (category, created_at) index and tests the
-	// distance of every report of the category filed in the window — quadratic as reports pile up.
-	rows, err := s.db.Query(ctx, `WITH box AS MATERIALIZED (
-			SELECT id FROM reports
-			WHERE geom && ST_Expand(ST_SetSRID(ST_MakePoint($5, $6), 4326), $7 / 110000.0 / GREATEST(cos(radians($6)), 0.01)))
-		SELECT `+reportCols+` FROM box JOIN reports r ON r.id = box.id LEFT JOIN units u ON u.id = r.unit_id
-		WHERE r.category_code = $1 AND r.status = ANY($2) AND r.created_at >= $3 AND r.id <> $4
-			AND ST_DWithin(r.geom::geography, ST_SetSRID(ST_MakePoint($5, $6), 4326)::geography, $7)
-		ORDER BY r.geom::geography <-> ST_SetSRID(ST_MakePoint($5, $6), 4326)::geography, r.id
-		LIMIT $8`, category, OpenStatuses, since, excludeID, p[0], p[1], radiusM, limit)
+	// One scan with every filter: the bounding-box test in degrees (widened by the cosine of the latitude; a degree
+	// of latitude is ≥ 110.5 km) and the category meet the partial GiST index reports_open_dup_idx (migration 00007),
+	// whose predicate is the open-status list written out below — a status = ANY($n) would not let the planner use
+	// it. The geography test is exact. Its cost follows the open reports of the category near the pin, not the
+	// reports stored.
+	rows, err := s.db.Query(ctx, `SELECT `+reportCols+` FROM reports r LEFT JOIN units u ON u.id = r.unit_id
+		WHERE r.geom && ST_Expand(ST_SetSRID(ST_MakePoint($4, $5), 4326), $6 / 110000.0 / GREATEST(cos(radians($5)), 0.01))
+			AND r.category_code = $1 AND r.status IN `+openStatusList+`
+			AND r.created_at >= $2 AND r.id <> $3
+			AND ST_DWithin(r.geom::geography, ST_SetSRID(ST_MakePoint($4, $5), 4326)::geography, $6)
+		ORDER BY r.geom::geography <-> ST_SetSRID(ST_MakePoint($4, $5), 4326)::geography, r.id
+		LIMIT $7`, category, since, excludeID, p[0], p[1], radiusM, limit)
 	if err != nil {
 		return nil, mapErr(err)
 	}

@@ -1,0 +1,4 @@
+package store
+
+// OpenStatusList is openStatusList for the tests of package store_test.
+const OpenStatusList = openStatusList
