@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -16,10 +17,15 @@ import (
 
 // API keys let desktop GIS clients (QGIS, GDAL), which cannot sign in through a form, read the OGC API and
 // the tiles: `X-API-Key: KEY` or `?api_key=KEY`. Keys are read-only: a key travels in URLs and project
-// files, so it opens GET and HEAD requests only.
+// files, so it opens GET and HEAD requests only. Open311 is the exception: GeoReport v2 clients file requests
+// with the key as the api_key parameter (in the form or the URL), and its own handler checks that key and who may
+// file, so writes under /open311/ pass through untouched.
 
 // apiKeyHeader is the header carrying an API key.
 const apiKeyHeader = "X-API-Key"
+
+// open311Prefix is where GeoReport v2 lives; its writes check their api_key themselves.
+const open311Prefix = "/open311/"
 
 // apiKeyTTL is how long a checked key is trusted without asking the database again. Map clients fire
 // dozens of tile requests a second; a revocation through this server takes effect at once (the cache
@@ -75,6 +81,9 @@ func (o *ogcAPI) apiKeyAuth(next echo.HandlerFunc) echo.HandlerFunc {
 			key = c.QueryParam("api_key")
 		}
 		if key == "" || CurrentUser(c) != nil {
+			return next(c)
+		}
+		if !safeMethod(req.Method) && strings.HasPrefix(req.URL.Path, open311Prefix) {
 			return next(c)
 		}
 		if !safeMethod(req.Method) {
