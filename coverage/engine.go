@@ -522,20 +522,35 @@ func (e *Engine) refreshTouching(ctx context.Context, tx *store.Store, geoms ...
 	}
 	t1 := time.Now()
 	known := e.knownLines(bounds, nil)
-	cands, err := tx.RefreshCandidates(ctx, bounds, lineKeys(known))
+	cands, err := tx.RefreshCandidates(ctx, bounds)
 	if err != nil {
 		return nil, err
 	}
-	t2 := time.Now()
 	var linear []store.CoverageAsset
+	var unknown []int64
 	ids := []int64{}
 	for _, a := range cands {
-		if service.AssetKinds[a.Kind] == geo.Lineal {
-			linear = append(linear, a)
-		} else {
+		switch {
+		case service.AssetKinds[a.Kind] != geo.Lineal:
 			ids = append(ids, a.ID) // areal results are recomputed in SQL, which does its own test
+		case known[store.RowKey{ID: a.ID, Version: a.Version}] == nil:
+			unknown = append(unknown, a.ID)
+		default:
+			linear = append(linear, a)
 		}
 	}
+	if len(unknown) > 0 {
+		more, err := tx.AssetGeometries(ctx, unknown)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range more {
+			if service.AssetKinds[a.Kind] == geo.Lineal {
+				linear = append(linear, a)
+			}
+		}
+	}
+	t2 := time.Now()
 	for _, la := range e.prepareLines(linear, known) {
 		if reaches(areas, la.line) {
 			ids = append(ids, la.ID)

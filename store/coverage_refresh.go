@@ -224,8 +224,8 @@ func (s *Store) OwnerLookup(ctx context.Context, p orb.Point, kinds []string, n 
 	b.Queue(`SELECT `+assignmentCols+` FROM assignments WHERE role = 'lead'
 		AND (valid_from IS NULL OR valid_from <= now()) AND (valid_to IS NULL OR valid_to > now())
 		AND asset_id = ANY(`+near+`) ORDER BY asset_id, from_m, id`, p[0], p[1], kinds, n)
-	b.Queue(`SELECT `+far, p[0], p[1], kinds, n, farM)
-	b.Queue(zonesHere+` ORDER BY id`, p[0], p[1], kinds, n, farM)
+	// A first row with id 0 says that the zones were read (no street within farM).
+	b.Queue(`SELECT 0, 0, '' WHERE `+far+` UNION ALL (`+zonesHere+` ORDER BY id)`, p[0], p[1], kinds, n, farM)
 	b.Queue(`SELECT `+unitCols+` FROM units WHERE id = ANY(ARRAY(
 			SELECT unnest(unit_ids) FROM coverage_pieces WHERE asset_id = ANY(`+near+`)
 			UNION SELECT unit_id FROM (`+zonesHere+`) z))
@@ -258,9 +258,6 @@ func (s *Store) OwnerLookup(ctx context.Context, p orb.Point, kinds []string, n 
 	if d.Assignments, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Assignment, error) { return scanAssignment(r) }); err != nil {
 		return d, mapErr(err)
 	}
-	if err := res.QueryRow().Scan(&d.ZonesRead); err != nil {
-		return d, mapErr(err)
-	}
 	if rows, err = res.Query(); err != nil {
 		return d, mapErr(err)
 	}
@@ -270,6 +267,9 @@ func (s *Store) OwnerLookup(ctx context.Context, p orb.Point, kinds []string, n 
 		return z, err
 	}); err != nil {
 		return d, mapErr(err)
+	}
+	if len(d.Zones) > 0 && d.Zones[0].ID == 0 {
+		d.ZonesRead, d.Zones = true, d.Zones[1:]
 	}
 	if rows, err = res.Query(); err != nil {
 		return d, mapErr(err)
@@ -329,13 +329,23 @@ func (s *Store) StoredCoverage(ctx context.Context) ([]CoveragePiece, []Coverage
 	return pieces, support, mapErr(res.Close())
 }
 
-// RefreshCandidates returns, without locking, the assets (all kinds, with row versions) whose bounds meet
-// one of bounds; versions in knownAssets come without geometry. The engine narrows them down to those a
-// changed zone actually reaches before locking any.
-func (s *Store) RefreshCandidates(ctx context.Context, bounds []orb.Bound, knownAssets []RowKey) ([]CoverageAsset, error) {
+// RefreshCandidates returns, without locking, the assets (all kinds, with row versions, without
+// geometry) whose bounds meet one of bounds. The engine narrows them down to those a changed zone actually
+// reaches before locking any, with geometry it has prepared or reads with AssetGeometries.
+func (s *Store) RefreshCandidates(ctx context.Context, bounds []orb.Bound) ([]CoverageAsset, error) {
 	ids, args := RefreshSelection{Bounds: bounds}.sql()
-	rows, err := s.db.Query(ctx, assetSelect(fmt.Sprintf("$%d", len(args)+1))+` WHERE a.id IN (`+ids+`) ORDER BY a.id`,
-		append(args, zoneKeys(knownAssets))...)
+	rows, err := s.db.Query(ctx, `SELECT a.id, a.kind, a.name, NULL::bytea, a.length_m, a.xmin::text::bigint
+		FROM assets a WHERE a.id IN (`+ids+`) ORDER BY a.id`, args...)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return scanVersionedAssets(rows)
+}
+
+// AssetGeometries loads the given assets with their row versions and geometry.
+func (s *Store) AssetGeometries(ctx context.Context, ids []int64) ([]CoverageAsset, error) {
+	rows, err := s.db.Query(ctx, `SELECT a.id, a.kind, a.name, ST_AsBinary(a.geom), a.length_m, a.xmin::text::bigint
+		FROM assets a WHERE a.id = ANY($1) ORDER BY a.id`, ids)
 	if err != nil {
 		return nil, mapErr(err)
 	}
