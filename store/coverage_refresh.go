@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -213,9 +215,12 @@ func (s *Store) OwnerLookup(ctx context.Context, p orb.Point, kinds []string, n 
 	// farM. (Geography distance would be exact but costs a millisecond to set up per statement.)
 	const far = `COALESCE((SELECT min(ST_Distance(a.geom, ST_SetSRID(ST_MakePoint($1, $2), 4326))) * 111700
 		FROM assets a WHERE a.id = ANY(` + near + `)) > $5, true)`
-	const zonesHere = `SELECT id, unit_id, name FROM zones WHERE role = 'lead'
-		AND (valid_from IS NULL OR valid_from <= now()) AND (valid_to IS NULL OR valid_to > now())
-		AND ST_Covers(geom, ST_SetSRID(ST_MakePoint($1, $2), 4326)) AND ` + far
+	// The zones containing the point come with their unit (as JSON), so the costly ST_Covers of a large
+	// zone runs once.
+	const zonesHere = `SELECT z.id, z.unit_id, z.name, to_json(u)::text FROM zones z JOIN units u ON u.id = z.unit_id
+		WHERE z.role = 'lead'
+		AND (z.valid_from IS NULL OR z.valid_from <= now()) AND (z.valid_to IS NULL OR z.valid_to > now())
+		AND ST_Covers(z.geom, ST_SetSRID(ST_MakePoint($1, $2), 4326)) AND ` + far
 	b := &pgx.Batch{}
 	b.Queue(`SELECT id, kind, name, ST_AsBinary(geom), length_m FROM assets
 		WHERE kind = ANY($3) ORDER BY geom <-> ST_SetSRID(ST_MakePoint($1, $2), 4326) LIMIT $4`, p[0], p[1], kinds, n)
@@ -224,12 +229,11 @@ func (s *Store) OwnerLookup(ctx context.Context, p orb.Point, kinds []string, n 
 	b.Queue(`SELECT `+assignmentCols+` FROM assignments WHERE role = 'lead'
 		AND (valid_from IS NULL OR valid_from <= now()) AND (valid_to IS NULL OR valid_to > now())
 		AND asset_id = ANY(`+near+`) ORDER BY asset_id, from_m, id`, p[0], p[1], kinds, n)
-	// A first row with id 0 says that the zones were read (no street within farM).
-	b.Queue(`SELECT 0, 0, '' WHERE `+far+` UNION ALL (`+zonesHere+` ORDER BY id)`, p[0], p[1], kinds, n, farM)
 	b.Queue(`SELECT `+unitCols+` FROM units WHERE id = ANY(ARRAY(
-			SELECT unnest(unit_ids) FROM coverage_pieces WHERE asset_id = ANY(`+near+`)
-			UNION SELECT unit_id FROM (`+zonesHere+`) z))
-		ORDER BY id`, p[0], p[1], kinds, n, farM)
+			SELECT unnest(unit_ids) FROM coverage_pieces WHERE asset_id = ANY(`+near+`)))
+		ORDER BY id`, p[0], p[1], kinds, n)
+	// A first row with id 0 says that the zones were read (no street within farM).
+	b.Queue(`SELECT 0, 0, '', NULL::text WHERE `+far+` UNION ALL (`+zonesHere+` ORDER BY z.id)`, p[0], p[1], kinds, n, farM)
 	res, err := s.sendBatch(ctx, b)
 	if err != nil {
 		return d, err
@@ -261,22 +265,36 @@ func (s *Store) OwnerLookup(ctx context.Context, p orb.Point, kinds []string, n 
 	if rows, err = res.Query(); err != nil {
 		return d, mapErr(err)
 	}
-	if d.Zones, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (CoverageZone, error) {
-		z := CoverageZone{Role: "lead"}
-		err := r.Scan(&z.ID, &z.UnitID, &z.Name)
-		return z, err
-	}); err != nil {
+	if d.Units, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Unit, error) { return scanUnit(r) }); err != nil {
 		return d, mapErr(err)
-	}
-	if len(d.Zones) > 0 && d.Zones[0].ID == 0 {
-		d.ZonesRead, d.Zones = true, d.Zones[1:]
 	}
 	if rows, err = res.Query(); err != nil {
 		return d, mapErr(err)
 	}
-	if d.Units, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Unit, error) { return scanUnit(r) }); err != nil {
+	defer rows.Close()
+	for rows.Next() {
+		z := CoverageZone{Role: "lead"}
+		var unit *string
+		if err := rows.Scan(&z.ID, &z.UnitID, &z.Name, &unit); err != nil {
+			return d, mapErr(err)
+		}
+		if z.ID == 0 {
+			d.ZonesRead = true
+			continue
+		}
+		d.Zones = append(d.Zones, z)
+		var u Unit
+		if err := json.Unmarshal([]byte(*unit), &u); err != nil {
+			return d, fmt.Errorf("store: unit of zone %d: %w", z.ID, err)
+		}
+		if !slices.ContainsFunc(d.Units, func(x Unit) bool { return x.ID == u.ID }) {
+			d.Units = append(d.Units, u)
+		}
+	}
+	if err := rows.Err(); err != nil {
 		return d, mapErr(err)
 	}
+	rows.Close()
 	return d, mapErr(res.Close())
 }
 
