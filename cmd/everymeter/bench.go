@@ -20,7 +20,7 @@ func cmdBench(ctx context.Context, app *cli, args []string) error {
 	case len(args) > 0 && args[0] == "load":
 		return cmdBenchLoad(ctx, app, args[1:])
 	case len(args) == 0 || args[0] != "reports":
-		return usageError{"usage: everymeter bench reports [--stored N] [--clients N] [--duration 20s] [--keep | --scratch NAME]\n" +
+		return usageError{"usage: everymeter bench reports [--stored N] [--clients N] [--rate R] [--duration 20s] [--keep | --scratch NAME]\n" +
 			"       everymeter bench load [--clients 500] [--duration 60s] [--retry 0.3] [--think 0s] [--keep]"}
 	}
 	fs := flag.NewFlagSet("bench reports", flag.ContinueOnError)
@@ -28,7 +28,8 @@ func cmdBench(ctx context.Context, app *cli, args []string) error {
 	dbf.register(fs)
 	cfg := bench.Defaults()
 	fs.IntVar(&cfg.Stored, "stored", cfg.Stored, "reports stored before the run")
-	fs.IntVar(&cfg.Clients, "clients", cfg.Clients, "concurrent HTTP clients")
+	fs.IntVar(&cfg.Clients, "clients", cfg.Clients, "concurrent HTTP clients of the closed-loop phase")
+	fs.Float64Var(&cfg.Rate, "rate", cfg.Rate, "reports/s offered in the paced phase that follows (0: none)")
 	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "how long the clients send reports (after a 2 s warm-up)")
 	fs.IntVar(&cfg.Lookups, "lookups", cfg.Lookups, "owner lookups timed alone")
 	keep := fs.Bool("keep", false, "keep the scratch database (its name is printed) instead of dropping it")
@@ -36,8 +37,8 @@ func cmdBench(ctx context.Context, app *cli, args []string) error {
 	if _, err := parse(fs, args[1:]); err != nil {
 		return err
 	}
-	if cfg.Clients < 1 || cfg.Stored < 0 || cfg.Duration <= 0 {
-		return usageError{"--clients must be at least 1, --stored at least 0 and --duration positive"}
+	if cfg.Clients < 1 || cfg.Stored < 0 || cfg.Duration <= 0 || cfg.Rate < 0 {
+		return usageError{"--clients must be at least 1, --stored and --rate at least 0 and --duration positive"}
 	}
 	db, err := openDB(ctx, app, dbf.data, false, 4)
 	if err != nil {
