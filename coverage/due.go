@@ -39,7 +39,7 @@ func (e *Engine) RefreshDue(ctx context.Context, st *store.Store, since time.Tim
 			changed = append(changed, b)
 		}
 		if len(ids) > 0 {
-			b, err := e.refresh(ctx, tx, store.RefreshSelection{IDs: ids})
+			b, err := e.refresh(ctx, tx, store.RefreshSelection{IDs: ids}, false)
 			if err != nil {
 				return err
 			}

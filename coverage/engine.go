@@ -9,6 +9,10 @@
 // slivers under MinPiece are absorbed. Only zones and assignments valid at the computed time count
 // (valid_from ≤ t < valid_to). Totals are the assets' lengths, so an asset never computed counts as a gap.
 //
+// Speed: each zone keeps an edge grid whose empty cells are wholly inside or outside it, so only lines
+// (and segments) near a zone's boundary are clipped; prepared zones and lines are cached by row version;
+// a refresh reads in one round trip and writes, only the assets whose results changed, in another.
+//
 // Freshness: every service write refreshes the assets it can affect inside its own transaction, so results
 // are current when the write returns. Validity that starts or ends later is applied by RefreshDue/Watch
 // (within one interval) or by `everymeter coverage --full`. Refreshes of the same assets are serialised by
@@ -18,6 +22,8 @@ package coverage
 
 import (
 	"context"
+	"crypto/md5"
+	"fmt"
 	"log/slog"
 	"math"
 	"runtime"
@@ -26,6 +32,7 @@ import (
 	"time"
 
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/wkb"
 	"github.com/tidwall/rtree"
 
 	"everymeter/geo"
@@ -346,11 +353,17 @@ func Status(owners []int64) string {
 // rows turns a result into the stored rows, each piece with its stretch of the line as geometry.
 func (r *assetResult) rows() []store.CoveragePiece {
 	out := make([]store.CoveragePiece, len(r.Pieces))
-	for i, p := range r.Pieces {
-		out[i] = store.CoveragePiece{AssetID: r.Asset.ID, FromM: p.From, ToM: p.To, Status: Status(p.Owners),
-			UnitIDs: p.Owners, Geom: r.Line.Sub(p.From, p.To)}
+	for i := range r.Pieces {
+		out[i] = r.row(i)
 	}
 	return out
+}
+
+// row is the stored row of piece i.
+func (r *assetResult) row(i int) store.CoveragePiece {
+	p := r.Pieces[i]
+	return store.CoveragePiece{AssetID: r.Asset.ID, FromM: p.From, ToM: p.To, Status: Status(p.Owners),
+		UnitIDs: p.Owners, Geom: r.Line.Sub(p.From, p.To)}
 }
 
 // marginDeg is m meters in degrees (lon, lat), generous up to 80° of latitude, for growing a bound when
@@ -470,7 +483,7 @@ func (e *Engine) RefreshAssets(ctx context.Context, tx *store.Store, ids []int64
 	if len(ids) == 0 {
 		return nil
 	}
-	_, err := e.refresh(ctx, tx, store.RefreshSelection{IDs: ids})
+	_, err := e.refresh(ctx, tx, store.RefreshSelection{IDs: ids}, true)
 	return err
 }
 
@@ -518,7 +531,7 @@ func (e *Engine) refreshTouching(ctx context.Context, tx *store.Store, geoms ...
 		return nil, nil
 	}
 	if !exact {
-		return e.refresh(ctx, tx, store.RefreshSelection{Bounds: bounds})
+		return e.refresh(ctx, tx, store.RefreshSelection{Bounds: bounds}, false)
 	}
 	t1 := time.Now()
 	known := e.knownLines(bounds, nil)
@@ -562,7 +575,7 @@ func (e *Engine) refreshTouching(ctx context.Context, tx *store.Store, geoms ...
 		return nil, nil
 	}
 	slices.Sort(ids)
-	return e.refresh(ctx, tx, store.RefreshSelection{IDs: ids})
+	return e.refresh(ctx, tx, store.RefreshSelection{IDs: ids}, false)
 }
 
 // reaches reports whether one of the areas comes within Tolerance of the line (so it may claim some of it).
@@ -583,7 +596,10 @@ func reaches(areas []*geo.Area, line *geo.Line) bool {
 // refresh recomputes the selected assets in the caller's transaction: one round trip locks them and reads
 // what they need, the computation runs in memory, and one round trip writes the assets whose results
 // changed. It returns the bound of those assets (nil: none changed).
-func (e *Engine) refresh(ctx context.Context, tx *store.Store, sel store.RefreshSelection) (*orb.Bound, error) {
+//
+// checkGeom compares the stored pieces' geometry too (see changedAssets): needed when the assets' own
+// geometry may have changed, not after a zone edit.
+func (e *Engine) refresh(ctx context.Context, tx *store.Store, sel store.RefreshSelection, checkGeom bool) (*orb.Bound, error) {
 	t0 := time.Now()
 	known := e.knownAreas()
 	knownL := e.knownLines(sel.Bounds, sel.IDs)
@@ -612,20 +628,56 @@ func (e *Engine) refresh(ctx context.Context, tx *store.Store, sel store.Refresh
 	if err != nil {
 		return nil, err
 	}
-	changed := changedAssets(ids, results, d.Pieces, d.Support)
+	changed := changedAssets(ids, results, d.Pieces, d.Support, checkGeom)
 	t2 := time.Now()
-	var pieces []store.CoveragePiece
 	var support []store.CoverageSupport
 	var bound *orb.Bound
 	isChanged := make(map[int64]bool, len(changed))
 	for _, id := range changed {
 		isChanged[id] = true
 	}
-	for _, r := range results {
-		if isChanged[r.Asset.ID] {
-			pieces = append(pieces, r.rows()...)
-			support = append(support, r.Support...)
+	// Only pieces that differ are rewritten: old ones not among the new are dropped, new ones not among
+	// the old are inserted (with their geometry, the costly part of the write).
+	type pieceKey struct {
+		asset    int64
+		from, to float64
+		owners   string
+		geom     string
+	}
+	key := func(a int64, from, to float64, owners []int64, geom string) pieceKey {
+		if !checkGeom {
+			geom = ""
 		}
+		return pieceKey{a, from, to, fmt.Sprint(owners), geom}
+	}
+	stored := map[pieceKey]bool{}
+	for _, p := range d.Pieces {
+		if isChanged[p.AssetID] {
+			stored[key(p.AssetID, p.FromM, p.ToM, p.UnitIDs, p.GeomMD5)] = true
+		}
+	}
+	var pieces []store.CoveragePiece
+	for _, r := range results {
+		if !isChanged[r.Asset.ID] {
+			continue
+		}
+		support = append(support, r.Support...)
+		for i, p := range r.Pieces {
+			var h string
+			if checkGeom {
+				h = r.geomMD5(i)
+			}
+			k := key(r.Asset.ID, p.From, p.To, p.Owners, h)
+			if stored[k] {
+				delete(stored, k) // still right: keep the row
+				continue
+			}
+			pieces = append(pieces, r.row(i))
+		}
+	}
+	drop := []store.CoveragePiece{}
+	for k := range stored {
+		drop = append(drop, store.CoveragePiece{AssetID: k.asset, FromM: k.from})
 	}
 	for _, r := range results {
 		if isChanged[r.Asset.ID] {
@@ -636,7 +688,7 @@ func (e *Engine) refresh(ctx context.Context, tx *store.Store, sel store.Refresh
 			bound = &b
 		}
 	}
-	if err := tx.WriteCoverage(ctx, changed, pieces, support); err != nil {
+	if err := tx.PatchCoverage(ctx, changed, drop, pieces, support); err != nil {
 		return nil, err
 	}
 	t3 := time.Now()
@@ -653,7 +705,10 @@ func (e *Engine) refresh(ctx context.Context, tx *store.Store, sel store.Refresh
 // changedAssets returns the ids whose computed pieces or support differ from the stored ones. Most assets
 // a moved zone's bounds reach keep their coverage (they lie wholly inside before and after), and rewriting
 // their rows and geometry index entries would cost more than computing them.
-func changedAssets(ids []int64, results []*assetResult, oldP []store.CoveragePiece, oldS []store.CoverageSupport) []int64 {
+//
+// With checkGeom the stored geometry is compared too: an asset moved or reshaped in a way that keeps its
+// measures (shifted along the street, say) keeps from/to and owners, but its pieces must follow it.
+func changedAssets(ids []int64, results []*assetResult, oldP []store.CoveragePiece, oldS []store.CoverageSupport, checkGeom bool) []int64 {
 	type stored struct {
 		p []store.CoveragePiece
 		s []store.CoverageSupport
@@ -680,7 +735,7 @@ func changedAssets(ids []int64, results []*assetResult, oldP []store.CoveragePie
 		o, r := old[id], computed[id]
 		switch {
 		case r == nil && o == nil:
-		case r == nil || o == nil || !samePieces(o.p, r.Pieces) || !sameSupport(o.s, r.Support):
+		case r == nil || o == nil || !samePieces(o.p, r, checkGeom) || !sameSupport(o.s, r.Support):
 			out = append(out, id)
 		}
 	}
@@ -688,16 +743,28 @@ func changedAssets(ids []int64, results []*assetResult, oldP []store.CoveragePie
 	return slices.Compact(out)
 }
 
-func samePieces(a []store.CoveragePiece, b []geo.Piece) bool {
+func samePieces(a []store.CoveragePiece, r *assetResult, checkGeom bool) bool {
+	b := r.Pieces
 	if len(a) != len(b) {
 		return false
 	}
 	for i := range a {
-		if a[i].FromM != b[i].From || a[i].ToM != b[i].To || !slices.Equal(a[i].UnitIDs, b[i].Owners) {
+		if a[i].FromM != b[i].From || a[i].ToM != b[i].To || !slices.Equal(a[i].UnitIDs, b[i].Owners) ||
+			(checkGeom && a[i].GeomMD5 != r.geomMD5(i)) {
 			return false
 		}
 	}
 	return true
+}
+
+// geomMD5 is the md5 (hex) of piece i's geometry as WKB, which is what PostGIS's ST_AsBinary returns
+// for the geometry stored from it.
+func (r *assetResult) geomMD5(i int) string {
+	b, err := wkb.Marshal(r.Line.Sub(r.Pieces[i].From, r.Pieces[i].To))
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%x", md5.Sum(b))
 }
 
 func sameSupport(a, b []store.CoverageSupport) bool {
@@ -763,7 +830,7 @@ func (e *Engine) Full(ctx context.Context, st *store.Store, progress func(done, 
 			ids = append(ids, p.AssetID) // pieces of an asset no longer linear go too
 		}
 		slices.Sort(ids)
-		changed := changedAssets(slices.Compact(ids), results, oldP, oldS)
+		changed := changedAssets(slices.Compact(ids), results, oldP, oldS, true)
 		isChanged := make(map[int64]bool, len(changed))
 		for _, id := range changed {
 			isChanged[id] = true

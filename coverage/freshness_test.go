@@ -10,6 +10,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"everymeter/coverage"
+	"everymeter/geo"
 	"everymeter/store"
 )
 
@@ -119,5 +120,37 @@ func TestSegmentsAt(t *testing.T) {
 	gaps, err := f.eng.GapsAt(f.ctx, f.st, "", 0, may)
 	if err != nil || len(gaps) != 1 || gaps[0].Start != ls[0] || gaps[0].End != ls[len(ls)-1] {
 		t.Fatalf("gaps in May = %+v, %v; want the whole road from %v to %v", gaps, err, ls[0], ls[len(ls)-1])
+	}
+}
+
+// Moving a road without changing its length or owners keeps its pieces' measures; their geometry must
+// still follow the road (the gap and overlap layers draw it).
+func TestMovedAssetPiecesFollowIt(t *testing.T) {
+	f := newFixture(t)
+	a := f.unit("A", "城关镇")
+	// Coordinates exact in binary, and an exact shift along the parallel: the moved road's measures are
+	// bit for bit the same.
+	ls := orb.LineString{{116.0, 40.0}, {116.0078125, 40.0}, {116.015625, 40.0}}
+	road := f.road("朝阳路", ls)
+	f.zone(a, "lead", box(115.99, 116.03, 40, 0.01), nil, nil)
+	moved := make(orb.LineString, len(ls))
+	for i, p := range ls {
+		moved[i] = orb.Point{p[0] + 1.0/1024, p[1]}
+	}
+	l0, _ := geo.NewLine(ls)
+	l1, _ := geo.NewLine(moved)
+	if l0.Length() != l1.Length() {
+		t.Fatalf("the shift changes the length (%v, %v); the test needs it kept", l0.Length(), l1.Length())
+	}
+	road.Geom = moved
+	if _, err := f.svc.UpdateAsset(f.ctx, store.Actor{}, road); err != nil {
+		t.Fatal(err)
+	}
+	var got []float64
+	if err := f.st.DB().QueryRow(f.ctx, `SELECT ARRAY[ST_X(ST_StartPoint(geom)), ST_Y(ST_StartPoint(geom))] FROM coverage_pieces WHERE asset_id = $1`, road.ID).Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if !near(got[0], moved[0][0], 1e-9) || !near(got[1], moved[0][1], 1e-9) {
+		t.Errorf("the piece starts at %v, the moved road at %v", got, moved[0])
 	}
 }

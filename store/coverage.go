@@ -128,6 +128,8 @@ type CoveragePiece struct {
 	Status  string // gap, covered or overlap
 	UnitIDs []int64
 	Geom    orb.Geometry // nil when read back without geometry
+	// GeomMD5 is the md5 (hex) of the stored geometry's WKB, when read for comparison with new results.
+	GeomMD5 string
 }
 
 // CoverageSupport is a stretch of a linear asset that a unit supports (never an owner).

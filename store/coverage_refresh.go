@@ -79,7 +79,7 @@ func (s *Store) LoadForRefresh(ctx context.Context, sel RefreshSelection, margin
 		ORDER BY z.id`, append(append([]any{}, args...), margin[0], margin[1], zoneKeys(known))...)
 	b.Queue(`SELECT `+assignmentCols+` FROM assignments WHERE `+strings.ReplaceAll(validAt, "$1", "NULL")+`
 		AND asset_id IN (`+ids+`) ORDER BY asset_id, from_m, id`, args...)
-	b.Queue(`SELECT asset_id, from_m, to_m, status, unit_ids FROM coverage_pieces
+	b.Queue(`SELECT asset_id, from_m, to_m, status, unit_ids, md5(ST_AsBinary(geom)) FROM coverage_pieces
 		WHERE asset_id IN (`+ids+`) ORDER BY asset_id, from_m`, args...)
 	b.Queue(`SELECT asset_id, unit_id, from_m, to_m FROM coverage_support
 		WHERE asset_id IN (`+ids+`) ORDER BY asset_id, from_m, unit_id`, args...)
@@ -115,7 +115,7 @@ func (s *Store) LoadForRefresh(ctx context.Context, sel RefreshSelection, margin
 	}
 	if d.Pieces, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (CoveragePiece, error) {
 		var p CoveragePiece
-		err := r.Scan(&p.AssetID, &p.FromM, &p.ToM, &p.Status, &p.UnitIDs)
+		err := r.Scan(&p.AssetID, &p.FromM, &p.ToM, &p.Status, &p.UnitIDs, &p.GeomMD5)
 		return p, err
 	}); err != nil {
 		return d, mapErr(err)
@@ -133,6 +133,14 @@ func (s *Store) LoadForRefresh(ctx context.Context, sel RefreshSelection, margin
 // they had, for an asset that stopped being areal), in the caller's transaction and one round trip.
 // Small refreshes insert from arrays; a COPY costs more round trips than it saves below thousands of rows.
 func (s *Store) WriteCoverage(ctx context.Context, assetIDs []int64, pieces []CoveragePiece, support []CoverageSupport) error {
+	return s.PatchCoverage(ctx, assetIDs, nil, pieces, support)
+}
+
+// PatchCoverage is WriteCoverage for assets whose stored pieces are partly still right: it deletes only
+// the pieces in drop (by asset and from_m; nil means all pieces of assetIDs) and inserts pieces, so a
+// moved boundary rewrites the two pieces beside it rather than every piece of the road. Support and
+// areal rows of assetIDs are replaced as in WriteCoverage.
+func (s *Store) PatchCoverage(ctx context.Context, assetIDs []int64, drop, pieces []CoveragePiece, support []CoverageSupport) error {
 	if len(assetIDs) == 0 {
 		return nil
 	}
@@ -162,7 +170,15 @@ func (s *Store) WriteCoverage(ctx context.Context, assetIDs []int64, pieces []Co
 		sa[i], su[i], sf[i], st[i] = x.AssetID, x.UnitID, x.FromM, x.ToM
 	}
 	b := &pgx.Batch{}
-	b.Queue(`DELETE FROM coverage_pieces WHERE asset_id = ANY($1)`, assetIDs)
+	if drop == nil {
+		b.Queue(`DELETE FROM coverage_pieces WHERE asset_id = ANY($1)`, assetIDs)
+	} else if len(drop) > 0 {
+		da, df := make([]int64, len(drop)), make([]float64, len(drop))
+		for i, p := range drop {
+			da[i], df[i] = p.AssetID, p.FromM
+		}
+		b.Queue(`DELETE FROM coverage_pieces WHERE (asset_id, from_m) IN (SELECT * FROM unnest($1::bigint[], $2::float8[]))`, da, df)
+	}
 	b.Queue(`DELETE FROM coverage_support WHERE asset_id = ANY($1)`, assetIDs)
 	b.Queue(`DELETE FROM coverage_areal WHERE asset_id = ANY($1)`, assetIDs)
 	if n > 0 {
@@ -318,7 +334,7 @@ func (s *Store) SegmentAssets(ctx context.Context, bbox *orb.Bound, kinds []stri
 // ordered by asset and measure.
 func (s *Store) StoredCoverage(ctx context.Context) ([]CoveragePiece, []CoverageSupport, error) {
 	b := &pgx.Batch{}
-	b.Queue(`SELECT asset_id, from_m, to_m, status, unit_ids FROM coverage_pieces ORDER BY asset_id, from_m`)
+	b.Queue(`SELECT asset_id, from_m, to_m, status, unit_ids, md5(ST_AsBinary(geom)) FROM coverage_pieces ORDER BY asset_id, from_m`)
 	b.Queue(`SELECT asset_id, unit_id, from_m, to_m FROM coverage_support ORDER BY asset_id, from_m, unit_id`)
 	res, err := s.sendBatch(ctx, b)
 	if err != nil {
@@ -331,7 +347,7 @@ func (s *Store) StoredCoverage(ctx context.Context) ([]CoveragePiece, []Coverage
 	}
 	pieces, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (CoveragePiece, error) {
 		var p CoveragePiece
-		err := r.Scan(&p.AssetID, &p.FromM, &p.ToM, &p.Status, &p.UnitIDs)
+		err := r.Scan(&p.AssetID, &p.FromM, &p.ToM, &p.Status, &p.UnitIDs, &p.GeomMD5)
 		return p, err
 	})
 	if err != nil {
