@@ -182,34 +182,6 @@ func (s *Store) LockCoverage(ctx context.Context, exclusive bool) error {
 	return mapErr(err)
 }
 
-// LockCoverageAssets locks the assets with the given ids (in id order, so that two refreshes cannot
-// deadlock) for the rest of the transaction and returns them, all kinds. Refreshes of overlapping assets
-// are thereby serialised, and the later one computes from data that includes the earlier one's commit.
-func (s *Store) LockCoverageAssets(ctx context.Context, ids []int64) ([]CoverageAsset, error) {
-	rows, err := s.db.Query(ctx, `SELECT id, kind, name, ST_AsBinary(geom), length_m FROM assets
-		WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`, ids)
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	return scanCoverageAssets(rows)
-}
-
-// AssetsInBounds loads the assets (all kinds) whose bounds meet one of the bounds, through the GIST index.
-func (s *Store) AssetsInBounds(ctx context.Context, bounds []orb.Bound) ([]CoverageAsset, error) {
-	x0, y0, x1, y1 := make([]float64, len(bounds)), make([]float64, len(bounds)), make([]float64, len(bounds)), make([]float64, len(bounds))
-	for i, b := range bounds {
-		x0[i], y0[i], x1[i], y1[i] = b.Min[0], b.Min[1], b.Max[0], b.Max[1]
-	}
-	rows, err := s.db.Query(ctx, `SELECT a.id, a.kind, a.name, ST_AsBinary(a.geom), a.length_m FROM assets a
-		WHERE a.id IN (SELECT a2.id FROM unnest($1::float8[], $2::float8[], $3::float8[], $4::float8[]) AS b(x0, y0, x1, y1)
-			JOIN assets a2 ON a2.geom && ST_MakeEnvelope(b.x0, b.y0, b.x1, b.y1, 4326))
-		ORDER BY a.id`, x0, y0, x1, y1)
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	return scanCoverageAssets(rows)
-}
-
 // SetLocalTimeout raises the statement timeout for the rest of the transaction (long recomputes).
 func (s *Store) SetLocalTimeout(ctx context.Context, d time.Duration) error {
 	_, err := s.db.Exec(ctx, `SELECT set_config('statement_timeout', $1, true)`, fmt.Sprint(d.Milliseconds()))
@@ -265,17 +237,6 @@ func (s *Store) CoverageAssignments(ctx context.Context, assetIDs []int64, at *t
 		out = append(out, a)
 	}
 	return out, mapErr(rows.Err())
-}
-
-// ReplaceCoverage replaces the stored pieces and support of the given assets, in the caller's transaction.
-func (s *Store) ReplaceCoverage(ctx context.Context, assetIDs []int64, pieces []CoveragePiece, support []CoverageSupport) error {
-	if _, err := s.db.Exec(ctx, `DELETE FROM coverage_pieces WHERE asset_id = ANY($1)`, assetIDs); err != nil {
-		return mapErr(err)
-	}
-	if _, err := s.db.Exec(ctx, `DELETE FROM coverage_support WHERE asset_id = ANY($1)`, assetIDs); err != nil {
-		return mapErr(err)
-	}
-	return s.copyCoverage(ctx, pieces, support)
 }
 
 // ReplaceAllCoverage empties the linear coverage tables and writes pieces and support with COPY. Run it in
@@ -645,64 +606,6 @@ func (s *Store) Now(ctx context.Context) (time.Time, error) {
 	var t time.Time
 	err := s.db.QueryRow(ctx, `SELECT now()`).Scan(&t)
 	return t, mapErr(err)
-}
-
-// OwnerFacts returns, in one round trip, what an owner lookup needs from the stored results: the pieces
-// of the given assets, the lead assignments of the first valid now, and the units those pieces name.
-func (s *Store) OwnerFacts(ctx context.Context, assetIDs []int64) ([]CoveragePiece, []Assignment, []Unit, error) {
-	bs, ok := s.db.(interface {
-		SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
-	})
-	if !ok || len(assetIDs) == 0 {
-		return nil, nil, nil, fmt.Errorf("store: owner facts need a pool or transaction and an asset")
-	}
-	b := &pgx.Batch{}
-	b.Queue(`SELECT asset_id, from_m, to_m, status, unit_ids FROM coverage_pieces WHERE asset_id = ANY($1) ORDER BY asset_id, from_m`, assetIDs)
-	b.Queue(`SELECT `+assignmentCols+` FROM assignments WHERE asset_id = $2 AND role = 'lead' AND `+validAt+` ORDER BY from_m, id`, nil, assetIDs[0])
-	b.Queue(`SELECT `+unitCols+` FROM units WHERE id IN (SELECT unnest(unit_ids) FROM coverage_pieces WHERE asset_id = ANY($1)) ORDER BY id`, assetIDs)
-	res := bs.SendBatch(ctx, b)
-	defer res.Close()
-	var pieces []CoveragePiece
-	rows, err := res.Query()
-	if err != nil {
-		return nil, nil, nil, mapErr(err)
-	}
-	for rows.Next() {
-		var p CoveragePiece
-		if err := rows.Scan(&p.AssetID, &p.FromM, &p.ToM, &p.Status, &p.UnitIDs); err != nil {
-			rows.Close()
-			return nil, nil, nil, mapErr(err)
-		}
-		pieces = append(pieces, p)
-	}
-	rows.Close()
-	var asg []Assignment
-	if rows, err = res.Query(); err != nil {
-		return nil, nil, nil, mapErr(err)
-	}
-	for rows.Next() {
-		a, err := scanAssignment(rows)
-		if err != nil {
-			rows.Close()
-			return nil, nil, nil, err
-		}
-		asg = append(asg, a)
-	}
-	rows.Close()
-	var units []Unit
-	if rows, err = res.Query(); err != nil {
-		return nil, nil, nil, mapErr(err)
-	}
-	for rows.Next() {
-		u, err := scanUnit(rows)
-		if err != nil {
-			rows.Close()
-			return nil, nil, nil, err
-		}
-		units = append(units, u)
-	}
-	rows.Close()
-	return pieces, asg, units, mapErr(rows.Err())
 }
 
 // UnitsByID returns the units with the given ids, ordered by id.

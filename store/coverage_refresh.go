@@ -62,7 +62,7 @@ type RefreshData struct {
 }
 
 // LoadForRefresh, in the caller's transaction and one round trip: takes the shared coverage lock, locks
-// the selected assets (in id order, see LockCoverageAssets) and reads what recomputing them needs. Zones
+// the selected assets (in id order, so two refreshes cannot deadlock) and reads what recomputing them needs. Zones
 // are those valid now whose bounds meet the locked assets' extent grown by margin degrees (lon, lat).
 // Zone versions in known and asset versions in knownAssets come without geometry. Every statement after the lock reads what was committed
 // when the lock was granted, or later.
