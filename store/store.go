@@ -103,7 +103,9 @@ func migrationsProvider(url string) (*goose.Provider, *sql.DB, error) {
 		return nil, nil, err
 	}
 	db := stdlib.OpenDB(*cfg)
-	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS)
+	// Out-of-order migrations are applied rather than refused: features land in parallel branches, and a
+	// database that already has a later number must still get an earlier one that arrives after it.
+	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS, goose.WithAllowOutofOrder(true))
 	if err != nil {
 		db.Close()
 		return nil, nil, err
