@@ -20,7 +20,7 @@ func features(svc *service.Service, log *slog.Logger, opt Options) []func(r *han
 		handlers.CoverageRoutes(svc.Coverage.(*coverage.Engine)),
 		reportRoutes(svc, log, opt),
 		handlers.Open311Routes(svc, ReportService(svc, log, opt)), // Open311 GeoReport v2 under /open311/v2/
-		handlers.OGC(tilecache.New(256 << 20)), // OGC API – Features, vector tiles (256 MB tile cache), OpenAPI, API keys
+		handlers.OGC(tilecache.New(256 << 20)),                    // OGC API – Features, vector tiles (256 MB tile cache), OpenAPI, API keys
 		handlers.LeadersRoutes(),
 	}
 }

@@ -75,7 +75,9 @@ func (v *ValidationError) Unwrap() error { return geo.ErrInvalid }
 // checker collects field errors.
 type checker struct{ errs []*geo.FieldError }
 
-func (c *checker) add(field, detail string) { c.errs = append(c.errs, &geo.FieldError{Field: field, Detail: detail}) }
+func (c *checker) add(field, detail string) {
+	c.errs = append(c.errs, &geo.FieldError{Field: field, Detail: detail})
+}
 
 func (c *checker) check(ok bool, field, detail string) {
 	if !ok {
