@@ -9,7 +9,6 @@ import (
 	"github.com/paulmach/orb"
 
 	"everymeter/coverage"
-	"everymeter/handlers"
 	"everymeter/service"
 	"everymeter/store"
 )
@@ -22,11 +21,6 @@ func ReportService(svc *service.Service, log *slog.Logger, opt Options) *service
 		loc = ownerLocator{e}
 	}
 	return service.NewReports(svc.Store, loc, opt.DataDir, log)
-}
-
-// reportRoutes registers categories, reports and photos.
-func reportRoutes(svc *service.Service, log *slog.Logger, opt Options) func(r *handlers.Router) {
-	return handlers.ReportRoutes(svc, ReportService(svc, log, opt))
 }
 
 // ownerLocator adapts the coverage engine's owner lookup to service.Locator.
