@@ -7,6 +7,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -144,4 +145,23 @@ func TestLeaderSeesHeatAndRanking(t *testing.T) {
 	p.screenshot("leader")
 	p.do("scroll to the trend", chromedp.ScrollIntoView("#trend"))
 	p.screenshot("leader-trend")
+
+	// The weekly briefing (通报) renders in the browser with the same real numbers: the session cookie set at
+	// sign-in authenticates the GET; the page has its own stylesheet, no script and an SVG map.
+	var unit struct {
+		Name string `json:"name"`
+	}
+	s.get("leader_j4", fmt.Sprintf("/api/v1/units/%d", top), &unit)
+	p.do("open the briefing", chromedp.Navigate(s.URL+"/api/v1/briefing"), chromedp.WaitVisible("h1"))
+	p.waitJS("the briefing's ranking and map", `document.querySelectorAll('table tr').length > 1 && !!document.querySelector('svg')`, 20*time.Second)
+	text := eval[string](p, `document.body.innerText`)
+	for _, want := range []string{"文明城市创建工作通报", "责任单位综合评价排名", unit.Name, fmt.Sprint(filed)} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the briefing does not show %q", want)
+		}
+	}
+	if styled := eval[bool](p, `getComputedStyle(document.querySelector('h2')).borderBottomStyle === 'solid'`); !styled {
+		t.Error("the briefing's stylesheet did not apply (CSP or path)")
+	}
+	p.screenshot("briefing")
 }
