@@ -71,18 +71,6 @@ func (h *Handler) listAssets(c echo.Context) error {
 	return geoJSON(c, http.StatusOK, fc)
 }
 
-func (h *Handler) getAsset(c echo.Context) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	a, err := h.Store.Asset(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
-	return geoJSON(c, http.StatusOK, assetFeature(a))
-}
-
 // assetFrom turns a decoded Feature into an asset.
 func assetFrom(g orb.Geometry, props json.RawMessage, field string) (store.Asset, error) {
 	var p assetProps
@@ -191,17 +179,6 @@ func (h *Handler) patchAsset(c echo.Context) error {
 		return err
 	}
 	return geoJSON(c, http.StatusOK, assetFeature(out))
-}
-
-func (h *Handler) deleteAsset(c echo.Context) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	if err := h.Svc.DeleteAsset(c.Request().Context(), actor(c), id); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
 }
 
 func itoa(id int64) string { return strconv.FormatInt(id, 10) }

@@ -51,18 +51,6 @@ func (h *Handler) listAssignments(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"items": as})
 }
 
-func (h *Handler) getAssignment(c echo.Context) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	a, err := h.Store.Assignment(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, a)
-}
-
 func (h *Handler) createAssignment(c echo.Context) error {
 	assetID, err := idParam(c, "id")
 	if err != nil {
@@ -115,15 +103,4 @@ func (h *Handler) patchAssignment(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, out)
-}
-
-func (h *Handler) deleteAssignment(c echo.Context) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	if err := h.Svc.DeleteAssignment(c.Request().Context(), actor(c), id); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
 }

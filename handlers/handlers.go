@@ -84,27 +84,27 @@ func (h *Handler) Register(r *Router) {
 
 	r.Add(http.MethodGet, "/api/v1/units", h.listUnits, Signedin)
 	r.Add(http.MethodPost, "/api/v1/units", h.createUnit, Planners)
-	r.Add(http.MethodGet, "/api/v1/units/:id", h.getUnit, Signedin)
+	r.Add(http.MethodGet, "/api/v1/units/:id", getByID(h.Store.Unit, renderJSON[store.Unit]), Signedin)
 	r.Add(http.MethodPatch, "/api/v1/units/:id", h.patchUnit, Planners)
-	r.Add(http.MethodDelete, "/api/v1/units/:id", h.deleteUnit, Planners)
+	r.Add(http.MethodDelete, "/api/v1/units/:id", deleteByID(h.Svc.DeleteUnit), Planners)
 
 	r.Add(http.MethodGet, "/api/v1/assets", h.listAssets, Signedin)
 	r.Add(http.MethodPost, "/api/v1/assets", h.createAssets, Planners)
-	r.Add(http.MethodGet, "/api/v1/assets/:id", h.getAsset, Signedin)
+	r.Add(http.MethodGet, "/api/v1/assets/:id", getByID(h.Store.Asset, renderAsset), Signedin)
 	r.Add(http.MethodPatch, "/api/v1/assets/:id", h.patchAsset, Planners)
-	r.Add(http.MethodDelete, "/api/v1/assets/:id", h.deleteAsset, Planners)
+	r.Add(http.MethodDelete, "/api/v1/assets/:id", deleteByID(h.Svc.DeleteAsset), Planners)
 
 	r.Add(http.MethodGet, "/api/v1/zones", h.listZones, Signedin)
 	r.Add(http.MethodPost, "/api/v1/zones", h.createZone, Planners)
-	r.Add(http.MethodGet, "/api/v1/zones/:id", h.getZone, Signedin)
+	r.Add(http.MethodGet, "/api/v1/zones/:id", getByID(h.Store.Zone, renderZone), Signedin)
 	r.Add(http.MethodPatch, "/api/v1/zones/:id", h.patchZone, Planners)
-	r.Add(http.MethodDelete, "/api/v1/zones/:id", h.deleteZone, Planners)
+	r.Add(http.MethodDelete, "/api/v1/zones/:id", deleteByID(h.Svc.DeleteZone), Planners)
 
 	r.Add(http.MethodGet, "/api/v1/assets/:id/assignments", h.listAssignments, Signedin)
 	r.Add(http.MethodPost, "/api/v1/assets/:id/assignments", h.createAssignment, Planners)
-	r.Add(http.MethodGet, "/api/v1/assignments/:id", h.getAssignment, Signedin)
+	r.Add(http.MethodGet, "/api/v1/assignments/:id", getByID(h.Store.Assignment, renderJSON[store.Assignment]), Signedin)
 	r.Add(http.MethodPatch, "/api/v1/assignments/:id", h.patchAssignment, Planners)
-	r.Add(http.MethodDelete, "/api/v1/assignments/:id", h.deleteAssignment, Planners)
+	r.Add(http.MethodDelete, "/api/v1/assignments/:id", deleteByID(h.Svc.DeleteAssignment), Planners)
 
 	if h.Static != nil {
 		r.Static(h.Static)

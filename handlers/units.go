@@ -30,18 +30,6 @@ func (h *Handler) listUnits(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"items": units})
 }
 
-func (h *Handler) getUnit(c echo.Context) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	u, err := h.Store.Unit(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, u)
-}
-
 func (h *Handler) createUnit(c echo.Context) error {
 	var in unitIn
 	if err := bindJSON(c, &in); err != nil {
@@ -82,15 +70,4 @@ func (h *Handler) patchUnit(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, u)
-}
-
-func (h *Handler) deleteUnit(c echo.Context) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	if err := h.Svc.DeleteUnit(c.Request().Context(), actor(c), id); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
 }

@@ -44,18 +44,6 @@ func (h *Handler) listZones(c echo.Context) error {
 	return geoJSON(c, http.StatusOK, fc)
 }
 
-func (h *Handler) getZone(c echo.Context) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	z, err := h.Store.Zone(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
-	return geoJSON(c, http.StatusOK, zoneFeature(z))
-}
-
 func zoneFromFeature(b []byte) (store.Zone, error) {
 	g, props, err := decodeFeature(b, "")
 	if err != nil {
@@ -121,15 +109,4 @@ func (h *Handler) patchZone(c echo.Context) error {
 		return err
 	}
 	return geoJSON(c, http.StatusOK, zoneFeature(out))
-}
-
-func (h *Handler) deleteZone(c echo.Context) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	if err := h.Svc.DeleteZone(c.Request().Context(), actor(c), id); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
 }

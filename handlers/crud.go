@@ -1,0 +1,50 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"everymeter/store"
+)
+
+// getByID answers GET …/:id: parse the id (anything but a positive integer is a 404), load, render.
+func getByID[T any](load func(context.Context, int64) (T, error), render func(echo.Context, T) error) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := idParam(c, "id")
+		if err != nil {
+			return err
+		}
+		v, err := load(c.Request().Context(), id)
+		if err != nil {
+			return err
+		}
+		return render(c, v)
+	}
+}
+
+// deleteByID answers DELETE …/:id through a service delete that audits it as the request's user.
+func deleteByID(del func(context.Context, store.Actor, int64) error) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := idParam(c, "id")
+		if err != nil {
+			return err
+		}
+		if err := del(c.Request().Context(), actor(c), id); err != nil {
+			return err
+		}
+		return c.NoContent(http.StatusNoContent)
+	}
+}
+
+// renderJSON renders a value as plain JSON.
+func renderJSON[T any](c echo.Context, v T) error { return c.JSON(http.StatusOK, v) }
+
+// renderAsset renders an asset as a GeoJSON Feature.
+func renderAsset(c echo.Context, a store.Asset) error {
+	return geoJSON(c, http.StatusOK, assetFeature(a))
+}
+
+// renderZone renders a zone as a GeoJSON Feature.
+func renderZone(c echo.Context, z store.Zone) error { return geoJSON(c, http.StatusOK, zoneFeature(z)) }
