@@ -209,6 +209,11 @@ const minTol = 1e-6
 // minMeters are merged, and only after that are intervals shorter than minMeters dropped, so
 // two halves of a stretch broken by noise survive as one.
 func (a *Area) Clip(l *Line, tolMeters, minMeters float64) Intervals {
+	return a.clip(l, tolMeters, minMeters, false)
+}
+
+// clip is Clip; with grid, segments far from every edge skip splitting (see ClipGrid).
+func (a *Area) clip(l *Line, tolMeters, minMeters float64, grid bool) Intervals {
 	if l == nil {
 		return nil
 	}
@@ -238,8 +243,15 @@ func (a *Area) Clip(l *Line, tolMeters, minMeters float64) Intervals {
 			if !sb.Intersects(a.bound) {
 				continue
 			}
-			ts = a.splits(ts[:0], p, q, sb, tol)
 			m0, seg := c[i-1], c[i]-c[i-1]
+			if grid && a.emptyCells(sb) {
+				// No edge near: the only piece is the whole segment, classified by one point.
+				if a.Contains(lerp(p, q, 0.5)) {
+					out = append(out, Interval{m0, m0 + seg})
+				}
+				continue
+			}
+			ts = a.splits(ts[:0], p, q, sb, tol)
 			for j := 1; j < len(ts); j++ {
 				t0, t1 := ts[j-1], ts[j]
 				mid := lerp(p, q, (t0+t1)/2)

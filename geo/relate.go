@@ -59,54 +59,7 @@ func (a *Area) Relate(b orb.Bound, tolMeters float64) Relation {
 // wholly outside, which one point-in-polygon test settles, so it is neither split nor classified piece by
 // piece (the splits would be just its ends, and its one piece's midpoint would answer the same).
 func (a *Area) ClipGrid(l *Line, tolMeters, minMeters float64) Intervals {
-	if l == nil {
-		return nil
-	}
-	tol := math.Max(tolMeters, minTol)
-	if math.IsNaN(tol) || math.IsInf(tol, 0) {
-		tol = minTol
-	}
-	lb := l.Bound()
-	kx, ky := metersPerDegree(math.Max(math.Abs(lb.Min[1]), math.Abs(lb.Max[1]))) // widest lon margin
-	grown := orb.Bound{
-		Min: orb.Point{a.bound.Min[0] - tol/kx, a.bound.Min[1] - tol/ky},
-		Max: orb.Point{a.bound.Max[0] + tol/kx, a.bound.Max[1] + tol/ky},
-	}
-	if !grown.Intersects(lb) {
-		return nil
-	}
-	var out Intervals
-	ts := make([]float64, 0, 16)
-	for pi, part := range l.parts {
-		c := l.cum[pi]
-		for i := 1; i < len(part); i++ {
-			p, q := part[i-1], part[i]
-			sb := orb.Bound{
-				Min: orb.Point{math.Min(p[0], q[0]) - tol/kx, math.Min(p[1], q[1]) - tol/ky},
-				Max: orb.Point{math.Max(p[0], q[0]) + tol/kx, math.Max(p[1], q[1]) + tol/ky},
-			}
-			if !sb.Intersects(a.bound) {
-				continue
-			}
-			m0, seg := c[i-1], c[i]-c[i-1]
-			if a.emptyCells(sb) {
-				// No edge near: Clip's only piece is the whole segment, classified by its midpoint.
-				if a.Contains(lerp(p, q, 0.5)) {
-					out = append(out, Interval{m0 + 0*seg, m0 + 1*seg})
-				}
-				continue
-			}
-			ts = a.splits(ts[:0], p, q, sb, tol)
-			for j := 1; j < len(ts); j++ {
-				t0, t1 := ts[j-1], ts[j]
-				mid := lerp(p, q, (t0+t1)/2)
-				if a.Contains(mid) || a.near(mid, tol) {
-					out = append(out, Interval{m0 + t0*seg, m0 + t1*seg})
-				}
-			}
-		}
-	}
-	return out.Normalize().mergeGaps(minMeters, minMeters)
+	return a.clip(l, tolMeters, minMeters, true)
 }
 
 // emptyCells reports whether no grid cell under b (grown by a safety margin) holds an edge.
