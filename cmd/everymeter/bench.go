@@ -47,37 +47,22 @@ func cmdBench(ctx context.Context, app *cli, args []string) error {
 	defer db.Close()
 
 	var url string
-	var drop func(context.Context) error
-	name := *reuse
-	if name != "" {
+	if name := *reuse; name != "" {
 		if !strings.HasPrefix(name, "everymeter_bench_") {
 			return usageError{"--scratch takes the name of a database made by everymeter bench --keep (everymeter_bench_…)"}
 		}
 		if url, err = store.DatabaseURL(db.URL, name); err != nil {
 			return err
 		}
-		*keep = true
+		if _, err := store.Migrate(ctx, url); err != nil {
+			return fmt.Errorf("migrate the scratch database: %w", err)
+		}
 	} else {
-		b := make([]byte, 4)
-		_, _ = rand.Read(b)
-		name = "everymeter_bench_" + hex.EncodeToString(b)
-		if url, drop, err = store.ScratchDatabase(ctx, db.URL, name); err != nil {
+		var done func()
+		if url, done, err = scratchDatabase(ctx, app, db.URL, "everymeter_bench_", *keep); err != nil {
 			return err
 		}
-	}
-	if *keep {
-		fmt.Fprintf(app.stdout, "scratch database %s (kept)\n", name)
-	} else {
-		defer func() {
-			dctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			if err := drop(dctx); err != nil {
-				app.log.Warn("could not drop the scratch database", "name", name, "err", err)
-			}
-		}()
-	}
-	if _, err := store.Migrate(ctx, url); err != nil {
-		return fmt.Errorf("migrate the scratch database: %w", err)
+		defer done()
 	}
 	// As many connections as the server gets in production (serve opens 50).
 	st, err := store.Open(ctx, url, 50)
@@ -93,4 +78,32 @@ func cmdBench(ctx context.Context, app *cli, args []string) error {
 	fmt.Fprintln(app.stdout)
 	res.Print(app.stdout)
 	return nil
+}
+
+// scratchDatabase creates and migrates a database named prefix+random beside the server's, for a benchmark
+// that must not touch real data; done drops it again unless keep (then its name is printed).
+func scratchDatabase(ctx context.Context, app *cli, serverURL, prefix string, keep bool) (url string, done func(), err error) {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	name := prefix + hex.EncodeToString(b)
+	url, drop, err := store.ScratchDatabase(ctx, serverURL, name)
+	if err != nil {
+		return "", nil, err
+	}
+	done = func() {
+		dctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := drop(dctx); err != nil {
+			app.log.Warn("could not drop the scratch database", "name", name, "err", err)
+		}
+	}
+	if keep {
+		fmt.Fprintf(app.stdout, "scratch database %s (kept)\n", name)
+		done = func() {}
+	}
+	if _, err := store.Migrate(ctx, url); err != nil {
+		done()
+		return "", nil, fmt.Errorf("migrate the scratch database: %w", err)
+	}
+	return url, done, nil
 }

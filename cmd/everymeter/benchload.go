@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"flag"
 	"fmt"
 	"log/slog"
 	"os"
-	"time"
 
 	"everymeter/loadgen"
 	"everymeter/store"
@@ -41,27 +38,11 @@ func cmdBenchLoad(ctx context.Context, app *cli, args []string) error {
 		return err
 	}
 	defer db.Close()
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	name := "everymeter_bench_load_" + hex.EncodeToString(b)
-	url, drop, err := store.ScratchDatabase(ctx, db.URL, name)
+	url, done, err := scratchDatabase(ctx, app, db.URL, "everymeter_bench_load_", *keep)
 	if err != nil {
 		return err
 	}
-	if *keep {
-		fmt.Fprintf(app.stdout, "scratch database %s (kept)\n", name)
-	} else {
-		defer func() {
-			dctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			if err := drop(dctx); err != nil {
-				app.log.Warn("could not drop the scratch database", "name", name, "err", err)
-			}
-		}()
-	}
-	if _, err := store.Migrate(ctx, url); err != nil {
-		return fmt.Errorf("migrate the scratch database: %w", err)
-	}
+	defer done()
 	st, err := store.Open(ctx, url, int32(*pool))
 	if err != nil {
 		return err
@@ -75,7 +56,7 @@ func cmdBenchLoad(ctx context.Context, app *cli, args []string) error {
 	// The server logs slow requests at warning level, which 500 clients make by the thousand; errors (5xx with
 	// their cause) still reach stderr.
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	fmt.Fprintf(app.stdout, "loading the demo town and %d + one-per-unit accounts into %s …\n", *reporters, name)
+	fmt.Fprintf(app.stdout, "loading the demo town and %d + one-per-unit accounts into the scratch database …\n", *reporters)
 	srv, err := loadgen.StartDemo(ctx, st, photos, log, *reporters)
 	if err != nil {
 		return err
