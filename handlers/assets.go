@@ -143,25 +143,11 @@ func (h *Handler) createAssets(c echo.Context) error {
 }
 
 func (h *Handler) patchAsset(c echo.Context) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	body, err := readBody(c)
-	if err != nil {
-		return err
-	}
-	cur, err := h.Store.Asset(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
-	f := geojson.NewFeature(cur.Geom)
-	f.Properties = geojson.Properties{"kind": cur.Kind, "name": cur.Name, "attributes": cur.Attributes}
-	doc, err := f.MarshalJSON()
-	if err != nil {
-		return err
-	}
-	merged, err := mergePatch(doc, body)
+	id, _, merged, err := mergedByID(c, h.Store.Asset, func(a store.Asset) any {
+		f := geojson.NewFeature(a.Geom)
+		f.Properties = geojson.Properties{"kind": a.Kind, "name": a.Name, "attributes": a.Attributes}
+		return f
+	})
 	if err != nil {
 		return err
 	}

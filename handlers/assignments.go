@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"encoding/json"
 	"net/http"
 	"time"
 
@@ -73,20 +72,9 @@ func (h *Handler) createAssignment(c echo.Context) error {
 }
 
 func (h *Handler) patchAssignment(c echo.Context) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	body, err := readBody(c)
-	if err != nil {
-		return err
-	}
-	cur, err := h.Store.Assignment(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
-	doc, _ := json.Marshal(assignmentIn{UnitID: cur.UnitID, FromM: &cur.FromM, ToM: &cur.ToM, Role: cur.Role, Person: cur.Person, Phone: cur.Phone, ValidFrom: cur.ValidFrom, ValidTo: cur.ValidTo})
-	merged, err := mergePatch(doc, body)
+	id, cur, merged, err := mergedByID(c, h.Store.Assignment, func(a store.Assignment) any {
+		return assignmentIn{UnitID: a.UnitID, FromM: &a.FromM, ToM: &a.ToM, Role: a.Role, Person: a.Person, Phone: a.Phone, ValidFrom: a.ValidFrom, ValidTo: a.ValidTo}
+	})
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -48,3 +49,27 @@ func renderAsset(c echo.Context, a store.Asset) error {
 
 // renderZone renders a zone as a GeoJSON Feature.
 func renderZone(c echo.Context, z store.Zone) error { return geoJSON(c, http.StatusOK, zoneFeature(z)) }
+
+// mergedByID does the common part of PATCH …/:id: it reads the JSON merge patch, loads the current record,
+// renders it as the document clients patch (doc), and returns the record and the patched document. The
+// caller validates the result through the same path as a create.
+func mergedByID[T any](c echo.Context, load func(context.Context, int64) (T, error), doc func(T) any) (int64, T, []byte, error) {
+	var cur T
+	id, err := idParam(c, "id")
+	if err != nil {
+		return 0, cur, nil, err
+	}
+	body, err := readBody(c)
+	if err != nil {
+		return 0, cur, nil, err
+	}
+	if cur, err = load(c.Request().Context(), id); err != nil {
+		return 0, cur, nil, err
+	}
+	current, err := json.Marshal(doc(cur))
+	if err != nil {
+		return 0, cur, nil, err
+	}
+	merged, err := mergePatch(current, body)
+	return id, cur, merged, err
+}

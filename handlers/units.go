@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"encoding/json"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -44,20 +43,9 @@ func (h *Handler) createUnit(c echo.Context) error {
 }
 
 func (h *Handler) patchUnit(c echo.Context) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	body, err := readBody(c)
-	if err != nil {
-		return err
-	}
-	cur, err := h.Store.Unit(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
-	doc, _ := json.Marshal(unitIn{Code: cur.Code, Name: cur.Name, Kind: cur.Kind, ParentID: cur.ParentID, ContactPerson: cur.ContactPerson, Phone: cur.Phone})
-	merged, err := mergePatch(doc, body)
+	id, _, merged, err := mergedByID(c, h.Store.Unit, func(u store.Unit) any {
+		return unitIn{Code: u.Code, Name: u.Name, Kind: u.Kind, ParentID: u.ParentID, ContactPerson: u.ContactPerson, Phone: u.Phone}
+	})
 	if err != nil {
 		return err
 	}

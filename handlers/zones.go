@@ -77,25 +77,11 @@ func (h *Handler) createZone(c echo.Context) error {
 }
 
 func (h *Handler) patchZone(c echo.Context) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	body, err := readBody(c)
-	if err != nil {
-		return err
-	}
-	cur, err := h.Store.Zone(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
-	f := geojson.NewFeature(cur.Geom)
-	f.Properties = geojson.Properties{"name": cur.Name, "unit_id": cur.UnitID, "role": cur.Role, "kind": cur.Kind, "valid_from": cur.ValidFrom, "valid_to": cur.ValidTo}
-	doc, err := f.MarshalJSON()
-	if err != nil {
-		return err
-	}
-	merged, err := mergePatch(doc, body)
+	id, _, merged, err := mergedByID(c, h.Store.Zone, func(z store.Zone) any {
+		f := geojson.NewFeature(z.Geom)
+		f.Properties = geojson.Properties{"name": z.Name, "unit_id": z.UnitID, "role": z.Role, "kind": z.Kind, "valid_from": z.ValidFrom, "valid_to": z.ValidTo}
+		return f
+	})
 	if err != nil {
 		return err
 	}
