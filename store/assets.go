@@ -67,29 +67,6 @@ func (s *Store) CreateAsset(ctx context.Context, a Asset) (Asset, error) {
 		a.Kind, a.Name, WKB(a.Geom), a.Attributes, a.Source, a.SourceID))
 }
 
-// UpsertAssetBySource inserts an asset or, when one with the same (source, source_id) exists, updates it
-// (idempotent imports). It reports whether the row was new.
-func (s *Store) UpsertAssetBySource(ctx context.Context, a Asset) (Asset, bool, error) {
-	if a.Attributes == nil {
-		a.Attributes = map[string]any{}
-	}
-	var inserted bool
-	row := s.db.QueryRow(ctx, `INSERT INTO assets (kind, name, geom, attributes, length_m, area_m, source, source_id)
-		VALUES ($1, $2, ST_GeomFromWKB($3, 4326), $4, `+geomMeasures+`, $5, $6)
-		ON CONFLICT (source, source_id) WHERE source <> '' DO UPDATE SET kind = EXCLUDED.kind, name = EXCLUDED.name,
-			geom = EXCLUDED.geom, attributes = EXCLUDED.attributes, length_m = EXCLUDED.length_m,
-			area_m = EXCLUDED.area_m, updated_at = now()
-		RETURNING (xmax = 0), `+assetCols, a.Kind, a.Name, WKB(a.Geom), a.Attributes, a.Source, a.SourceID)
-	var g []byte
-	var out Asset
-	err := row.Scan(&inserted, &out.ID, &out.Kind, &out.Name, &g, &out.Attributes, &out.LengthM, &out.AreaM, &out.Source, &out.SourceID, &out.CreatedAt, &out.UpdatedAt)
-	if err != nil {
-		return out, false, mapErr(err)
-	}
-	out.Geom, err = wkb.Unmarshal(g)
-	return out, inserted, err
-}
-
 // Asset returns one asset.
 func (s *Store) Asset(ctx context.Context, id int64) (Asset, error) {
 	return scanAsset(s.db.QueryRow(ctx, `SELECT `+assetCols+` FROM assets WHERE id = $1`, id))

@@ -392,16 +392,6 @@ func (s *Store) CoverageSupportOf(ctx context.Context, assetID int64) ([]Coverag
 	return out, mapErr(rows.Err())
 }
 
-// CoverageSupportOfAll returns the stored support stretches of the given assets.
-func (s *Store) CoverageSupportOfAll(ctx context.Context, assetIDs []int64) ([]CoverageSupport, error) {
-	rows, err := s.db.Query(ctx, `SELECT asset_id, unit_id, from_m, to_m FROM coverage_support
-		WHERE asset_id = ANY($1) ORDER BY asset_id, from_m, unit_id`, assetIDs)
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[CoverageSupport])
-}
-
 // KindTotals are the meters of one asset kind by coverage status.
 type KindTotals struct {
 	Kind     string

@@ -38,11 +38,6 @@ func (s *Store) UserByName(ctx context.Context, name string) (User, error) {
 	return scanUser(s.db.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE username = $1`, name))
 }
 
-// UserByID returns a user by id.
-func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
-	return scanUser(s.db.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE id = $1`, id))
-}
-
 // SetUserDisabled disables or enables a user; disabling also ends all their sessions.
 func (s *Store) SetUserDisabled(ctx context.Context, id int64, disabled bool) error {
 	tag, err := s.db.Exec(ctx, `UPDATE users SET disabled = $2, updated_at = now() WHERE id = $1`, id, disabled)
