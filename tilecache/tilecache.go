@@ -117,6 +117,10 @@ func (c *Cache) Load(k Key, bound orb.Bound, build func() ([]byte, error)) (*Til
 		return t, nil
 	}
 	v, err, _ := c.flight.Do(k.String(), func() (any, error) {
+		// A flight that finished between our Get and this Do has already stored the tile.
+		if t, ok := c.Get(k); ok {
+			return t, nil
+		}
 		c.mu.Lock()
 		gen := c.gen
 		c.mu.Unlock()
