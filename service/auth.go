@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/crypto/argon2"
 
+	"everymeter/domain"
 	"everymeter/store"
 )
 
@@ -20,7 +21,7 @@ import (
 var Roles = []string{"admin", "planner", "inspector", "unit_staff", "leader"}
 
 // SessionTTL is how long a sign-in lasts.
-const SessionTTL = 12 * time.Hour
+const SessionTTL = domain.SessionTTL
 
 // argon2id parameters (OWASP's second recommended set: 19 MiB, 2 passes, 1 lane).
 const (

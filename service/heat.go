@@ -7,8 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/paulmach/orb"
-
+	"everymeter/domain"
 	"everymeter/store"
 )
 
@@ -22,26 +21,11 @@ var AllStatuses = []string{"reported", "dispatched", "accepted", "resolved", "cl
 // of small cells.
 const MaxHeatCells = 1_000_000
 
-// HeatRequest is a parsed heat-map request.
-type HeatRequest struct {
-	BBox       *orb.Bound
-	Zoom       int
-	Status     string // "" or "outstanding": not closed/voided/duplicate; "all"; or a comma list of statuses
-	Categories []string
-	UnitID     *int64
-	Since      *time.Time
-	Until      *time.Time
-	Weight     string
-	Geometry   bool // the cell squares are wanted (GeoJSON), not only centres
-}
+// HeatRequest is domain.HeatRequest (the definition moved to package domain).
+type HeatRequest = domain.HeatRequest
 
-// HeatMap is the answer: the grid used and its non-empty cells.
-type HeatMap struct {
-	Level  int
-	CellM  float64 // cell side in Web-Mercator meters
-	Weight string
-	Cells  []store.HeatCell
-}
+// HeatMap is domain.HeatMap (the definition moved to package domain).
+type HeatMap = domain.HeatMap
 
 // HeatLevelForZoom picks the grid for a map zoom: cells of about 16 screen pixels (2^(21−zoom) Mercator meters
 // at 256-pixel tiles), rounded down to the nearest kept level so a cell is never coarser than asked.

@@ -2,9 +2,9 @@ package service
 
 import (
 	"context"
-	"errors"
 	"slices"
 
+	"everymeter/domain"
 	"everymeter/store"
 )
 
@@ -19,7 +19,7 @@ type Open311 struct {
 var Open311Reporters = []string{"inspector", "admin"}
 
 // ErrNotReporter means the API key is valid but its user's role may not file reports.
-var ErrNotReporter = errors.New("service: this user may not file reports")
+var ErrNotReporter = domain.ErrNotReporter
 
 // Services lists the active categories (Open311 services).
 func (o *Open311) Services(ctx context.Context) ([]store.Category, error) {

@@ -10,7 +10,7 @@ import (
 	"fmt"
 	"image"
 	"image/jpeg"
-	_ "image/png" // decoder registration for PNG uploads
+	_ "image/png"
 	"math"
 	"net/http"
 	"os"
@@ -18,16 +18,17 @@ import (
 
 	"github.com/paulmach/orb"
 	"golang.org/x/image/draw"
-	_ "golang.org/x/image/webp" // decoder registration for WebP uploads
+	_ "golang.org/x/image/webp"
 
+	"everymeter/domain"
 	"everymeter/store"
 	"everymeter/workflow"
 )
 
 // Photo limits.
 const (
-	MaxPhotoBytes  = 10 << 20 // per upload
-	MaxPhotoPixels = 50e6     // decoded size bound, against decompression bombs
+	MaxPhotoBytes  = domain.MaxPhotoBytes // per upload
+	MaxPhotoPixels = 50e6                 // decoded size bound, against decompression bombs
 	ThumbMaxSide   = 320
 )
 
@@ -35,15 +36,10 @@ const (
 var PhotoTypes = []string{"image/jpeg", "image/png", "image/webp"}
 
 // ErrPhotoTooLarge is returned for uploads over MaxPhotoBytes.
-var ErrPhotoTooLarge = errors.New("service: photo larger than 10 MB")
+var ErrPhotoTooLarge = domain.ErrPhotoTooLarge
 
-// Uploaded is the answer to a photo upload.
-type Uploaded struct {
-	Photo   store.Photo
-	Created bool // false when the same file was already attached to the report
-	// Suggested is the GPS position from the photo's EXIF, if it had one.
-	Suggested *orb.Point
-}
+// Uploaded is domain.Uploaded (the definition moved to package domain).
+type Uploaded = domain.Uploaded
 
 // DetectPhotoType returns the image type of b by its magic bytes, or "" when it is not JPEG, PNG or WebP.
 func DetectPhotoType(b []byte) string {

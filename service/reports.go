@@ -13,6 +13,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
 
+	"everymeter/domain"
 	"everymeter/geo"
 	"everymeter/store"
 	"everymeter/workflow"
@@ -150,25 +151,11 @@ func (s *Reports) History(ctx context.Context, who Who, id int64) ([]store.Repor
 	return s.Store.ReportEvents(ctx, id)
 }
 
-// NewReport is a report as filed.
-type NewReport struct {
-	Point          *orb.Point // where; may be omitted when AssetID is given (a point on the asset is used)
-	AssetID        *int64
-	Category       string
-	Description    string
-	Address        string
-	Urgency        string // normal (default) or urgent
-	IdempotencyKey string // same reporter + same key → the same report
-	Source         string // app (default), open311, import311
-	SourceID       string
-}
+// NewReport is domain.NewReport (the definition moved to package domain).
+type NewReport = domain.NewReport
 
-// Filed is the answer to filing a report.
-type Filed struct {
-	Report     store.Report
-	Created    bool           // false when an idempotent retry found the earlier report
-	Duplicates []store.Report // open reports of the same category within DuplicateRadiusM over DuplicateWindow
-}
+// Filed is domain.Filed (the definition moved to package domain).
+type Filed = domain.Filed
 
 // Duplicate suggestions: open reports of the same category this close and this recent.
 const (
@@ -440,15 +427,8 @@ func ownerNames(us []OwnerUnit) string {
 	return strings.Join(n, ", ")
 }
 
-// Move is one requested transition.
-type Move struct {
-	Action      string
-	Note        string
-	UnitID      *int64   // dispatch: the unit
-	PhotoID     *int64   // resolve: the after photo, attached to this report
-	DuplicateOf *int64   // duplicate: the earlier report
-	Hours       *float64 // extend: how much longer (default: the category's limit)
-}
+// Move is domain.Move (the definition moved to package domain).
+type Move = domain.Move
 
 // MaxExtendHours bounds one extension.
 const MaxExtendHours = 720

@@ -6,10 +6,10 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"strings"
 
 	"github.com/paulmach/orb"
 
+	"everymeter/domain"
 	"everymeter/geo"
 	"everymeter/store"
 )
@@ -53,24 +53,12 @@ func New(st *store.Store, cov Coverage, log *slog.Logger) *Service {
 
 // Sentinel errors of the domain layer.
 var (
-	ErrForbidden = errors.New("service: forbidden")
-	ErrAuth      = errors.New("service: wrong username or password")
+	ErrForbidden = domain.ErrForbidden
+	ErrAuth      = domain.ErrAuth
 )
 
-// ValidationError lists everything wrong with a request; it wraps geo.ErrInvalid.
-type ValidationError struct{ Errors []*geo.FieldError }
-
-// Error joins the field errors.
-func (v *ValidationError) Error() string {
-	parts := make([]string, len(v.Errors))
-	for i, e := range v.Errors {
-		parts[i] = e.Error()
-	}
-	return strings.Join(parts, "; ")
-}
-
-// Unwrap makes errors.Is(err, geo.ErrInvalid) hold.
-func (v *ValidationError) Unwrap() error { return geo.ErrInvalid }
+// ValidationError is domain.ValidationError (the definition moved to package domain).
+type ValidationError = domain.ValidationError
 
 // checker collects field errors.
 type checker struct{ errs []*geo.FieldError }

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"time"
 
+	"everymeter/domain"
 	"everymeter/store"
 )
 
@@ -43,61 +44,23 @@ import (
 // reports, both on time, must not top a table of units handling hundreds. Ranks are competition ranks (equal
 // scores share a rank; the next rank skips).
 
-// ScoreWeights are the composite score's weights.
-type ScoreWeights struct {
-	Handling       float64 `json:"handling"`
-	OnTime         float64 `json:"on_time"`
-	Rework         float64 `json:"rework"`
-	OverduePending float64 `json:"overdue_pending"`
-	Extension      float64 `json:"extension"`
-}
+// ScoreWeights is domain.ScoreWeights (the definition moved to package domain).
+type ScoreWeights = domain.ScoreWeights
 
 // DefaultScoreWeights are 处置率 30, 按期处置率 20, (1−返工率) 20, (1−超期待处置率) 20, (1−延期率) 10.
-var DefaultScoreWeights = ScoreWeights{Handling: 30, OnTime: 20, Rework: 20, OverduePending: 20, Extension: 10}
+var DefaultScoreWeights = domain.DefaultScoreWeights
 
 // DefaultMinReceived is the smallest number of received reports a unit needs to be ranked.
-const DefaultMinReceived = 5
+const DefaultMinReceived = domain.DefaultMinReceived
 
-// Rates are a unit's ratios (nil: no denominator).
-type Rates struct {
-	Handling       *float64 `json:"handling"`
-	OnTime         *float64 `json:"on_time"`
-	Rework         *float64 `json:"rework"`
-	Closure        *float64 `json:"closure"`
-	Extension      *float64 `json:"extension"`
-	OverduePending *float64 `json:"overdue_pending"`
-}
+// Rates is domain.Rates (the definition moved to package domain).
+type Rates = domain.Rates
 
-// UnitStat is one row of the unit league table.
-type UnitStat struct {
-	UnitID          int64    `json:"unit_id"`
-	Code            string   `json:"code"`
-	Name            string   `json:"name"`
-	Received        int64    `json:"received"`
-	Due             int64    `json:"due"`
-	Handled         int64    `json:"handled"`
-	OnTime          int64    `json:"on_time"`
-	OverdueNow      int64    `json:"overdue_now"`
-	Rework          int64    `json:"rework"`
-	ToClose         int64    `json:"to_close"`
-	Closed          int64    `json:"closed"`
-	Extended        int64    `json:"extended"`
-	Rates           Rates    `json:"rates"`
-	AvgHoursToClose *float64 `json:"avg_hours_to_close"`
-	Km              float64  `json:"km"`
-	PerKm           *float64 `json:"per_km"`
-	Score           *float64 `json:"score"`
-	Rank            *int     `json:"rank"`
-	TooFew          bool     `json:"too_few"`
-}
+// UnitStat is domain.UnitStat (the definition moved to package domain).
+type UnitStat = domain.UnitStat
 
-// StatsQuery is a statistics period with the score settings.
-type StatsQuery struct {
-	From, To    time.Time
-	Weights     ScoreWeights
-	MinReceived int
-	Now         time.Time
-}
+// StatsQuery is domain.StatsQuery (the definition moved to package domain).
+type StatsQuery = domain.StatsQuery
 
 func ratio(a, b int64) *float64 {
 	if b == 0 {
@@ -184,20 +147,8 @@ func (s *Service) UnitStats(ctx context.Context, q StatsQuery) ([]UnitStat, erro
 	return out, nil
 }
 
-// InspectorStat is one inspector's row: 上报数, 有效上报率 (valid / reported; valid = not voided or duplicate),
-// 按时核查率 (verifications within 24 h of the resolution / verifications; a verification is a verify or rework
-// decision on a resolved report, counted in the period it was made).
-type InspectorStat struct {
-	UserID           int64    `json:"user_id"`
-	Username         string   `json:"username"`
-	Reported         int64    `json:"reported"`
-	Valid            int64    `json:"valid"`
-	ValidRate        *float64 `json:"valid_rate"`
-	Verifications    int64    `json:"verifications"`
-	VerifiedOnTime   int64    `json:"verified_on_time"`
-	OnTimeVerifyRate *float64 `json:"on_time_verify_rate"`
-	AvgHoursToVerify *float64 `json:"avg_hours_to_verify"`
-}
+// InspectorStat is domain.InspectorStat (the definition moved to package domain).
+type InspectorStat = domain.InspectorStat
 
 // InspectorStats computes the inspectors' table for a period.
 func (s *Service) InspectorStats(ctx context.Context, from, to time.Time) ([]InspectorStat, error) {
@@ -251,27 +202,11 @@ func (s *Service) Hotspots(ctx context.Context, from, to time.Time, minRepeat, l
 	return s.Store.Hotspots(ctx, from, to, minRepeat, limit)
 }
 
-// Briefing is everything the weekly briefing (通报) shows for a period.
-type Briefing struct {
-	From, To   time.Time
-	Now        time.Time
-	Totals     UnitStat // the sums over every unit (rates recomputed), plus Queue
-	Queue      int64    // reports created in the period not routed to any unit
-	Units      []UnitStat
-	Overdue    []store.OverdueItem
-	Coverage   []CoverageRow
-	CoveragePc *float64 // share of all road meters with a lead owner
-	Map        store.MapLayers
-	Weights    ScoreWeights
-}
+// Briefing is domain.Briefing (the definition moved to package domain).
+type Briefing = domain.Briefing
 
-// CoverageRow is one unit's share of the road network.
-type CoverageRow struct {
-	Code, Name string
-	LeadKm     float64
-	OverlapKm  float64
-	Share      *float64 // LeadKm / total network km
-}
+// CoverageRow is domain.CoverageRow (the definition moved to package domain).
+type CoverageRow = domain.CoverageRow
 
 // Briefing gathers the briefing for a period.
 func (s *Service) Briefing(ctx context.Context, q StatsQuery) (Briefing, error) {

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/paulmach/orb"
+	"everymeter/domain"
 )
 
 // HeatLevels are the grid levels kept in heat_cells: cells of 2^k Web-Mercator meters (migration 00006 must list
@@ -16,27 +16,11 @@ var HeatLevels = []int{7, 9, 11, 13}
 // TerminalStatuses are the statuses a report ends in (not outstanding).
 var TerminalStatuses = []string{"closed", "voided", "duplicate"}
 
-// HeatQuery selects the cells of one heat map; zero values mean "any".
-type HeatQuery struct {
-	Level      int        // one of HeatLevels
-	BBox       *orb.Bound // cells meeting this box (lon/lat); nil: every cell
-	Statuses   []string   // nil: every status
-	Categories []string
-	UnitID     *int64 // 0: reports in the dispatch queue (no unit)
-	Since      *time.Time
-	Until      *time.Time // days: since and until are UTC dates (since inclusive, until exclusive)
-	Weight     string     // count, urgency, age or overdue
-	Now        time.Time  // the time ages and overdue are judged at
-}
+// HeatQuery is domain.HeatQuery (the definition moved to package domain).
+type HeatQuery = domain.HeatQuery
 
-// HeatCell is one cell of a heat map.
-type HeatCell struct {
-	CX, CY   int
-	Count    int64
-	Weight   float64
-	Lon, Lat float64         // the cell's centre
-	Geometry json.RawMessage // the cell square as a GeoJSON Polygon in lon/lat (only when asked)
-}
+// HeatCell is domain.HeatCell (the definition moved to package domain).
+type HeatCell = domain.HeatCell
 
 // heatFilters adds the report filters shared by the aggregate and the raw (overdue) queries; col names the
 // table alias's columns, which have the same names in reports and in heat_cells except unit_id's NULL.

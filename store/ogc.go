@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/paulmach/orb"
+
+	"everymeter/domain"
 )
 
 // OGCProp is one property of an OGC API collection: its name, JSON Schema type and whether it can be
@@ -171,11 +172,8 @@ func (c *OGCCollection) Prop(name string) *OGCProp {
 	return nil
 }
 
-// OGCKey is a position in a collection's id order: ID alone, or (ID, FromM) for coverage pieces.
-type OGCKey struct {
-	ID    int64
-	FromM float64
-}
+// OGCKey is domain.OGCKey (the definition moved to package domain).
+type OGCKey = domain.OGCKey
 
 // ParseKey parses a feature id or paging cursor of the collection.
 func (c *OGCCollection) ParseKey(s string) (OGCKey, bool) {
@@ -226,29 +224,11 @@ func (c *OGCCollection) keyCond(w *where, op string, k OGCKey) {
 	}
 }
 
-// OGCQuery selects features of a collection.
-type OGCQuery struct {
-	BBox      *orb.Bound // in lon/lat (EPSG:4326 / CRS84)
-	Start     *time.Time // datetime interval; nil = open
-	End       *time.Time
-	Filters   map[string]string // property name → value, properties checked by the caller with Prop
-	After     *OGCKey           // next pages: keys greater than this
-	Before    *OGCKey           // previous pages: keys less than this (the page nearest to it)
-	Limit     int
-	SRID      int  // output CRS: 4326, 3857 or 4490
-	FlipAxes  bool // write lat,lon (EPSG:4326 and EPSG:4490 axis order)
-	NoMatched bool // skip numberMatched
-}
+// OGCQuery is domain.OGCQuery (the definition moved to package domain).
+type OGCQuery = domain.OGCQuery
 
-// OGCPage describes one page of features; OGCItems writes the features themselves into the caller's
-// buffer.
-type OGCPage struct {
-	Returned int    // features on the page
-	First    OGCKey // smallest key on the page
-	Last     OGCKey // largest key on the page
-	More     bool   // there are features beyond the page in the direction read
-	Matched  int64  // numberMatched (-1 when not counted)
-}
+// OGCPage is domain.OGCPage (the definition moved to package domain).
+type OGCPage = domain.OGCPage
 
 func (c *OGCCollection) filters(q OGCQuery) (*where, error) {
 	w := &where{}
@@ -433,11 +413,8 @@ func (s *Store) OGCItem(ctx context.Context, c *OGCCollection, k OGCKey, srid in
 	return f, mapErr(err)
 }
 
-// OGCExtent is a collection's spatial (lon/lat) and temporal extent.
-type OGCExtent struct {
-	BBox       *orb.Bound // nil when the collection is empty
-	Start, End *time.Time
-}
+// OGCExtent is domain.OGCExtent (the definition moved to package domain).
+type OGCExtent = domain.OGCExtent
 
 // OGCExtent computes a collection's extent.
 func (s *Store) OGCExtent(ctx context.Context, c *OGCCollection) (OGCExtent, error) {
@@ -470,14 +447,8 @@ func (s *Store) OGCTableExists(ctx context.Context, c *OGCCollection) (bool, err
 
 // ---- API keys
 
-// APIKey is a user's key for desktop clients; only its hash is stored.
-type APIKey struct {
-	ID        int64      `json:"id"`
-	UserID    int64      `json:"user_id"`
-	Name      string     `json:"name"`
-	CreatedAt time.Time  `json:"created_at"`
-	RevokedAt *time.Time `json:"revoked_at"`
-}
+// APIKey is domain.APIKey (the definition moved to package domain).
+type APIKey = domain.APIKey
 
 // CreateAPIKey stores the hash of a new key for a user.
 func (s *Store) CreateAPIKey(ctx context.Context, userID int64, name string, hash []byte) (APIKey, error) {

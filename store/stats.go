@@ -2,27 +2,13 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"time"
+
+	"everymeter/domain"
 )
 
-// UnitCounts are the raw counts of one unit's reports created in a period; service/stats.go defines each
-// indicator and derives the rates.
-type UnitCounts struct {
-	UnitID        int64
-	Code, Name    string
-	Received      int64 // created in the period and routed to the unit
-	Due           int64 // received, not voided or duplicate (应处置)
-	Handled       int64 // due, resolved or closed (处置)
-	OnTime        int64 // handled, resolved (or closed) no later than the deadline (按期处置)
-	OverdueNow    int64 // due, clock running (dispatched, accepted, rework) past the deadline at now (超期)
-	Rework        int64 // due with rework_count > 0 (返工)
-	ToClose       int64 // due that were reported fixed at least once: handled or rework_count > 0 (应结案)
-	Closed        int64 // due and closed (结案)
-	Extended      int64 // due with extension_count > 0 (延期)
-	AvgHoursClose *float64
-	LeadM         float64 // meters of road the unit leads (coverage pieces covered or overlap)
-}
+// UnitCounts is domain.UnitCounts (the definition moved to package domain).
+type UnitCounts = domain.UnitCounts
 
 // UnitCounts counts, for every unit, its reports created in [from, to); now judges overdue.
 func (s *Store) UnitCounts(ctx context.Context, from, to, now time.Time) ([]UnitCounts, error) {
@@ -64,16 +50,8 @@ func (s *Store) UnitCounts(ctx context.Context, from, to, now time.Time) ([]Unit
 	return out, mapErr(rows.Err())
 }
 
-// InspectorCounts are one inspector's counts for a period.
-type InspectorCounts struct {
-	UserID         int64
-	Username       string
-	Reported       int64 // reports they filed in the period (上报数)
-	Valid          int64 // of those, not voided or duplicate
-	Verifications  int64 // reports they verified (closed or sent back) that were resolved in the period
-	VerifiedOnTime int64 // of those, verified within 24 h of the resolution
-	AvgHoursVerify *float64
-}
+// InspectorCounts is domain.InspectorCounts (the definition moved to package domain).
+type InspectorCounts = domain.InspectorCounts
 
 // InspectorCounts counts, for every inspector and every user who filed or verified a report in [from, to).
 func (s *Store) InspectorCounts(ctx context.Context, from, to time.Time) ([]InspectorCounts, error) {
@@ -108,12 +86,8 @@ func (s *Store) InspectorCounts(ctx context.Context, from, to time.Time) ([]Insp
 	return out, mapErr(rows.Err())
 }
 
-// TrendPoint is one time bucket of a trend.
-type TrendPoint struct {
-	T       time.Time
-	Created int64
-	Closed  int64
-}
+// TrendPoint is domain.TrendPoint (the definition moved to package domain).
+type TrendPoint = domain.TrendPoint
 
 // Trend counts reports created and closed per interval (day, week or month; UTC) in [from, to), every bucket
 // present (zeros included). unitID nil: all units.
@@ -145,18 +119,8 @@ func (s *Store) Trend(ctx context.Context, interval string, from, to time.Time, 
 	return out, mapErr(rows.Err())
 }
 
-// OverdueItem is a report running past its deadline, with its owner.
-type OverdueItem struct {
-	ID           int64
-	CategoryCode string
-	CategoryName string
-	Address      string
-	UnitID       int64
-	UnitName     string
-	Deadline     time.Time
-	Status       string
-	CreatedAt    time.Time
-}
+// OverdueItem is domain.OverdueItem (the definition moved to package domain).
+type OverdueItem = domain.OverdueItem
 
 // WorstOverdue returns the limit reports whose clock runs furthest past the deadline at now.
 func (s *Store) WorstOverdue(ctx context.Context, now time.Time, limit int) ([]OverdueItem, error) {
@@ -179,22 +143,8 @@ func (s *Store) WorstOverdue(ctx context.Context, now time.Time, limit int) ([]O
 	return out, mapErr(rows.Err())
 }
 
-// Hotspot is a place where problems recur: a 50 m stretch of a named asset, or a small grid cell.
-type Hotspot struct {
-	AssetID    *int64
-	AssetName  string
-	FromM      *float64
-	ToM        *float64
-	CellLevel  int
-	CX, CY     int
-	Lon, Lat   float64 // the centroid of its reports
-	Count      int64
-	Reopened   int64 // reports with reopen_count > 0 (反弹)
-	Repeat     bool  // some category has at least the repeat threshold of reports (重复投诉)
-	Categories json.RawMessage
-	FirstAt    time.Time
-	LastAt     time.Time
-}
+// Hotspot is domain.Hotspot (the definition moved to package domain).
+type Hotspot = domain.Hotspot
 
 // HotspotBinM is the length of the measure bins along an asset; HotspotLevel the grid level (2^6 = 64 Mercator
 // meters, about 50 m on the ground at 40° latitude) of reports not tied to an asset.
@@ -256,19 +206,11 @@ func (s *Store) Hotspots(ctx context.Context, from, to time.Time, minRepeat, lim
 	return out, mapErr(rows.Err())
 }
 
-// MapLayers is what the briefing's small map draws: SVG path data in Web-Mercator meters with y flipped
-// (PostGIS ST_AsSVG), and the extent.
-type MapLayers struct {
-	MinX, MinY, Width, Height float64 // viewBox
-	Zones                     []string
-	Cells                     []MapCell
-}
+// MapLayers is domain.MapLayers (the definition moved to package domain).
+type MapLayers = domain.MapLayers
 
-// MapCell is one heat cell of the briefing map.
-type MapCell struct {
-	X, Y, Size float64 // top-left corner in SVG coordinates (y = −northing)
-	Count      int64
-}
+// MapCell is domain.MapCell (the definition moved to package domain).
+type MapCell = domain.MapCell
 
 // BriefingMap returns lead-zone outlines (simplified) and the outstanding-report cells at level over the extent
 // of the zones (or of the reports when there are no zones).
