@@ -208,3 +208,6 @@ type Open311Row struct {
 	LastNote       string
 	FirstPhotoID   *int64
 }
+
+// OpenStatuses are every status that still needs someone to act (not closed, voided or duplicate).
+var OpenStatuses = []string{"reported", "dispatched", "accepted", "resolved", "rework", "returned"}

@@ -48,7 +48,12 @@ func mercator(lon, lat float64) (float64, float64) {
 }
 
 // Heatmap validates a request and sums its cells.
-func (s *Service) Heatmap(ctx context.Context, q HeatRequest, now time.Time) (HeatMap, error) {
+// The visibility policy's case-aggregates entry limits the cells to the reports a principal may see.
+func (s *Service) Heatmap(ctx context.Context, p domain.Principal, q HeatRequest, now time.Time) (HeatMap, error) {
+	v, err := view(p, CaseAggregates)
+	if err != nil {
+		return HeatMap{}, err
+	}
 	var c checker
 	c.check(q.Zoom >= 0 && q.Zoom <= 22, "zoom", "zoom must be an integer from 0 to 22")
 	if q.Weight == "" {
@@ -76,6 +81,11 @@ func (s *Service) Heatmap(ctx context.Context, q HeatRequest, now time.Time) (He
 	if err := c.err(); err != nil {
 		return HeatMap{}, err
 	}
+	unit, ok := v.narrow(q.UnitID)
+	if !ok {
+		unit = &nobody
+	}
+	q.UnitID = unit
 	cells, err := s.Store.HeatCells(ctx, store.HeatQuery{Level: level, BBox: q.BBox, Statuses: statuses, Categories: q.Categories,
 		UnitID: q.UnitID, Since: q.Since, Until: q.Until, Weight: q.Weight, Now: now}, q.Geometry)
 	if err != nil {

@@ -55,7 +55,7 @@ func DetectPhotoType(b []byte) string {
 
 // CanUpload reports whether who may attach photos to r: inspectors and admins to any report they see, unit staff
 // to their unit's; nobody to a voided or duplicate report.
-func (w Who) CanUpload(r store.Report) bool {
+func CanUpload(w Who, r store.Report) bool {
 	if r.Status == string(workflow.Voided) || r.Status == string(workflow.Duplicate) {
 		return false
 	}
@@ -63,7 +63,7 @@ func (w Who) CanUpload(r store.Report) bool {
 	case "inspector", "admin":
 		return true
 	case "unit_staff":
-		return w.CanSee(r)
+		return CanSee(w, r)
 	}
 	return false
 }
@@ -76,7 +76,7 @@ func (s *Reports) AddPhoto(ctx context.Context, who Who, reportID int64, data []
 	if err != nil {
 		return Uploaded{}, err
 	}
-	if !who.CanUpload(r) {
+	if !CanUpload(who, r) {
 		return Uploaded{}, &workflow.Error{Kind: workflow.ErrForbidden, Status: workflow.Status(r.Status),
 			Detail: fmt.Sprintf("a %s may not add photos to a %s report", who.Role, r.Status)}
 	}
@@ -119,7 +119,7 @@ func (s *Reports) AddPhoto(ctx context.Context, who Who, reportID int64, data []
 		return Uploaded{}, err
 	}
 	p := store.Photo{ReportID: r.ID, SHA256: hash, ContentType: ct, Bytes: int64(len(clean)),
-		Width: cfg.Width, Height: cfg.Height, ExifPoint: suggested, UploaderID: who.idPtr()}
+		Width: cfg.Width, Height: cfg.Height, ExifPoint: suggested, UploaderID: idPtr(who)}
 	var out store.Photo
 	created := false
 	err = s.Store.WithTx(ctx, func(tx *store.Store) error {
@@ -127,7 +127,7 @@ func (s *Reports) AddPhoto(ctx context.Context, who Who, reportID int64, data []
 		if out, created, err = tx.AddPhoto(ctx, p); err != nil || !created {
 			return err
 		}
-		_, err = tx.AddReportEvent(ctx, store.ReportEvent{ReportID: r.ID, At: s.now(), ActorID: who.idPtr(), Actor: who.Name,
+		_, err = tx.AddReportEvent(ctx, store.ReportEvent{ReportID: r.ID, At: s.now(), ActorID: idPtr(who), Actor: who.Name,
 			Action: "photo", FromStatus: r.Status, ToStatus: r.Status, UnitID: r.UnitID, PhotoID: &out.ID})
 		return err
 	})

@@ -89,19 +89,14 @@ func (s *Reports) now() time.Time {
 	return time.Now().UTC()
 }
 
-// Who is the signed-in user acting on reports.
-type Who struct {
-	ID     int64
-	Name   string
-	Role   string
-	UnitID *int64
-}
+// Who is the principal acting on reports (kept as the report loop's name for it).
+type Who = domain.Principal
 
-func (w Who) actor() workflow.Actor { return workflow.Actor{ID: w.ID, Role: w.Role, UnitID: w.UnitID} }
+func actorOf(w Who) workflow.Actor { return workflow.Actor{ID: w.ID, Role: w.Role, UnitID: w.UnitID} }
 
-func (w Who) audit() store.Actor { return store.Actor{ID: w.ID, Name: w.Name} }
+func auditOf(w Who) store.Actor { return store.Actor{ID: w.ID, Name: w.Name} }
 
-func (w Who) idPtr() *int64 {
+func idPtr(w Who) *int64 {
 	if w.ID == 0 {
 		return nil
 	}
@@ -109,38 +104,60 @@ func (w Who) idPtr() *int64 {
 	return &id
 }
 
-// CanSee reports whether who may see a report: unit staff only their unit's, everyone else signed in all.
-func (w Who) CanSee(r store.Report) bool {
-	if w.Role != "unit_staff" {
-		return w.Role != ""
-	}
-	return w.UnitID != nil && r.UnitID != nil && *w.UnitID == *r.UnitID
+// CanSee reports whether who may see a report, by the visibility policy's cases entry.
+func CanSee(w Who, r store.Report) bool {
+	v, err := view(w, Cases)
+	return err == nil && v.sees(r.UnitID)
 }
 
 // Report returns a report who may see; others get store.ErrNotFound (not even its existence leaks).
 func (s *Reports) Report(ctx context.Context, who Who, id int64) (store.Report, error) {
+	v, err := view(who, Cases)
+	if err != nil {
+		return store.Report{}, err
+	}
 	r, err := s.Store.Report(ctx, id)
 	if err != nil {
 		return r, err
 	}
-	if !who.CanSee(r) {
+	if !v.sees(r.UnitID) {
 		return store.Report{}, store.ErrNotFound
 	}
 	return r, nil
 }
 
-// List lists reports; unit staff see only their unit's.
+// List lists reports; the visibility policy limits the query to the unit a principal may see.
 func (s *Reports) List(ctx context.Context, who Who, f store.ReportFilter) ([]store.Report, error) {
-	if who.Role == "unit_staff" {
-		if who.UnitID == nil {
-			return []store.Report{}, nil
-		}
-		if f.UnitID != nil && *f.UnitID != *who.UnitID {
-			return []store.Report{}, nil
-		}
-		f.UnitID = who.UnitID
+	v, err := view(who, Cases)
+	if err != nil {
+		return nil, err
 	}
+	unit, ok := v.narrow(f.UnitID)
+	if !ok {
+		return []store.Report{}, nil
+	}
+	f.UnitID = unit
 	return s.Store.Reports(ctx, f)
+}
+
+// Photos lists the photos of a report who may see.
+func (s *Reports) Photos(ctx context.Context, who Who, reportID int64) ([]store.Photo, error) {
+	if _, err := s.Report(ctx, who, reportID); err != nil {
+		return nil, err
+	}
+	return s.Store.PhotosOf(ctx, reportID)
+}
+
+// Photo returns a photo of a report who may see, and the path of its file (or its thumbnail's).
+func (s *Reports) Photo(ctx context.Context, who Who, id int64, thumb bool) (store.Photo, string, error) {
+	p, err := s.Store.Photo(ctx, id)
+	if err != nil {
+		return p, "", err
+	}
+	if _, err := s.Report(ctx, who, p.ReportID); err != nil {
+		return store.Photo{}, "", err
+	}
+	return p, s.PhotoPath(p.SHA256, thumb), nil
 }
 
 // History returns the recorded steps of a report who may see.
@@ -248,7 +265,7 @@ func (s *Reports) file(ctx context.Context, who Who, in NewReport, fresh bool) (
 	}
 	r := store.Report{
 		CategoryCode: cat.Code, Description: in.Description, Address: in.Address, Urgency: in.Urgency,
-		Status: string(workflow.Reported), Geom: p, AssetID: in.AssetID, MeasureM: measure, ReporterID: who.idPtr(),
+		Status: string(workflow.Reported), Geom: p, AssetID: in.AssetID, MeasureM: measure, ReporterID: idPtr(who),
 		Source: in.Source, SourceID: in.SourceID,
 	}
 	if in.IdempotencyKey != "" {
@@ -268,10 +285,10 @@ func (s *Reports) file(ctx context.Context, who Who, in NewReport, fresh bool) (
 	}
 	// The report, its first steps and the duplicate search go in one statement: atomic without a transaction's
 	// extra round trips.
-	events := []store.ReportEvent{{At: now, ActorID: who.idPtr(), Actor: who.Name, Action: "create",
+	events := []store.ReportEvent{{At: now, ActorID: idPtr(who), Actor: who.Name, Action: "create",
 		ToStatus: string(workflow.Reported), Note: r.RoutingReason, Details: map[string]any{"source": r.Source}}}
 	if r.UnitID != nil {
-		events = append(events, store.ReportEvent{At: now, ActorID: who.idPtr(), Actor: who.Name, Action: "dispatch",
+		events = append(events, store.ReportEvent{At: now, ActorID: idPtr(who), Actor: who.Name, Action: "dispatch",
 			FromStatus: string(workflow.Reported), ToStatus: r.Status, Note: "routed automatically: " + r.RoutingReason,
 			UnitID: r.UnitID, Details: map[string]any{"decided_by": r.DecidedBy, "deadline": r.Deadline}})
 	}
@@ -449,18 +466,18 @@ func (s *Reports) Transition(ctx context.Context, who Who, id int64, mv Move) (s
 		if err != nil {
 			return err
 		}
-		if !who.CanSee(r) {
+		if !CanSee(who, r) {
 			// Another unit's report: refuse without telling its status.
 			return &workflow.Error{Kind: workflow.ErrForbidden, Action: workflow.Action(mv.Action),
 				Detail: "only staff of the unit holding the report may act on it"}
 		}
 		from := workflow.Status(r.Status)
-		to, err := workflow.Decide(workflow.Report{Status: from, UnitID: r.UnitID, ResolverID: r.ResolverID}, workflow.Action(mv.Action), who.actor())
+		to, err := workflow.Decide(workflow.Report{Status: from, UnitID: r.UnitID, ResolverID: r.ResolverID}, workflow.Action(mv.Action), actorOf(who))
 		if err != nil {
 			return err
 		}
 		now := s.now()
-		ev = store.ReportEvent{ReportID: r.ID, At: now, ActorID: who.idPtr(), Actor: who.Name, Action: mv.Action,
+		ev = store.ReportEvent{ReportID: r.ID, At: now, ActorID: idPtr(who), Actor: who.Name, Action: mv.Action,
 			FromStatus: string(from), ToStatus: string(to), Note: mv.Note, Details: map[string]any{}}
 		if err := s.apply(ctx, tx, &r, to, mv, who, now, &ev); err != nil {
 			return err
@@ -538,12 +555,12 @@ func (s *Reports) apply(ctx context.Context, tx *store.Store, r *store.Report, t
 			return err
 		}
 		ev.PhotoID = &p.ID
-		r.ResolverID, r.ResolvedAt = who.idPtr(), &now
+		r.ResolverID, r.ResolvedAt = idPtr(who), &now
 	case workflow.Verify:
-		r.VerifierID, r.ClosedAt = who.idPtr(), &now
+		r.VerifierID, r.ClosedAt = idPtr(who), &now
 	case workflow.SendForRework:
 		r.ReworkCount++
-		r.VerifierID, r.ResolvedAt = who.idPtr(), nil
+		r.VerifierID, r.ResolvedAt = idPtr(who), nil
 		ev.Details["rework_count"] = r.ReworkCount
 	case workflow.Reopen:
 		r.ReopenCount++
@@ -613,4 +630,25 @@ func actionNames() string {
 		n[i] = string(a)
 	}
 	return strings.Join(n, ", ")
+}
+
+// CoverageLocator finds owners with a Coverage's owner lookup (the engine's, wired in package server).
+type CoverageLocator struct{ Coverage Coverage }
+
+// Owner asks the coverage and translates its answer.
+func (l CoverageLocator) Owner(ctx context.Context, st *store.Store, p orb.Point, at *time.Time) (OwnerResult, error) {
+	o, err := l.Coverage.Owner(ctx, st, p, at)
+	res := OwnerResult{MeasureM: o.MeasureM, DistanceM: o.DistanceM, Person: o.Person, Phone: o.Phone,
+		DecidedBy: o.DecidedBy, Reason: o.Reason, Ambiguous: o.Ambiguous}
+	if o.Asset != nil {
+		id := o.Asset.ID
+		res.AssetID, res.AssetName, res.AssetKind = &id, o.Asset.Name, o.Asset.Kind
+	}
+	for _, u := range o.Units {
+		res.Units = append(res.Units, OwnerUnit{ID: u.ID, Code: u.Code, Name: u.Name})
+	}
+	if errors.Is(err, domain.ErrNoOwner) {
+		return res, ErrNoOwner
+	}
+	return res, err
 }

@@ -84,7 +84,10 @@ func checkPeriod(c *checker, from, to time.Time) {
 }
 
 // UnitStats computes the league table for a period, ranked.
-func (s *Service) UnitStats(ctx context.Context, q StatsQuery) ([]UnitStat, error) {
+func (s *Service) UnitStats(ctx context.Context, p domain.Principal, q StatsQuery) ([]UnitStat, error) {
+	if err := s.allow(p, UnitStats); err != nil {
+		return nil, err
+	}
 	var c checker
 	checkPeriod(&c, q.From, q.To)
 	w := q.Weights
@@ -151,7 +154,10 @@ func (s *Service) UnitStats(ctx context.Context, q StatsQuery) ([]UnitStat, erro
 type InspectorStat = domain.InspectorStat
 
 // InspectorStats computes the inspectors' table for a period.
-func (s *Service) InspectorStats(ctx context.Context, from, to time.Time) ([]InspectorStat, error) {
+func (s *Service) InspectorStats(ctx context.Context, p domain.Principal, from, to time.Time) ([]InspectorStat, error) {
+	if err := s.allow(p, UnitStats); err != nil {
+		return nil, err
+	}
 	var c checker
 	checkPeriod(&c, from, to)
 	if err := c.err(); err != nil {
@@ -177,7 +183,12 @@ var TrendIntervals = []string{"day", "week", "month"}
 const MaxTrendBuckets = 3660
 
 // Trend counts reports created and closed per interval over a period.
-func (s *Service) Trend(ctx context.Context, interval string, from, to time.Time, unitID *int64, category string) ([]store.TrendPoint, error) {
+// The visibility policy's case-aggregates entry limits it to the units a principal may see.
+func (s *Service) Trend(ctx context.Context, p domain.Principal, interval string, from, to time.Time, unitID *int64, category string) ([]store.TrendPoint, error) {
+	v, err := view(p, CaseAggregates)
+	if err != nil {
+		return nil, err
+	}
 	var c checker
 	checkPeriod(&c, from, to)
 	c.check(contains(TrendIntervals, interval), "interval", "interval must be day, week or month")
@@ -187,11 +198,20 @@ func (s *Service) Trend(ctx context.Context, interval string, from, to time.Time
 	if err := c.err(); err != nil {
 		return nil, err
 	}
-	return s.Store.Trend(ctx, interval, from, to, unitID, category)
+	unit, ok := v.narrow(unitID)
+	if !ok {
+		unit = &nobody
+	}
+	return s.Store.Trend(ctx, interval, from, to, unit, category)
 }
 
 // Hotspots lists recurring problem places in a period (see store.Hotspots); minRepeat ≥ 2.
-func (s *Service) Hotspots(ctx context.Context, from, to time.Time, minRepeat, limit int) ([]store.Hotspot, error) {
+// The visibility policy's case-aggregates entry limits it to the reports a principal may see.
+func (s *Service) Hotspots(ctx context.Context, p domain.Principal, from, to time.Time, minRepeat, limit int) ([]store.Hotspot, error) {
+	v, err := view(p, CaseAggregates)
+	if err != nil {
+		return nil, err
+	}
 	var c checker
 	checkPeriod(&c, from, to)
 	c.check(minRepeat >= 2 && minRepeat <= 1000, "min_count", "min_count must be from 2 to 1000")
@@ -199,7 +219,7 @@ func (s *Service) Hotspots(ctx context.Context, from, to time.Time, minRepeat, l
 	if err := c.err(); err != nil {
 		return nil, err
 	}
-	return s.Store.Hotspots(ctx, from, to, minRepeat, limit)
+	return s.Store.Hotspots(ctx, from, to, minRepeat, limit, v.only())
 }
 
 // Briefing is domain.Briefing (the definition moved to package domain).
@@ -209,8 +229,14 @@ type Briefing = domain.Briefing
 type CoverageRow = domain.CoverageRow
 
 // Briefing gathers the briefing for a period.
-func (s *Service) Briefing(ctx context.Context, q StatsQuery) (Briefing, error) {
-	units, err := s.UnitStats(ctx, q)
+// The ranking is every unit's (UnitStats); the overdue list and the map's report cells are the cases a principal
+// may see.
+func (s *Service) Briefing(ctx context.Context, p domain.Principal, q StatsQuery) (Briefing, error) {
+	cases, err := view(p, Cases)
+	if err != nil {
+		return Briefing{}, err
+	}
+	units, err := s.UnitStats(ctx, p, q)
 	if err != nil {
 		return Briefing{}, err
 	}
@@ -234,7 +260,7 @@ func (s *Service) Briefing(ctx context.Context, q StatsQuery) (Briefing, error) 
 		q.From, q.To).Scan(&b.Queue); err != nil {
 		return b, err
 	}
-	if b.Overdue, err = s.Store.WorstOverdue(ctx, q.Now, 10); err != nil {
+	if b.Overdue, err = s.Store.WorstOverdue(ctx, q.Now, 10, cases.only()); err != nil {
 		return b, err
 	}
 	byKind, err := s.Store.CoverageByKind(ctx, []string{"road", "alley"})
@@ -266,7 +292,7 @@ func (s *Service) Briefing(ctx context.Context, q StatsQuery) (Briefing, error) 
 		b.Coverage = append(b.Coverage, row)
 	}
 	sort.Slice(b.Coverage, func(i, j int) bool { return b.Coverage[i].LeadKm > b.Coverage[j].LeadKm })
-	if b.Map, err = s.Store.BriefingMap(ctx, 11); err != nil {
+	if b.Map, err = s.Store.BriefingMap(ctx, 11, cases.only()); err != nil {
 		return b, err
 	}
 	return b, nil

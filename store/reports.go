@@ -17,7 +17,7 @@ type Report = domain.Report
 var RunningStatuses = []string{"dispatched", "accepted", "rework"}
 
 // OpenStatuses are every status that still needs someone to act (not closed, voided or duplicate).
-var OpenStatuses = []string{"reported", "dispatched", "accepted", "resolved", "rework", "returned"}
+var OpenStatuses = domain.OpenStatuses
 
 // openStatusList is OpenStatuses as an SQL list, the predicate of the partial index reports_open_dup_idx
 // (migration 00007); TestOpenStatusListMatchesIndex keeps the three in step.

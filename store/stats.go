@@ -122,12 +122,13 @@ func (s *Store) Trend(ctx context.Context, interval string, from, to time.Time, 
 // OverdueItem is domain.OverdueItem (the definition moved to package domain).
 type OverdueItem = domain.OverdueItem
 
-// WorstOverdue returns the limit reports whose clock runs furthest past the deadline at now.
-func (s *Store) WorstOverdue(ctx context.Context, now time.Time, limit int) ([]OverdueItem, error) {
+// WorstOverdue returns the limit reports whose clock runs furthest past the deadline at now; only limits them to
+// one unit's (nil: every unit).
+func (s *Store) WorstOverdue(ctx context.Context, now time.Time, limit int, only *int64) ([]OverdueItem, error) {
 	rows, err := s.db.Query(ctx, `SELECT r.id, r.category_code, c.name_zh, r.address, r.unit_id, u.name, r.deadline, r.status, r.created_at
 		FROM reports r JOIN units u ON u.id = r.unit_id JOIN categories c ON c.code = r.category_code
-		WHERE r.status IN ('dispatched', 'accepted', 'rework') AND r.deadline < $1
-		ORDER BY r.deadline, r.id LIMIT $2`, now, limit)
+		WHERE r.status IN ('dispatched', 'accepted', 'rework') AND r.deadline < $1 AND ($3::bigint IS NULL OR r.unit_id = $3)
+		ORDER BY r.deadline, r.id LIMIT $2`, now, limit, only)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -155,15 +156,16 @@ const (
 
 // Hotspots groups the reports created in [from, to) by asset and 50 m measure bin (reports routed by nearest
 // meter carry asset_id and measure_m), or else by 64 m Mercator cell, and keeps the groups with a reopened
-// report or with at least minRepeat reports of one category; most reports first.
-func (s *Store) Hotspots(ctx context.Context, from, to time.Time, minRepeat, limit int) ([]Hotspot, error) {
+// report or with at least minRepeat reports of one category; most reports first. only limits the reports to one
+// unit's (nil: every unit).
+func (s *Store) Hotspots(ctx context.Context, from, to time.Time, minRepeat, limit int, only *int64) ([]Hotspot, error) {
 	rows, err := s.db.Query(ctx, `WITH r AS (
 			SELECT r.id, r.category_code, r.reopen_count, r.created_at, r.geom,
 				CASE WHEN r.asset_id IS NOT NULL AND r.measure_m IS NOT NULL THEN r.asset_id END AS aid,
 				CASE WHEN r.asset_id IS NOT NULL AND r.measure_m IS NOT NULL THEN floor(r.measure_m / $3)::int END AS bin,
 				CASE WHEN r.asset_id IS NULL OR r.measure_m IS NULL THEN floor(ST_X(heat_merc(r.geom)) / $4)::int END AS cx,
 				CASE WHEN r.asset_id IS NULL OR r.measure_m IS NULL THEN floor(ST_Y(heat_merc(r.geom)) / $4)::int END AS cy
-			FROM reports r WHERE r.created_at >= $1 AND r.created_at < $2),
+			FROM reports r WHERE r.created_at >= $1 AND r.created_at < $2 AND ($7::bigint IS NULL OR r.unit_id = $7)),
 		bycat AS (
 			SELECT aid, bin, cx, cy, category_code, count(*) AS n FROM r GROUP BY 1, 2, 3, 4, 5),
 		g AS (
@@ -183,7 +185,7 @@ func (s *Store) Hotspots(ctx context.Context, from, to time.Time, minRepeat, lim
 		FROM g LEFT JOIN assets a ON a.id = g.aid
 		WHERE g.reopened > 0 OR g.n >= $5
 		ORDER BY g.n DESC, g.reopened DESC, g.aid, g.bin, g.cx, g.cy LIMIT $6`,
-		from, to, float64(HotspotBinM), float64(int64(1)<<HotspotLevel), minRepeat, limit)
+		from, to, float64(HotspotBinM), float64(int64(1)<<HotspotLevel), minRepeat, limit, only)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -214,12 +216,14 @@ type MapCell = domain.MapCell
 
 // BriefingMap returns lead-zone outlines (simplified) and the outstanding-report cells at level over the extent
 // of the zones (or of the reports when there are no zones).
-func (s *Store) BriefingMap(ctx context.Context, level int) (MapLayers, error) {
+//
+// only limits the report cells to one unit's (nil: every unit); the zones are drawn for everyone.
+func (s *Store) BriefingMap(ctx context.Context, level int, only *int64) (MapLayers, error) {
 	var m MapLayers
 	var x0, y0, x1, y1 *float64
 	err := s.db.QueryRow(ctx, `SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (
 		SELECT COALESCE((SELECT ST_Extent(ST_Transform(geom, 3857)) FROM zones WHERE role = 'lead'),
-			(SELECT ST_Extent(heat_merc(geom)) FROM reports))::box2d AS e) x`).Scan(&x0, &y0, &x1, &y1)
+			(SELECT ST_Extent(heat_merc(geom)) FROM reports WHERE $1::bigint IS NULL OR unit_id = $1))::box2d AS e) x`, only).Scan(&x0, &y0, &x1, &y1)
 	if err != nil {
 		return m, mapErr(err)
 	}
@@ -247,7 +251,8 @@ func (s *Store) BriefingMap(ctx context.Context, level int) (MapLayers, error) {
 	}
 	size := float64(int64(1) << level)
 	rows, err = s.db.Query(ctx, `SELECT cx, cy, sum(n) FROM heat_cells WHERE level = $1
-		AND status NOT IN ('closed', 'voided', 'duplicate') GROUP BY cx, cy HAVING sum(n) > 0`, level)
+		AND status NOT IN ('closed', 'voided', 'duplicate') AND ($2::bigint IS NULL OR unit_id = $2)
+		GROUP BY cx, cy HAVING sum(n) > 0`, level, only)
 	if err != nil {
 		return m, mapErr(err)
 	}
