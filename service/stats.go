@@ -7,6 +7,7 @@ import (
 
 	"everymeter/domain"
 	"everymeter/store"
+	"everymeter/workflow"
 )
 
 // Unit statistics (综合评价, DOMAIN.md §5). A unit's reports for a period are those created in [from, to) and
@@ -83,6 +84,72 @@ func checkPeriod(c *checker, from, to time.Time) {
 	c.check(to.Sub(from) <= 20*366*24*time.Hour, "from", "the period may span at most 20 years")
 }
 
+// unitCounts folds the store's tallies into each unit's counts: the indicators' definitions (应处置, 处置, 按期处置,
+// 超期, 返工, 应结案, 结案, 延期) are these lines.
+func (s *Service) unitCounts(ctx context.Context, from, to, now time.Time) ([]store.UnitCounts, error) {
+	units, err := s.Store.UnitLeads(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tallies, err := s.Store.UnitTallies(ctx, from, to, now)
+	if err != nil {
+		return nil, err
+	}
+	byUnit := make(map[int64]*store.UnitCounts, len(units))
+	out := make([]store.UnitCounts, len(units))
+	closedH, closedN := make([]float64, len(units)), make([]int64, len(units))
+	at := map[int64]int{}
+	for i, u := range units {
+		out[i] = store.UnitCounts{UnitID: u.UnitID, Code: u.Code, Name: u.Name, LeadM: u.LeadM}
+		byUnit[u.UnitID], at[u.UnitID] = &out[i], i
+	}
+	for _, t := range tallies {
+		c := byUnit[t.UnitID]
+		if c == nil {
+			continue // a unit deleted while counting
+		}
+		st := workflow.Status(t.Status)
+		due := st != workflow.Voided && st != workflow.Duplicate
+		handled := st == workflow.Resolved || st == workflow.Closed
+		running := st == workflow.Dispatched || st == workflow.Accepted || st == workflow.Rework
+		c.Received += t.N
+		if !due {
+			continue
+		}
+		c.Due += t.N
+		if handled {
+			c.Handled += t.N
+			if t.OnTime {
+				c.OnTime += t.N
+			}
+		}
+		if running && t.OverdueNow {
+			c.OverdueNow += t.N
+		}
+		if t.Reworked {
+			c.Rework += t.N
+		}
+		if handled || t.Reworked {
+			c.ToClose += t.N
+		}
+		if st == workflow.Closed {
+			c.Closed += t.N
+			closedH[at[t.UnitID]] += t.ClosedH
+			closedN[at[t.UnitID]] += t.ClosedN
+		}
+		if t.Extended {
+			c.Extended += t.N
+		}
+	}
+	for i := range out {
+		if closedN[i] > 0 {
+			avg := closedH[i] / float64(closedN[i])
+			out[i].AvgHoursClose = &avg
+		}
+	}
+	return out, nil
+}
+
 // UnitStats computes the league table for a period, ranked.
 func (s *Service) UnitStats(ctx context.Context, p domain.Principal, q StatsQuery) ([]UnitStat, error) {
 	if err := s.allow(p, UnitStats); err != nil {
@@ -100,7 +167,7 @@ func (s *Service) UnitStats(ctx context.Context, p domain.Principal, q StatsQuer
 	if err := c.err(); err != nil {
 		return nil, err
 	}
-	counts, err := s.Store.UnitCounts(ctx, q.From, q.To, q.Now)
+	counts, err := s.unitCounts(ctx, q.From, q.To, q.Now)
 	if err != nil {
 		return nil, err
 	}
@@ -256,8 +323,7 @@ func (s *Service) Briefing(ctx context.Context, p domain.Principal, q StatsQuery
 	}
 	t.Rates = Rates{Handling: ratio(t.Handled, t.Due), OnTime: ratio(t.OnTime, t.Due), Rework: ratio(t.Rework, t.ToClose),
 		Closure: ratio(t.Closed, t.Due), Extension: ratio(t.Extended, t.Due), OverduePending: ratio(t.OverdueNow, t.Due)}
-	if err := s.Store.DB().QueryRow(ctx, `SELECT count(*) FROM reports WHERE created_at >= $1 AND created_at < $2 AND unit_id IS NULL`,
-		q.From, q.To).Scan(&b.Queue); err != nil {
+	if b.Queue, err = s.Store.CountQueued(ctx, q.From, q.To); err != nil {
 		return b, err
 	}
 	if b.Overdue, err = s.Store.WorstOverdue(ctx, q.Now, 10, cases.only()); err != nil {

@@ -10,42 +10,68 @@ import (
 // UnitCounts is domain.UnitCounts (the definition moved to package domain).
 type UnitCounts = domain.UnitCounts
 
-// UnitCounts counts, for every unit, its reports created in [from, to); now judges overdue.
-func (s *Store) UnitCounts(ctx context.Context, from, to, now time.Time) ([]UnitCounts, error) {
-	rows, err := s.db.Query(ctx, `WITH r AS (
-			SELECT unit_id,
-				count(*) AS received,
-				count(*) FILTER (WHERE status NOT IN ('voided', 'duplicate')) AS due,
-				count(*) FILTER (WHERE status IN ('resolved', 'closed')) AS handled,
-				count(*) FILTER (WHERE status IN ('resolved', 'closed') AND deadline IS NOT NULL
-					AND COALESCE(resolved_at, closed_at) <= deadline) AS on_time,
-				count(*) FILTER (WHERE status IN ('dispatched', 'accepted', 'rework') AND deadline < $3) AS overdue_now,
-				count(*) FILTER (WHERE status NOT IN ('voided', 'duplicate') AND rework_count > 0) AS rework,
-				count(*) FILTER (WHERE status IN ('resolved', 'closed')
-					OR (status NOT IN ('voided', 'duplicate') AND rework_count > 0)) AS to_close,
-				count(*) FILTER (WHERE status = 'closed') AS closed,
-				count(*) FILTER (WHERE status NOT IN ('voided', 'duplicate') AND extension_count > 0) AS extended,
-				avg(extract(epoch FROM closed_at - COALESCE(dispatched_at, created_at)) / 3600)
-					FILTER (WHERE status = 'closed' AND closed_at IS NOT NULL) AS avg_h
-			FROM reports WHERE created_at >= $1 AND created_at < $2 AND unit_id IS NOT NULL GROUP BY unit_id),
-		k AS (SELECT u AS unit_id, sum(p.to_m - p.from_m) AS lead_m
-			FROM coverage_pieces p, unnest(p.unit_ids) AS u WHERE p.status IN ('covered', 'overlap') GROUP BY u)
-		SELECT u.id, u.code, u.name, COALESCE(r.received, 0), COALESCE(r.due, 0), COALESCE(r.handled, 0),
-			COALESCE(r.on_time, 0), COALESCE(r.overdue_now, 0), COALESCE(r.rework, 0), COALESCE(r.to_close, 0),
-			COALESCE(r.closed, 0), COALESCE(r.extended, 0), r.avg_h, COALESCE(k.lead_m, 0)
-		FROM units u LEFT JOIN r ON r.unit_id = u.id LEFT JOIN k ON k.unit_id = u.id ORDER BY u.code`, from, to, now)
+// UnitTally is how many of one unit's reports created in a period share a status and the facts the indicators
+// read; the service folds tallies into indicators (service/stats.go), so that what counts as due, handled or on
+// time is decided there, not in SQL.
+type UnitTally struct {
+	UnitID     int64
+	Status     string
+	Reworked   bool // rework_count > 0
+	Extended   bool // extension_count > 0
+	OnTime     bool // resolved (or closed) no later than the deadline
+	OverdueNow bool // the deadline passed before now
+	N          int64
+	ClosedN    int64   // of them, closed with a closing time
+	ClosedH    float64 // their hours from dispatch (or filing) to closing, summed
+}
+
+// UnitTallies tallies the reports created in [from, to) that a unit holds; now judges overdue.
+func (s *Store) UnitTallies(ctx context.Context, from, to, now time.Time) ([]UnitTally, error) {
+	rows, err := s.db.Query(ctx, `SELECT unit_id, status, rework_count > 0, extension_count > 0,
+			COALESCE(deadline IS NOT NULL AND COALESCE(resolved_at, closed_at) <= deadline, false),
+			COALESCE(deadline < $3, false),
+			count(*), count(closed_at),
+			COALESCE(sum(extract(epoch FROM closed_at - COALESCE(dispatched_at, created_at)) / 3600), 0)
+		FROM reports WHERE created_at >= $1 AND created_at < $2 AND unit_id IS NOT NULL
+		GROUP BY 1, 2, 3, 4, 5, 6`, from, to, now)
 	if err != nil {
 		return nil, mapErr(err)
 	}
 	defer rows.Close()
-	out := []UnitCounts{}
+	var out []UnitTally
 	for rows.Next() {
-		var c UnitCounts
-		if err := rows.Scan(&c.UnitID, &c.Code, &c.Name, &c.Received, &c.Due, &c.Handled, &c.OnTime, &c.OverdueNow,
-			&c.Rework, &c.ToClose, &c.Closed, &c.Extended, &c.AvgHoursClose, &c.LeadM); err != nil {
+		var t UnitTally
+		if err := rows.Scan(&t.UnitID, &t.Status, &t.Reworked, &t.Extended, &t.OnTime, &t.OverdueNow, &t.N, &t.ClosedN, &t.ClosedH); err != nil {
 			return nil, mapErr(err)
 		}
-		out = append(out, c)
+		out = append(out, t)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// UnitLead is a unit with the meters of road it leads (coverage pieces covered or overlap).
+type UnitLead struct {
+	UnitID     int64
+	Code, Name string
+	LeadM      float64
+}
+
+// UnitLeads lists every unit, by code, with the meters it leads.
+func (s *Store) UnitLeads(ctx context.Context) ([]UnitLead, error) {
+	rows, err := s.db.Query(ctx, `WITH k AS (SELECT u AS unit_id, sum(p.to_m - p.from_m) AS lead_m
+			FROM coverage_pieces p, unnest(p.unit_ids) AS u WHERE p.status IN ('covered', 'overlap') GROUP BY u)
+		SELECT u.id, u.code, u.name, COALESCE(k.lead_m, 0) FROM units u LEFT JOIN k ON k.unit_id = u.id ORDER BY u.code`)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []UnitLead
+	for rows.Next() {
+		var u UnitLead
+		if err := rows.Scan(&u.UnitID, &u.Code, &u.Name, &u.LeadM); err != nil {
+			return nil, mapErr(err)
+		}
+		out = append(out, u)
 	}
 	return out, mapErr(rows.Err())
 }
@@ -266,4 +292,11 @@ func (s *Store) BriefingMap(ctx context.Context, level int, only *int64) (MapLay
 		m.Cells = append(m.Cells, MapCell{X: float64(cx) * size, Y: -float64(cy+1) * size, Size: size, Count: n})
 	}
 	return m, mapErr(rows.Err())
+}
+
+// CountQueued counts the reports created in [from, to) that no unit holds (the dispatch queue).
+func (s *Store) CountQueued(ctx context.Context, from, to time.Time) (int64, error) {
+	var n int64
+	err := s.db.QueryRow(ctx, `SELECT count(*) FROM reports WHERE created_at >= $1 AND created_at < $2 AND unit_id IS NULL`, from, to).Scan(&n)
+	return n, mapErr(err)
 }
