@@ -14,6 +14,7 @@ import (
 
 	"everymeter/service"
 	"everymeter/store"
+	"everymeter/vocab"
 )
 
 // Cookie names.
@@ -35,12 +36,14 @@ type Rule struct {
 var (
 	Public   = Rule{Name: "public", Public: true}
 	Signedin = Rule{Name: "signed-in"}
-	Planners = Rule{Name: "planners", Roles: []string{"admin", "planner"}}
-	Admins   = Rule{Name: "admins", Roles: []string{"admin"}}
+	Planners = Roles("planners", vocab.PlannerRoles...)
+	Admins   = Roles("admins", vocab.Admin)
 )
 
 // Roles builds a rule for the listed roles.
-func Roles(name string, roles ...string) Rule { return Rule{Name: name, Roles: roles} }
+func Roles(name string, roles ...vocab.Role) Rule {
+	return Rule{Name: name, Roles: vocab.Strings(roles)}
+}
 
 const rulePrefix = "rule:"
 

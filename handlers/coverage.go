@@ -17,6 +17,7 @@ import (
 	"everymeter/coverage"
 	"everymeter/service"
 	"everymeter/store"
+	"everymeter/vocab"
 )
 
 // coverageAPI serves the coverage routes; the engine is the domain call behind each.
@@ -35,8 +36,8 @@ func CoverageRoutes(eng *coverage.Engine) func(r *Router) {
 		}
 		r.Add(http.MethodGet, "/api/v1/coverage", a.summary, Signedin)
 		r.Add(http.MethodGet, "/api/v1/coverage/segments", a.segments(""), Signedin)
-		r.Add(http.MethodGet, "/api/v1/coverage/gaps", a.segments("gap"), Signedin)
-		r.Add(http.MethodGet, "/api/v1/coverage/overlaps", a.segments("overlap"), Signedin)
+		r.Add(http.MethodGet, "/api/v1/coverage/gaps", a.segments(string(vocab.Gap)), Signedin)
+		r.Add(http.MethodGet, "/api/v1/coverage/overlaps", a.segments(string(vocab.Overlap)), Signedin)
 		r.Add(http.MethodGet, "/api/v1/coverage/export", a.export, Signedin)
 		r.Add(http.MethodGet, "/api/v1/assets/:id/coverage", a.asset, Signedin)
 		r.Add(http.MethodGet, "/api/v1/owner", a.owner, Signedin)
@@ -119,8 +120,8 @@ func (a *coverageAPI) segments(status string) echo.HandlerFunc {
 		}
 		if status == "" {
 			if s := c.QueryParam("status"); s != "" {
-				if !slices.Contains(coverage.Statuses, s) {
-					return badRequest("status", "status must be one of gap, covered, overlap")
+				if !vocab.Coverage(s).Valid() {
+					return badRequest("status", "status must be one of "+strings.Join(vocab.Strings(vocab.Coverages), ", "))
 				}
 				f.Status = s
 			}
@@ -146,7 +147,7 @@ func (a *coverageAPI) export(c echo.Context) error {
 	if format == "" {
 		format = "csv"
 	}
-	f, err := segmentFilter(c, "gap")
+	f, err := segmentFilter(c, string(vocab.Gap))
 	if err != nil {
 		return err
 	}

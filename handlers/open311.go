@@ -20,6 +20,7 @@ import (
 	"everymeter/open311"
 	"everymeter/service"
 	"everymeter/store"
+	"everymeter/vocab"
 )
 
 // Open311 GeoReport v2 (DOMAIN.md §6) under /open311/v2/: existing report apps speak it. Every read is public,
@@ -150,6 +151,14 @@ func (a *open311API) discovery(c echo.Context, format, _ string) error {
 
 func baseURL(c echo.Context) string { return c.Scheme() + "://" + c.Request().Host }
 
+// typeLabel is a category type's Chinese name, "" for an unknown type.
+func typeLabel(t string) string {
+	if !vocab.CategoryType(t).Valid() {
+		return ""
+	}
+	return vocab.CategoryType(t).Label().Zh
+}
+
 // open311Service describes a category as an Open311 service.
 func open311Service(k store.Category) open311.Service {
 	name := k.NameZh
@@ -157,7 +166,7 @@ func open311Service(k store.Category) open311.Service {
 		name += " (" + k.NameEn + ")"
 	}
 	kind := "事件 event: routed to the owner of the spot first"
-	if k.Type == "part" {
+	if vocab.CategoryType(k.Type) == vocab.PartType {
 		kind = "部件 part: routed to the asset's owner first"
 	}
 	desc := fmt.Sprintf("%s; %s; handled within %s h", k.Group, kind, strconv.FormatFloat(k.TimeLimitHours, 'f', -1, 64))
@@ -168,7 +177,7 @@ func open311Service(k store.Category) open311.Service {
 		desc += "; default unit " + k.DefaultUnitName
 	}
 	var kw []string
-	for _, s := range []string{k.Group, map[string]string{"event": "事件", "part": "部件"}[k.Type], k.NameEn} {
+	for _, s := range []string{k.Group, typeLabel(k.Type), k.NameEn} {
 		if s != "" {
 			kw = append(kw, s)
 		}
@@ -292,7 +301,7 @@ func (a *open311API) open311Filter(c echo.Context, now time.Time) (store.Open311
 		}
 		switch {
 		case open && !closed:
-			f.Statuses = store.OpenStatuses
+			f.Statuses = vocab.Strings(vocab.OpenStatuses)
 		case closed && !open:
 			f.Statuses = open311.ClosedStatuses
 		}

@@ -16,6 +16,7 @@ import (
 	"everymeter/geo"
 	"everymeter/service"
 	"everymeter/store"
+	"everymeter/vocab"
 	"everymeter/workflow"
 )
 
@@ -24,13 +25,13 @@ func ReportRoutes(svc *service.Service, rs *service.Reports) func(r *Router) {
 	return func(r *Router) {
 		categoryRoutes(r, svc)
 		h := &reportHandlers{rs: rs}
-		reporters := Roles("reporters", "inspector", "admin")
+		reporters := Roles("reporters", vocab.ReporterRoles...)
 		r.Add(http.MethodGet, "/api/v1/reports", h.wrap(h.list), Signedin)
 		r.Add(http.MethodPost, "/api/v1/reports", h.wrap(h.create), reporters)
 		r.Add(http.MethodGet, "/api/v1/reports/:id", h.wrap(h.get), Signedin)
 		r.Add(http.MethodGet, "/api/v1/reports/:id/history", h.wrap(h.history), Signedin)
 		r.Add(http.MethodPost, "/api/v1/reports/:id/transitions", h.wrap(h.transition), Signedin)
-		r.Add(http.MethodPost, "/api/v1/reports/:id/photos", h.wrap(h.uploadPhoto), Roles("photographers", "inspector", "admin", "unit_staff"))
+		r.Add(http.MethodPost, "/api/v1/reports/:id/photos", h.wrap(h.uploadPhoto), Roles("photographers", vocab.PhotographerRoles...))
 		r.Add(http.MethodGet, "/api/v1/reports/:id/photos", h.wrap(h.listPhotos), Signedin)
 		r.Add(http.MethodGet, "/api/v1/photos/:id", h.wrap(h.photo(false)), Signedin)
 		r.Add(http.MethodGet, "/api/v1/photos/:id/thumb", h.wrap(h.photo(true)), Signedin)
@@ -376,10 +377,4 @@ func reportFilter(c echo.Context) (store.ReportFilter, error) {
 	return f, nil
 }
 
-func statusNames() string {
-	n := make([]string, len(workflow.Statuses))
-	for i, s := range workflow.Statuses {
-		n[i] = string(s)
-	}
-	return strings.Join(n, ", ")
-}
+func statusNames() string { return strings.Join(vocab.Strings(vocab.Statuses), ", ") }

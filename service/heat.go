@@ -10,13 +10,14 @@ import (
 	"github.com/paulmach/orb"
 
 	"everymeter/store"
+	"everymeter/vocab"
 )
 
 // HeatWeights are the weights a heat map can sum per cell (see store.HeatCells for the formulas).
 var HeatWeights = []string{"count", "age", "overdue", "urgency"}
 
-// AllStatuses are every report status.
-var AllStatuses = []string{"reported", "dispatched", "accepted", "resolved", "closed", "rework", "returned", "voided", "duplicate"}
+// AllStatuses are every report status (vocab.Statuses).
+var AllStatuses = vocab.Strings(vocab.Statuses)
 
 // MaxHeatCells bounds the cells one heat-map request may span (bbox × zoom), so no request scans a continent
 // of small cells.
@@ -105,7 +106,7 @@ func (s *Service) Heatmap(ctx context.Context, q HeatRequest, now time.Time) (He
 func ParseStatuses(s string) ([]string, error) {
 	switch strings.TrimSpace(s) {
 	case "", "outstanding":
-		return store.OpenStatuses, nil
+		return vocab.Strings(vocab.OpenStatuses), nil
 	case "all":
 		return nil, nil
 	}

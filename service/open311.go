@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"everymeter/store"
+	"everymeter/vocab"
 )
 
 // Open311 serves the Open311 GeoReport v2 endpoint: public reads of categories and reports, and filing through a
@@ -16,7 +17,7 @@ type Open311 struct {
 }
 
 // Open311Reporters are the roles whose API key may file reports (those that may POST /api/v1/reports).
-var Open311Reporters = []string{"inspector", "admin"}
+var Open311Reporters = vocab.Strings(vocab.ReporterRoles)
 
 // ErrNotReporter means the API key is valid but its user's role may not file reports.
 var ErrNotReporter = errors.New("service: this user may not file reports")
@@ -55,6 +56,6 @@ func (o *Open311) Submit(ctx context.Context, apiKey string, in NewReport) (File
 	if !slices.Contains(Open311Reporters, u.Role) {
 		return Filed{}, ErrNotReporter
 	}
-	in.Source = "open311"
+	in.Source = string(vocab.FromOpen311)
 	return o.Reports.File(ctx, Who{ID: u.ID, Name: u.Username, Role: u.Role, UnitID: u.UnitID}, in)
 }

@@ -21,6 +21,7 @@ import (
 	_ "golang.org/x/image/webp" // decoder registration for WebP uploads
 
 	"everymeter/store"
+	"everymeter/vocab"
 	"everymeter/workflow"
 )
 
@@ -60,16 +61,10 @@ func DetectPhotoType(b []byte) string {
 // CanUpload reports whether who may attach photos to r: inspectors and admins to any report they see, unit staff
 // to their unit's; nobody to a voided or duplicate report.
 func (w Who) CanUpload(r store.Report) bool {
-	if r.Status == string(workflow.Voided) || r.Status == string(workflow.Duplicate) {
+	if vocab.Is(r.Status, vocab.DiscardedStatuses) || !vocab.Is(w.Role, vocab.PhotographerRoles) {
 		return false
 	}
-	switch w.Role {
-	case "inspector", "admin":
-		return true
-	case "unit_staff":
-		return w.CanSee(r)
-	}
-	return false
+	return vocab.Role(w.Role) != vocab.UnitStaff || w.CanSee(r)
 }
 
 // AddPhoto checks, cleans and stores an uploaded photo of a report: the type comes from the bytes, EXIF GPS is read

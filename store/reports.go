@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/paulmach/orb"
+
+	"everymeter/vocab"
 )
 
 // Report is one problem report (案卷) and where it stands in the closed loop (see package workflow).
@@ -46,16 +48,6 @@ type Report struct {
 	UpdatedAt      time.Time
 }
 
-// Running statuses: a unit holds the report and the deadline clock runs.
-var RunningStatuses = []string{"dispatched", "accepted", "rework"}
-
-// OpenStatuses are every status that still needs someone to act (not closed, voided or duplicate).
-var OpenStatuses = []string{"reported", "dispatched", "accepted", "resolved", "rework", "returned"}
-
-// openStatusList is OpenStatuses as an SQL list, the predicate of the partial index reports_open_dup_idx
-// (migration 00007); TestOpenStatusListMatchesIndex keeps the three in step.
-const openStatusList = `('reported', 'dispatched', 'accepted', 'resolved', 'rework', 'returned')`
-
 // Light is the traffic light of the report's deadline at now: green below 80% of the time limit elapsed, yellow
 // from 80% to 100%, red beyond; "" when no deadline runs (not dispatched). Resolved and closed reports are judged
 // at the time they were resolved.
@@ -63,10 +55,10 @@ func (r Report) Light(now time.Time) string {
 	if r.Deadline == nil || r.DispatchedAt == nil {
 		return ""
 	}
-	switch r.Status {
-	case "reported", "returned", "voided", "duplicate":
+	switch s := vocab.Status(r.Status); {
+	case !s.Lit():
 		return ""
-	case "resolved", "closed":
+	case s.Handled():
 		if r.ResolvedAt != nil {
 			now = *r.ResolvedAt
 		}
@@ -277,7 +269,7 @@ type ReportFilter struct {
 }
 
 // overdueSQL is true for a report whose clock runs and whose deadline has passed.
-const overdueSQL = `(r.status IN ('dispatched', 'accepted', 'rework') AND r.deadline < now())`
+var overdueSQL = `(r.status IN ` + runningStatusList + ` AND r.deadline < now())`
 
 // Reports lists reports newest first (by id), before the cursor; it returns at most Limit rows.
 func (s *Store) Reports(ctx context.Context, f ReportFilter) ([]Report, error) {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"time"
+
+	"everymeter/vocab"
 )
 
 // UnitCounts are the raw counts of one unit's reports created in a period; service/stats.go defines each
@@ -29,25 +31,26 @@ func (s *Store) UnitCounts(ctx context.Context, from, to, now time.Time) ([]Unit
 	rows, err := s.db.Query(ctx, `WITH r AS (
 			SELECT unit_id,
 				count(*) AS received,
-				count(*) FILTER (WHERE status NOT IN ('voided', 'duplicate')) AS due,
-				count(*) FILTER (WHERE status IN ('resolved', 'closed')) AS handled,
-				count(*) FILTER (WHERE status IN ('resolved', 'closed') AND deadline IS NOT NULL
+				count(*) FILTER (WHERE status <> ALL($4)) AS due,
+				count(*) FILTER (WHERE status = ANY($5)) AS handled,
+				count(*) FILTER (WHERE status = ANY($5) AND deadline IS NOT NULL
 					AND COALESCE(resolved_at, closed_at) <= deadline) AS on_time,
-				count(*) FILTER (WHERE status IN ('dispatched', 'accepted', 'rework') AND deadline < $3) AS overdue_now,
-				count(*) FILTER (WHERE status NOT IN ('voided', 'duplicate') AND rework_count > 0) AS rework,
-				count(*) FILTER (WHERE status IN ('resolved', 'closed')
-					OR (status NOT IN ('voided', 'duplicate') AND rework_count > 0)) AS to_close,
-				count(*) FILTER (WHERE status = 'closed') AS closed,
-				count(*) FILTER (WHERE status NOT IN ('voided', 'duplicate') AND extension_count > 0) AS extended,
+				count(*) FILTER (WHERE status = ANY($6) AND deadline < $3) AS overdue_now,
+				count(*) FILTER (WHERE status <> ALL($4) AND rework_count > 0) AS rework,
+				count(*) FILTER (WHERE status = ANY($5)
+					OR (status <> ALL($4) AND rework_count > 0)) AS to_close,
+				count(*) FILTER (WHERE status = $7) AS closed,
+				count(*) FILTER (WHERE status <> ALL($4) AND extension_count > 0) AS extended,
 				avg(extract(epoch FROM closed_at - COALESCE(dispatched_at, created_at)) / 3600)
-					FILTER (WHERE status = 'closed' AND closed_at IS NOT NULL) AS avg_h
+					FILTER (WHERE status = $7 AND closed_at IS NOT NULL) AS avg_h
 			FROM reports WHERE created_at >= $1 AND created_at < $2 AND unit_id IS NOT NULL GROUP BY unit_id),
 		k AS (SELECT u AS unit_id, sum(p.to_m - p.from_m) AS lead_m
-			FROM coverage_pieces p, unnest(p.unit_ids) AS u WHERE p.status IN ('covered', 'overlap') GROUP BY u)
+			FROM coverage_pieces p, unnest(p.unit_ids) AS u WHERE p.status = ANY($8) GROUP BY u)
 		SELECT u.id, u.code, u.name, COALESCE(r.received, 0), COALESCE(r.due, 0), COALESCE(r.handled, 0),
 			COALESCE(r.on_time, 0), COALESCE(r.overdue_now, 0), COALESCE(r.rework, 0), COALESCE(r.to_close, 0),
 			COALESCE(r.closed, 0), COALESCE(r.extended, 0), r.avg_h, COALESCE(k.lead_m, 0)
-		FROM units u LEFT JOIN r ON r.unit_id = u.id LEFT JOIN k ON k.unit_id = u.id ORDER BY u.code`, from, to, now)
+		FROM units u LEFT JOIN r ON r.unit_id = u.id LEFT JOIN k ON k.unit_id = u.id ORDER BY u.code`, from, to, now,
+		discardedStatuses, handledStatuses, vocab.Strings(vocab.RunningStatuses), string(vocab.Closed), ownedCoverages)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -79,20 +82,21 @@ type InspectorCounts struct {
 func (s *Store) InspectorCounts(ctx context.Context, from, to time.Time) ([]InspectorCounts, error) {
 	rows, err := s.db.Query(ctx, `WITH rep AS (
 			SELECT reporter_id AS uid, count(*) AS reported,
-				count(*) FILTER (WHERE status NOT IN ('voided', 'duplicate')) AS valid
+				count(*) FILTER (WHERE status <> ALL($3)) AS valid
 			FROM reports WHERE created_at >= $1 AND created_at < $2 AND reporter_id IS NOT NULL GROUP BY reporter_id),
 		ver AS (
 			SELECT e.actor_id AS uid, count(*) AS n,
 				count(*) FILTER (WHERE e.at <= r.resolved_at + interval '24 hours') AS on_time,
 				avg(extract(epoch FROM e.at - r.resolved_at) / 3600) AS avg_h
 			FROM report_events e JOIN reports r ON r.id = e.report_id
-			WHERE e.action IN ('verify', 'rework') AND e.actor_id IS NOT NULL AND r.resolved_at IS NOT NULL
+			WHERE e.action = ANY($4) AND e.actor_id IS NOT NULL AND r.resolved_at IS NOT NULL
 				AND e.at >= $1 AND e.at < $2
 			GROUP BY e.actor_id)
 		SELECT u.id, u.username, COALESCE(rep.reported, 0), COALESCE(rep.valid, 0), COALESCE(ver.n, 0),
 			COALESCE(ver.on_time, 0), ver.avg_h
 		FROM users u LEFT JOIN rep ON rep.uid = u.id LEFT JOIN ver ON ver.uid = u.id
-		WHERE u.role = 'inspector' OR rep.uid IS NOT NULL OR ver.uid IS NOT NULL ORDER BY u.username`, from, to)
+		WHERE u.role = $5 OR rep.uid IS NOT NULL OR ver.uid IS NOT NULL ORDER BY u.username`, from, to,
+		discardedStatuses, verifyingActions, string(vocab.Inspector))
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -162,7 +166,7 @@ type OverdueItem struct {
 func (s *Store) WorstOverdue(ctx context.Context, now time.Time, limit int) ([]OverdueItem, error) {
 	rows, err := s.db.Query(ctx, `SELECT r.id, r.category_code, c.name_zh, r.address, r.unit_id, u.name, r.deadline, r.status, r.created_at
 		FROM reports r JOIN units u ON u.id = r.unit_id JOIN categories c ON c.code = r.category_code
-		WHERE r.status IN ('dispatched', 'accepted', 'rework') AND r.deadline < $1
+		WHERE r.status IN `+runningStatusList+` AND r.deadline < $1
 		ORDER BY r.deadline, r.id LIMIT $2`, now, limit)
 	if err != nil {
 		return nil, mapErr(err)
@@ -305,7 +309,7 @@ func (s *Store) BriefingMap(ctx context.Context, level int) (MapLayers, error) {
 	}
 	size := float64(int64(1) << level)
 	rows, err = s.db.Query(ctx, `SELECT cx, cy, sum(n) FROM heat_cells WHERE level = $1
-		AND status NOT IN ('closed', 'voided', 'duplicate') GROUP BY cx, cy HAVING sum(n) > 0`, level)
+		AND status <> ALL($2) GROUP BY cx, cy HAVING sum(n) > 0`, level, terminalStatuses)
 	if err != nil {
 		return m, mapErr(err)
 	}

@@ -31,6 +31,7 @@ func JS() []byte {
 		"asset_kind":    listOf(AssetKinds, AssetKind.Label),
 		"category_type": listOf(CategoryTypes, CategoryType.Label),
 		"urgency":       listOf(Urgencies, Urgency.Label),
+		"source":        listOf(Sources, Source.Label),
 		"coverage":      listOf(Coverages, Coverage.Label),
 	}
 	sets := map[string]any{

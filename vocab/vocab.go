@@ -394,6 +394,31 @@ func (u Urgency) Valid() bool { return slices.Contains(Urgencies, u) }
 // Label returns the urgency's name for people.
 func (u Urgency) Label() Label { return labelOf(urgencies, u) }
 
+// Source is where a report came from (reports.source).
+type Source string
+
+// The report sources.
+const (
+	FromApp       Source = "app"       // the web app or the REST API
+	FromOpen311   Source = "open311"   // POST /open311/v2/requests
+	FromImport311 Source = "import311" // the LA 311 importer
+)
+
+var sources = []Valued[Source]{
+	{FromApp, Label{"应用", "app"}},
+	{FromOpen311, Label{"Open311 接口", "Open311"}},
+	{FromImport311, Label{"311 导入", "311 import"}},
+}
+
+// Sources lists every report source.
+var Sources = values(sources)
+
+// Valid reports whether s is a report source.
+func (s Source) Valid() bool { return slices.Contains(Sources, s) }
+
+// Label returns the source's name for people.
+func (s Source) Label() Label { return labelOf(sources, s) }
+
 // Coverage is what a piece of road is by its number of lead owners (coverage_pieces.status).
 type Coverage string
 

@@ -45,6 +45,7 @@ func TestLabels(t *testing.T) {
 	checkLabels(t, "asset kind", vocab.AssetKinds, vocab.AssetKind.Label)
 	checkLabels(t, "category type", vocab.CategoryTypes, vocab.CategoryType.Label)
 	checkLabels(t, "urgency", vocab.Urgencies, vocab.Urgency.Label)
+	checkLabels(t, "source", vocab.Sources, vocab.Source.Label)
 	checkLabels(t, "coverage", vocab.Coverages, vocab.Coverage.Label)
 }
 

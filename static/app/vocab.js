@@ -162,6 +162,27 @@ export const VOCAB = {
       }
     }
   },
+  "source": {
+    "values": [
+      "app",
+      "open311",
+      "import311"
+    ],
+    "labels": {
+      "app": {
+        "zh": "应用",
+        "en": "app"
+      },
+      "import311": {
+        "zh": "311 导入",
+        "en": "311 import"
+      },
+      "open311": {
+        "zh": "Open311 接口",
+        "en": "Open311"
+      }
+    }
+  },
   "status": {
     "values": [
       "reported",
