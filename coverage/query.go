@@ -12,6 +12,7 @@ import (
 	"everymeter/geo"
 	"everymeter/service"
 	"everymeter/store"
+	"everymeter/vocab"
 )
 
 // Summary is domain.Summary (the definition moved to package domain).
@@ -248,8 +249,8 @@ func unitNames(ctx context.Context, st *store.Store, cs []claim) (map[int64]stor
 	return m, nil
 }
 
-// Statuses a piece can have.
-var Statuses = []string{"gap", "covered", "overlap"}
+// Statuses a piece can have (vocab.Coverages).
+var Statuses = vocab.Strings(vocab.Coverages)
 
 // SegmentFilter selects stored pieces for the GeoJSON lists.
 type SegmentFilter = store.PieceFilter

@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/paulmach/orb"
+
+	"everymeter/vocab"
 )
 
 // Report is one problem report (案卷) and where it stands in the closed loop (see package workflow).
@@ -51,10 +53,10 @@ func (r Report) Light(now time.Time) string {
 	if r.Deadline == nil || r.DispatchedAt == nil {
 		return ""
 	}
-	switch r.Status {
-	case "reported", "returned", "voided", "duplicate":
+	switch s := vocab.Status(r.Status); {
+	case !s.Lit():
 		return ""
-	case "resolved", "closed":
+	case s.Handled():
 		if r.ResolvedAt != nil {
 			now = *r.ResolvedAt
 		}
@@ -208,6 +210,3 @@ type Open311Row struct {
 	LastNote       string
 	FirstPhotoID   *int64
 }
-
-// OpenStatuses are every status that still needs someone to act (not closed, voided or duplicate).
-var OpenStatuses = []string{"reported", "dispatched", "accepted", "resolved", "rework", "returned"}

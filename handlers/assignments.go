@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"everymeter/domain"
+	"everymeter/vocab"
 )
 
 type assignmentIn struct {
@@ -28,7 +29,7 @@ func (in assignmentIn) assignment(id, assetID int64) (domain.Assignment, error) 
 		return domain.Assignment{}, badRequest("to_m", "to_m is required (meters from the asset's start)")
 	}
 	if in.Role == "" {
-		in.Role = "lead"
+		in.Role = string(vocab.Lead)
 	}
 	return domain.Assignment{ID: id, AssetID: assetID, UnitID: in.UnitID, FromM: *in.FromM, ToM: *in.ToM, Role: in.Role,
 		Person: in.Person, Phone: in.Phone, ValidFrom: in.ValidFrom, ValidTo: in.ValidTo}, nil

@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"everymeter/domain"
+	"everymeter/vocab"
 )
 
 // Cookie names.
@@ -34,12 +35,14 @@ type Rule struct {
 var (
 	Public   = Rule{Name: "public", Public: true}
 	Signedin = Rule{Name: "signed-in"}
-	Planners = Rule{Name: "planners", Roles: []string{"admin", "planner"}}
-	Admins   = Rule{Name: "admins", Roles: []string{"admin"}}
+	Planners = Roles("planners", vocab.PlannerRoles...)
+	Admins   = Roles("admins", vocab.Admin)
 )
 
 // Roles builds a rule for the listed roles.
-func Roles(name string, roles ...string) Rule { return Rule{Name: name, Roles: roles} }
+func Roles(name string, roles ...vocab.Role) Rule {
+	return Rule{Name: name, Roles: vocab.Strings(roles)}
+}
 
 const rulePrefix = "rule:"
 

@@ -14,6 +14,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"everymeter/domain"
+	"everymeter/vocab"
 )
 
 // coverageAPI serves the coverage routes.
@@ -25,8 +26,8 @@ func CoverageRoutes() func(r *Router) {
 		a := &coverageAPI{h: r.Handler()}
 		r.Add(http.MethodGet, "/api/v1/coverage", a.summary, Signedin)
 		r.Add(http.MethodGet, "/api/v1/coverage/segments", a.segments(""), Signedin)
-		r.Add(http.MethodGet, "/api/v1/coverage/gaps", a.segments("gap"), Signedin)
-		r.Add(http.MethodGet, "/api/v1/coverage/overlaps", a.segments("overlap"), Signedin)
+		r.Add(http.MethodGet, "/api/v1/coverage/gaps", a.segments(string(vocab.Gap)), Signedin)
+		r.Add(http.MethodGet, "/api/v1/coverage/overlaps", a.segments(string(vocab.Overlap)), Signedin)
 		r.Add(http.MethodGet, "/api/v1/coverage/export", a.export, Signedin)
 		r.Add(http.MethodGet, "/api/v1/assets/:id/coverage", a.asset, Signedin)
 		r.Add(http.MethodGet, "/api/v1/owner", a.owner, Signedin)
@@ -97,7 +98,12 @@ func (a *coverageAPI) segments(status string) echo.HandlerFunc {
 			return err
 		}
 		if status == "" {
-			f.Status = c.QueryParam("status")
+			if s := c.QueryParam("status"); s != "" {
+				if !vocab.Coverage(s).Valid() {
+					return badRequest("status", "status must be one of "+strings.Join(vocab.Strings(vocab.Coverages), ", "))
+				}
+				f.Status = s
+			}
 		}
 		b, err := a.segmentsAt(c, f, at)
 		if err != nil {
@@ -117,7 +123,7 @@ func (a *coverageAPI) export(c echo.Context) error {
 	if format == "" {
 		format = "csv"
 	}
-	f, err := segmentFilter(c, "gap")
+	f, err := segmentFilter(c, string(vocab.Gap))
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ import (
 	"everymeter/domain"
 	"everymeter/geo"
 	"everymeter/open311"
+	"everymeter/vocab"
 )
 
 // Open311 GeoReport v2 (DOMAIN.md §6) under /open311/v2/: existing report apps speak it. Every read is public,
@@ -151,6 +152,14 @@ func (a *open311API) discovery(c echo.Context, format, _ string) error {
 
 func baseURL(c echo.Context) string { return c.Scheme() + "://" + c.Request().Host }
 
+// typeLabel is a category type's Chinese name, "" for an unknown type.
+func typeLabel(t string) string {
+	if !vocab.CategoryType(t).Valid() {
+		return ""
+	}
+	return vocab.CategoryType(t).Label().Zh
+}
+
 // open311Service describes a category as an Open311 service.
 func open311Service(k domain.Category) open311.Service {
 	name := k.NameZh
@@ -158,7 +167,7 @@ func open311Service(k domain.Category) open311.Service {
 		name += " (" + k.NameEn + ")"
 	}
 	kind := "事件 event: routed to the owner of the spot first"
-	if k.Type == "part" {
+	if vocab.CategoryType(k.Type) == vocab.PartType {
 		kind = "部件 part: routed to the asset's owner first"
 	}
 	desc := fmt.Sprintf("%s; %s; handled within %s h", k.Group, kind, strconv.FormatFloat(k.TimeLimitHours, 'f', -1, 64))
@@ -169,7 +178,7 @@ func open311Service(k domain.Category) open311.Service {
 		desc += "; default unit " + k.DefaultUnitName
 	}
 	var kw []string
-	for _, s := range []string{k.Group, map[string]string{"event": "事件", "part": "部件"}[k.Type], k.NameEn} {
+	for _, s := range []string{k.Group, typeLabel(k.Type), k.NameEn} {
 		if s != "" {
 			kw = append(kw, s)
 		}
@@ -293,7 +302,7 @@ func (a *open311API) open311Filter(c echo.Context, now time.Time) (domain.Open31
 		}
 		switch {
 		case open && !closed:
-			f.Statuses = domain.OpenStatuses
+			f.Statuses = vocab.Strings(vocab.OpenStatuses)
 		case closed && !open:
 			f.Statuses = open311.ClosedStatuses
 		}

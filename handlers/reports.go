@@ -15,6 +15,7 @@ import (
 
 	"everymeter/domain"
 	"everymeter/geo"
+	"everymeter/vocab"
 	"everymeter/workflow"
 )
 
@@ -23,13 +24,13 @@ func ReportRoutes(rs ReportLoop) func(r *Router) {
 	return func(r *Router) {
 		categoryRoutes(r, r.Handler().Svc)
 		h := &reportHandlers{rs: rs}
-		reporters := Roles("reporters", "inspector", "admin")
+		reporters := Roles("reporters", vocab.ReporterRoles...)
 		r.Add(http.MethodGet, "/api/v1/reports", h.wrap(h.list), Signedin)
 		r.Add(http.MethodPost, "/api/v1/reports", h.wrap(h.create), reporters)
 		r.Add(http.MethodGet, "/api/v1/reports/:id", h.wrap(h.get), Signedin)
 		r.Add(http.MethodGet, "/api/v1/reports/:id/history", h.wrap(h.history), Signedin)
 		r.Add(http.MethodPost, "/api/v1/reports/:id/transitions", h.wrap(h.transition), Signedin)
-		r.Add(http.MethodPost, "/api/v1/reports/:id/photos", h.wrap(h.uploadPhoto), Roles("photographers", "inspector", "admin", "unit_staff"))
+		r.Add(http.MethodPost, "/api/v1/reports/:id/photos", h.wrap(h.uploadPhoto), Roles("photographers", vocab.PhotographerRoles...))
 		r.Add(http.MethodGet, "/api/v1/reports/:id/photos", h.wrap(h.listPhotos), Signedin)
 		r.Add(http.MethodGet, "/api/v1/photos/:id", h.wrap(h.photo(false)), Signedin)
 		r.Add(http.MethodGet, "/api/v1/photos/:id/thumb", h.wrap(h.photo(true)), Signedin)
@@ -369,10 +370,4 @@ func reportFilter(c echo.Context) (domain.ReportFilter, error) {
 	return f, nil
 }
 
-func statusNames() string {
-	n := make([]string, len(workflow.Statuses))
-	for i, s := range workflow.Statuses {
-		n[i] = string(s)
-	}
-	return strings.Join(n, ", ")
-}
+func statusNames() string { return strings.Join(vocab.Strings(vocab.Statuses), ", ") }

@@ -9,13 +9,14 @@ import (
 
 	"everymeter/domain"
 	"everymeter/store"
+	"everymeter/vocab"
 )
 
 // HeatWeights are the weights a heat map can sum per cell (see store.HeatCells for the formulas).
 var HeatWeights = []string{"count", "age", "overdue", "urgency"}
 
-// AllStatuses are every report status.
-var AllStatuses = []string{"reported", "dispatched", "accepted", "resolved", "closed", "rework", "returned", "voided", "duplicate"}
+// AllStatuses are every report status (vocab.Statuses).
+var AllStatuses = vocab.Strings(vocab.Statuses)
 
 // MaxHeatCells bounds the cells one heat-map request may span (bbox × zoom), so no request scans a continent
 // of small cells.
@@ -99,7 +100,7 @@ func (s *Service) Heatmap(ctx context.Context, p domain.Principal, q HeatRequest
 func ParseStatuses(s string) ([]string, error) {
 	switch strings.TrimSpace(s) {
 	case "", "outstanding":
-		return store.OpenStatuses, nil
+		return vocab.Strings(vocab.OpenStatuses), nil
 	case "all":
 		return nil, nil
 	}

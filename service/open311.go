@@ -8,6 +8,7 @@ import (
 
 	"everymeter/domain"
 	"everymeter/store"
+	"everymeter/vocab"
 )
 
 // Open311 serves the Open311 GeoReport v2 endpoint: public reads of categories and reports, and filing through a
@@ -18,7 +19,7 @@ type Open311 struct {
 }
 
 // Open311Reporters are the roles whose API key may file reports (those that may POST /api/v1/reports).
-var Open311Reporters = []string{"inspector", "admin"}
+var Open311Reporters = vocab.Strings(vocab.ReporterRoles)
 
 // ErrNotReporter means the API key is valid but its user's role may not file reports.
 var ErrNotReporter = domain.ErrNotReporter
@@ -75,6 +76,6 @@ func (o *Open311) Submit(ctx context.Context, apiKey string, in NewReport) (File
 	if !slices.Contains(Open311Reporters, u.Role) {
 		return Filed{}, fmt.Errorf("%w: only %s may", ErrNotReporter, strings.Join(Open311Reporters, " and "))
 	}
-	in.Source = "open311"
+	in.Source = string(vocab.FromOpen311)
 	return o.Reports.File(ctx, Who{ID: u.ID, Name: u.Username, Role: u.Role, UnitID: u.UnitID}, in)
 }

@@ -22,6 +22,7 @@ import (
 
 	"everymeter/domain"
 	"everymeter/store"
+	"everymeter/vocab"
 	"everymeter/workflow"
 )
 
@@ -56,16 +57,10 @@ func DetectPhotoType(b []byte) string {
 // CanUpload reports whether who may attach photos to r: inspectors and admins to any report they see, unit staff
 // to their unit's; nobody to a voided or duplicate report.
 func CanUpload(w Who, r store.Report) bool {
-	if r.Status == string(workflow.Voided) || r.Status == string(workflow.Duplicate) {
+	if vocab.Is(r.Status, vocab.DiscardedStatuses) || !vocab.Is(w.Role, vocab.PhotographerRoles) {
 		return false
 	}
-	switch w.Role {
-	case "inspector", "admin":
-		return true
-	case "unit_staff":
-		return CanSee(w, r)
-	}
-	return false
+	return vocab.Role(w.Role) != vocab.UnitStaff || CanSee(w, r)
 }
 
 // AddPhoto checks, cleans and stores an uploaded photo of a report: the type comes from the bytes, EXIF GPS is read

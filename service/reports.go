@@ -16,6 +16,7 @@ import (
 	"everymeter/domain"
 	"everymeter/geo"
 	"everymeter/store"
+	"everymeter/vocab"
 	"everymeter/workflow"
 )
 
@@ -184,8 +185,8 @@ const (
 	maxDuplicates = 20
 )
 
-// Urgencies of a report.
-var Urgencies = []string{"normal", "urgent"}
+// Urgencies of a report (vocab.Urgencies).
+var Urgencies = vocab.Strings(vocab.Urgencies)
 
 // File validates, routes and stores a new report, and returns possible duplicates. Routing follows the standard:
 // 部件 (part) categories go to the asset's lead owner at the pin first, then the territory; 事件 (event) categories
@@ -193,18 +194,18 @@ var Urgencies = []string{"normal", "urgent"}
 // nothing is found the report waits in the dispatch queue. A found unit dispatches at once and starts the clock.
 func (s *Reports) File(ctx context.Context, who Who, in NewReport) (Filed, error) {
 	if in.Urgency == "" {
-		in.Urgency = "normal"
+		in.Urgency = string(vocab.Normal)
 	}
 	if in.Source == "" {
-		in.Source = "app"
+		in.Source = string(vocab.FromApp)
 	}
 	var c checker
 	c.check(in.Category != "", "category", "a category code is required (see GET /api/v1/categories)")
-	c.check(contains(Urgencies, in.Urgency), "urgency", "urgency must be normal or urgent")
+	c.check(contains(Urgencies, in.Urgency), "urgency", "urgency must be "+either(Urgencies))
 	c.check(utf8.RuneCountInString(in.Description) <= 4000, "description", "at most 4000 characters")
 	c.check(utf8.RuneCountInString(in.Address) <= 500, "address", "at most 500 characters")
 	c.check(utf8.RuneCountInString(in.IdempotencyKey) <= 200, "Idempotency-Key", "an Idempotency-Key has at most 200 characters")
-	c.check(contains([]string{"app", "open311", "import311"}, in.Source), "source", "unknown source")
+	c.check(vocab.Source(in.Source).Valid(), "source", "unknown source")
 	c.check(in.Point != nil || in.AssetID != nil, "geometry", "a GeoJSON Point (or an asset_id) is required")
 	if in.Point != nil {
 		p := *in.Point
@@ -285,10 +286,10 @@ func (s *Reports) file(ctx context.Context, who Who, in NewReport, fresh bool) (
 	}
 	// The report, its first steps and the duplicate search go in one statement: atomic without a transaction's
 	// extra round trips.
-	events := []store.ReportEvent{{At: now, ActorID: idPtr(who), Actor: who.Name, Action: "create",
+	events := []store.ReportEvent{{At: now, ActorID: idPtr(who), Actor: who.Name, Action: string(vocab.Create),
 		ToStatus: string(workflow.Reported), Note: r.RoutingReason, Details: map[string]any{"source": r.Source}}}
 	if r.UnitID != nil {
-		events = append(events, store.ReportEvent{At: now, ActorID: idPtr(who), Actor: who.Name, Action: "dispatch",
+		events = append(events, store.ReportEvent{At: now, ActorID: idPtr(who), Actor: who.Name, Action: string(vocab.Dispatch),
 			FromStatus: string(workflow.Reported), ToStatus: r.Status, Note: "routed automatically: " + r.RoutingReason,
 			UnitID: r.UnitID, Details: map[string]any{"decided_by": r.DecidedBy, "deadline": r.Deadline}})
 	}
@@ -343,7 +344,7 @@ func pinOn(pin *orb.Point, asset *store.Asset) (orb.Point, *float64, error) {
 // route decides the unit of a new report and writes the decision and its reason into r.
 func (s *Reports) route(ctx context.Context, r *store.Report, cat store.Category, asset *store.Asset) error {
 	var steps []string
-	if cat.Type == "part" && asset != nil {
+	if vocab.CategoryType(cat.Type) == vocab.PartType && asset != nil {
 		m := 0.0
 		if r.MeasureM != nil {
 			m = *r.MeasureM
@@ -615,21 +616,13 @@ func (s *Reports) apply(ctx context.Context, tx *store.Store, r *store.Report, t
 		} else if err != nil {
 			return err
 		}
-		if orig.Status == string(workflow.Duplicate) || orig.Status == string(workflow.Voided) {
+		if vocab.Is(orig.Status, vocab.DiscardedStatuses) {
 			return invalid("duplicate_of", fmt.Sprintf("report %d is %s itself; link to the report it stands for", orig.ID, orig.Status))
 		}
 		r.DuplicateOf = &orig.ID
 		ev.Details["duplicate_of"] = orig.ID
 	}
 	return nil
-}
-
-func actionNames() string {
-	n := make([]string, len(workflow.Actions))
-	for i, a := range workflow.Actions {
-		n[i] = string(a)
-	}
-	return strings.Join(n, ", ")
 }
 
 // CoverageLocator finds owners with a Coverage's owner lookup (the engine's, wired in package server).
@@ -652,3 +645,4 @@ func (l CoverageLocator) Owner(ctx context.Context, st *store.Store, p orb.Point
 	}
 	return res, err
 }
+func actionNames() string { return strings.Join(vocab.Strings(vocab.Actions), ", ") }

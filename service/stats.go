@@ -7,7 +7,7 @@ import (
 
 	"everymeter/domain"
 	"everymeter/store"
-	"everymeter/workflow"
+	"everymeter/vocab"
 )
 
 // Unit statistics (综合评价, DOMAIN.md §5). A unit's reports for a period are those created in [from, to) and
@@ -108,10 +108,9 @@ func (s *Service) unitCounts(ctx context.Context, from, to, now time.Time) ([]st
 		if c == nil {
 			continue // a unit deleted while counting
 		}
-		st := workflow.Status(t.Status)
-		due := st != workflow.Voided && st != workflow.Duplicate
-		handled := st == workflow.Resolved || st == workflow.Closed
-		running := st == workflow.Dispatched || st == workflow.Accepted || st == workflow.Rework
+		st := vocab.Status(t.Status)
+		due := !vocab.Is(t.Status, vocab.DiscardedStatuses)
+		handled, running := st.Handled(), st.Running()
 		c.Received += t.N
 		if !due {
 			continue
@@ -132,7 +131,7 @@ func (s *Service) unitCounts(ctx context.Context, from, to, now time.Time) ([]st
 		if handled || t.Reworked {
 			c.ToClose += t.N
 		}
-		if st == workflow.Closed {
+		if st == vocab.Closed {
 			c.Closed += t.N
 			closedH[at[t.UnitID]] += t.ClosedH
 			closedN[at[t.UnitID]] += t.ClosedN

@@ -13,9 +13,6 @@ import (
 // the same).
 var HeatLevels = []int{7, 9, 11, 13}
 
-// TerminalStatuses are the statuses a report ends in (not outstanding).
-var TerminalStatuses = []string{"closed", "voided", "duplicate"}
-
 // HeatQuery is domain.HeatQuery (the definition moved to package domain).
 type HeatQuery = domain.HeatQuery
 
@@ -81,9 +78,9 @@ func (s *Store) HeatCells(ctx context.Context, q HeatQuery, withGeometry bool) (
 	case "urgency":
 		weight = "sum(h.n * CASE WHEN h.urgency = 'urgent' THEN 2 ELSE 1 END)::float8"
 	case "age":
-		w.args = append(w.args, nowDays)
-		weight = fmt.Sprintf(`sum(CASE WHEN h.status IN ('closed', 'voided', 'duplicate') THEN h.closed_age_days
-			ELSE h.n * $%d::float8 - h.created_days END)::float8`, len(w.args))
+		w.args = append(w.args, terminalStatuses, nowDays)
+		weight = fmt.Sprintf(`sum(CASE WHEN h.status = ANY($%d) THEN h.closed_age_days
+			ELSE h.n * $%d::float8 - h.created_days END)::float8`, len(w.args)-1, len(w.args))
 	default:
 		weight = "sum(h.n)::float8"
 	}
@@ -97,7 +94,7 @@ func (s *Store) HeatCells(ctx context.Context, q HeatQuery, withGeometry bool) (
 		// Overdue-now changes with the clock, so it is counted from the running reports, cell by cell with the
 		// same formula as the trigger, and joined to the cells.
 		o := where{args: w.args}
-		o.add("r.status IN ('dispatched', 'accepted', 'rework') AND r.deadline < $%d", q.Now)
+		o.add("r.status IN "+runningStatusList+" AND r.deadline < $%d", q.Now)
 		if q.Since != nil {
 			o.add("r.created_at >= $%d", q.Since.UTC().Truncate(24*time.Hour))
 		}

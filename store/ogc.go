@@ -78,8 +78,9 @@ var pieceProps = []ogcProp{
 	{Name: "unit_ids", Type: "array", expr: "t.unit_ids"},
 }
 
-// OutstandingReportStatuses are the report statuses still waiting for someone (not closed, voided or a duplicate).
-const outstandingReports = `t.status IN ('reported', 'dispatched', 'accepted', 'resolved', 'rework', 'returned')`
+// outstandingReports keeps the reports still waiting for someone (vocab.OpenStatuses), written out like the
+// duplicate search's so reports_open_dup_idx serves the layers' bbox scans as well.
+var outstandingReports = `t.status IN ` + openStatusList
 
 // OGCCollections lists the collections in the order the landing page shows them.
 var OGCCollections = collections([]ogcDef{

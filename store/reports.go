@@ -13,16 +13,6 @@ import (
 // Report is domain.Report (the definition moved to package domain).
 type Report = domain.Report
 
-// Running statuses: a unit holds the report and the deadline clock runs.
-var RunningStatuses = []string{"dispatched", "accepted", "rework"}
-
-// OpenStatuses are every status that still needs someone to act (not closed, voided or duplicate).
-var OpenStatuses = domain.OpenStatuses
-
-// openStatusList is OpenStatuses as an SQL list, the predicate of the partial index reports_open_dup_idx
-// (migration 00007); TestOpenStatusListMatchesIndex keeps the three in step.
-const openStatusList = `('reported', 'dispatched', 'accepted', 'resolved', 'rework', 'returned')`
-
 const reportCols = `r.id, r.category_code, r.description, r.address, r.urgency, r.status, ST_X(r.geom), ST_Y(r.geom),
 	r.asset_id, r.measure_m, r.unit_id, COALESCE(u.name, ''), r.decided_by, r.routing_reason, r.reporter_id, r.resolver_id,
 	r.verifier_id, r.duplicate_of, r.idempotency_key, r.rework_count, r.reopen_count, r.extension_count, r.return_count,
@@ -200,7 +190,7 @@ func (s *Store) UpdateReportState(ctx context.Context, r Report) (Report, error)
 type ReportFilter = domain.ReportFilter
 
 // overdueSQL is true for a report whose clock runs and whose deadline has passed.
-const overdueSQL = `(r.status IN ('dispatched', 'accepted', 'rework') AND r.deadline < now())`
+var overdueSQL = `(r.status IN ` + runningStatusList + ` AND r.deadline < now())`
 
 // Reports lists reports newest first (by id), before the cursor; it returns at most Limit rows.
 func (s *Store) Reports(ctx context.Context, f ReportFilter) ([]Report, error) {

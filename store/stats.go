@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"everymeter/domain"
+	"everymeter/vocab"
 )
 
 // UnitCounts is domain.UnitCounts (the definition moved to package domain).
@@ -59,8 +60,9 @@ type UnitLead struct {
 // UnitLeads lists every unit, by code, with the meters it leads.
 func (s *Store) UnitLeads(ctx context.Context) ([]UnitLead, error) {
 	rows, err := s.db.Query(ctx, `WITH k AS (SELECT u AS unit_id, sum(p.to_m - p.from_m) AS lead_m
-			FROM coverage_pieces p, unnest(p.unit_ids) AS u WHERE p.status IN ('covered', 'overlap') GROUP BY u)
-		SELECT u.id, u.code, u.name, COALESCE(k.lead_m, 0) FROM units u LEFT JOIN k ON k.unit_id = u.id ORDER BY u.code`)
+			FROM coverage_pieces p, unnest(p.unit_ids) AS u WHERE p.status = ANY($1) GROUP BY u)
+		SELECT u.id, u.code, u.name, COALESCE(k.lead_m, 0) FROM units u LEFT JOIN k ON k.unit_id = u.id ORDER BY u.code`,
+		ownedCoverages)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -83,20 +85,21 @@ type InspectorCounts = domain.InspectorCounts
 func (s *Store) InspectorCounts(ctx context.Context, from, to time.Time) ([]InspectorCounts, error) {
 	rows, err := s.db.Query(ctx, `WITH rep AS (
 			SELECT reporter_id AS uid, count(*) AS reported,
-				count(*) FILTER (WHERE status NOT IN ('voided', 'duplicate')) AS valid
+				count(*) FILTER (WHERE status <> ALL($3)) AS valid
 			FROM reports WHERE created_at >= $1 AND created_at < $2 AND reporter_id IS NOT NULL GROUP BY reporter_id),
 		ver AS (
 			SELECT e.actor_id AS uid, count(*) AS n,
 				count(*) FILTER (WHERE e.at <= r.resolved_at + interval '24 hours') AS on_time,
 				avg(extract(epoch FROM e.at - r.resolved_at) / 3600) AS avg_h
 			FROM report_events e JOIN reports r ON r.id = e.report_id
-			WHERE e.action IN ('verify', 'rework') AND e.actor_id IS NOT NULL AND r.resolved_at IS NOT NULL
+			WHERE e.action = ANY($4) AND e.actor_id IS NOT NULL AND r.resolved_at IS NOT NULL
 				AND e.at >= $1 AND e.at < $2
 			GROUP BY e.actor_id)
 		SELECT u.id, u.username, COALESCE(rep.reported, 0), COALESCE(rep.valid, 0), COALESCE(ver.n, 0),
 			COALESCE(ver.on_time, 0), ver.avg_h
 		FROM users u LEFT JOIN rep ON rep.uid = u.id LEFT JOIN ver ON ver.uid = u.id
-		WHERE u.role = 'inspector' OR rep.uid IS NOT NULL OR ver.uid IS NOT NULL ORDER BY u.username`, from, to)
+		WHERE u.role = $5 OR rep.uid IS NOT NULL OR ver.uid IS NOT NULL ORDER BY u.username`, from, to,
+		discardedStatuses, verifyingActions, string(vocab.Inspector))
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -153,7 +156,7 @@ type OverdueItem = domain.OverdueItem
 func (s *Store) WorstOverdue(ctx context.Context, now time.Time, limit int, only *int64) ([]OverdueItem, error) {
 	rows, err := s.db.Query(ctx, `SELECT r.id, r.category_code, c.name_zh, r.address, r.unit_id, u.name, r.deadline, r.status, r.created_at
 		FROM reports r JOIN units u ON u.id = r.unit_id JOIN categories c ON c.code = r.category_code
-		WHERE r.status IN ('dispatched', 'accepted', 'rework') AND r.deadline < $1 AND ($3::bigint IS NULL OR r.unit_id = $3)
+		WHERE r.status IN `+runningStatusList+` AND r.deadline < $1 AND ($3::bigint IS NULL OR r.unit_id = $3)
 		ORDER BY r.deadline, r.id LIMIT $2`, now, limit, only)
 	if err != nil {
 		return nil, mapErr(err)
@@ -277,8 +280,8 @@ func (s *Store) BriefingMap(ctx context.Context, level int, only *int64) (MapLay
 	}
 	size := float64(int64(1) << level)
 	rows, err = s.db.Query(ctx, `SELECT cx, cy, sum(n) FROM heat_cells WHERE level = $1
-		AND status NOT IN ('closed', 'voided', 'duplicate') AND ($2::bigint IS NULL OR unit_id = $2)
-		GROUP BY cx, cy HAVING sum(n) > 0`, level, only)
+		AND status <> ALL($2) AND ($3::bigint IS NULL OR unit_id = $3)
+		GROUP BY cx, cy HAVING sum(n) > 0`, level, terminalStatuses, only)
 	if err != nil {
 		return m, mapErr(err)
 	}
