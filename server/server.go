@@ -6,6 +6,7 @@ import (
 	"context"
 	"io/fs"
 	"log/slog"
+	"net"
 
 	"github.com/labstack/echo/v4"
 
@@ -18,9 +19,11 @@ import (
 type Options struct {
 	DataDir       string // photos and other files live here
 	SecureCookies bool
-	TileURL       string
-	Static        fs.FS                           // the web app; nil serves none
-	Ready         func(ctx context.Context) error // extra readiness check (schema current)
+	// TrustedProxies are the peers whose X-Forwarded-For and X-Forwarded-Proto are believed (none by default).
+	TrustedProxies []*net.IPNet
+	TileURL        string
+	Static         fs.FS                           // the web app; nil serves none
+	Ready          func(ctx context.Context) error // extra readiness check (schema current)
 }
 
 // Service builds the domain layer with the coverage engine wired in.
@@ -32,7 +35,7 @@ func Service(st *store.Store, log *slog.Logger) *service.Service {
 func Build(st *store.Store, log *slog.Logger, opt Options) (*echo.Echo, *service.Service) {
 	svc := Service(st, log)
 	h := &handlers.Handler{
-		Svc: svc, Store: st, Log: log, SecureCookies: opt.SecureCookies, Static: opt.Static, Ready: opt.Ready,
+		Svc: svc, Store: st, Log: log, SecureCookies: opt.SecureCookies, TrustedProxies: opt.TrustedProxies, Static: opt.Static, Ready: opt.Ready,
 		Config: handlers.AppConfig{TileURL: opt.TileURL, Attribution: "© OpenStreetMap contributors"},
 		Extra:  features(svc, log, opt),
 	}

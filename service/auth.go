@@ -104,38 +104,63 @@ func (s *Service) AddUser(ctx context.Context, username, role, unitCode, passwor
 }
 
 // Login checks a password and opens a session, returning its token. addr is the client's address, for
-// throttling; failures are audited.
+// throttling (loginguard.go); failures and refusals are audited and counted for the user to see.
 func (s *Service) Login(ctx context.Context, username, password, addr string) (string, store.User, error) {
-	if err := s.guard.admit(username, addr); err != nil {
-		_ = s.Store.Audit(ctx, store.Actor{Name: username}, "login-throttled", "user", username, nil, map[string]string{"addr": addr})
+	keys := keysFor(username, addr)
+	if err := s.admit(ctx, keys); err != nil {
+		var locked *LockedError
+		if errors.As(err, &locked) {
+			if cerr := s.countFailure(ctx, keys); cerr != nil {
+				return "", store.User{}, cerr
+			}
+			_ = s.Store.Audit(ctx, store.Actor{Name: username}, "login-throttled", "user", username, nil,
+				map[string]string{"addr": addr, "reason": locked.Reason})
+		}
 		return "", store.User{}, err
 	}
 	u, err := s.Store.UserByName(ctx, username)
 	if errors.Is(err, store.ErrNotFound) {
 		CheckPassword(dummyHash, password)
-		s.guard.fail(username)
+		if err := s.countFailure(ctx, keys); err != nil {
+			return "", u, err
+		}
 		return "", u, ErrAuth
 	} else if err != nil {
 		return "", u, err
 	}
 	if !CheckPassword(u.PasswordHash, password) || u.Disabled {
-		s.guard.fail(username)
+		if err := s.countFailure(ctx, keys); err != nil {
+			return "", u, err
+		}
 		_ = s.Store.Audit(ctx, store.Actor{ID: u.ID, Name: u.Username}, "login-failed", "user", u.ID, nil, map[string]string{"addr": addr})
 		return "", u, ErrAuth
 	}
-	s.guard.succeed(username)
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		return "", u, err
 	}
 	token := base64.RawURLEncoding.EncodeToString(raw)
 	err = s.Store.WithTx(ctx, func(tx *store.Store) error {
-		if err := tx.CreateSession(ctx, TokenHash(token), u.ID, time.Now().Add(SessionTTL)); err != nil {
+		failed, err := tx.TakeFailedLogins(ctx, u.ID)
+		if err != nil {
 			return err
 		}
-		return tx.Audit(ctx, store.Actor{ID: u.ID, Name: u.Username}, "login", "user", u.ID, nil, nil)
+		if err := tx.DeleteThrottleKey(ctx, keys.pair); err != nil {
+			return err
+		}
+		if err := tx.CreateSession(ctx, TokenHash(token), u.ID, time.Now().Add(SessionTTL), failed); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, store.Actor{ID: u.ID, Name: u.Username}, "login", "user", u.ID, nil,
+			map[string]any{"addr": addr, "failed_attempts_since_last_login": failed})
 	})
 	return token, u, err
+}
+
+// FailedAttemptsBefore returns how many failed sign-in attempts for the user of a session came between their
+// previous sign-in and the one that opened this session.
+func (s *Service) FailedAttemptsBefore(ctx context.Context, token string) (int, error) {
+	return s.Store.SessionFailedBefore(ctx, TokenHash(token))
 }
 
 // Authenticate returns the enabled user owning a session token.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 
 	"github.com/paulmach/orb"
 
@@ -37,7 +38,8 @@ type Service struct {
 	Coverage Coverage
 	Log      *slog.Logger
 	hooks    hookSet // write hooks (hooks.go)
-	guard    *loginGuard
+	// throttleWrites counts failed sign-ins, to prune expired throttles now and then.
+	throttleWrites atomic.Int64
 }
 
 // New wires a service; cov may be nil.
@@ -48,7 +50,7 @@ func New(st *store.Store, cov Coverage, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{Store: st, Coverage: cov, Log: log, guard: newLoginGuard()}
+	return &Service{Store: st, Coverage: cov, Log: log}
 }
 
 // Sentinel errors of the domain layer.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"everymeter/coverage"
+	"everymeter/handlers"
 	"everymeter/server"
 	"everymeter/service"
 	"everymeter/static"
@@ -21,9 +22,14 @@ func cmdServe(ctx context.Context, app *cli, args []string) error {
 	dbf.register(fs)
 	addr := fs.String("addr", envOr("EVERYMETER_ADDR", ":8080"), "listen address HOST:PORT")
 	demoFlag := fs.Bool("demo", false, "load the demo town first if the database holds no assets")
-	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (when served behind HTTPS)")
+	secure := fs.Bool("secure-cookies", false, "behind HTTPS: Secure cookies, Strict-Transport-Security, redirect plain HTTP to https")
+	proxies := fs.String("trusted-proxies", envOr("EVERYMETER_TRUSTED_PROXIES", ""), "comma-separated CIDR ranges of reverse proxies whose X-Forwarded-For/-Proto are believed (default none)")
 	if _, err := parse(fs, args); err != nil {
 		return err
+	}
+	trusted, err := handlers.ParseTrustedProxies(*proxies)
+	if err != nil {
+		return usageError{fmt.Sprintf("serve: --trusted-proxies: %v", err)}
 	}
 	db, err := openDB(ctx, app, dbf.data, true, 50)
 	if err != nil {
@@ -34,7 +40,7 @@ func cmdServe(ctx context.Context, app *cli, args []string) error {
 		return err
 	}
 	e, svc := server.Build(db.Store, app.log, server.Options{
-		DataDir: dbf.data, SecureCookies: *secure, TileURL: envOr("EVERYMETER_TILE_URL", ""), Static: static.FS,
+		DataDir: dbf.data, SecureCookies: *secure, TrustedProxies: trusted, TileURL: envOr("EVERYMETER_TILE_URL", ""), Static: static.FS,
 		Ready: func(ctx context.Context) error { return checkSchema(ctx, db.URL) },
 	})
 	if eng, ok := svc.Coverage.(*coverage.Engine); ok {
