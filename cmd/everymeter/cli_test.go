@@ -340,6 +340,11 @@ func TestBackupRestoreDemo(t *testing.T) {
 	if !strings.Contains(before, "assets=") || strings.Contains(before, "assets=0:") {
 		t.Fatalf("demo loaded nothing: %s", before)
 	}
+	auditOut, err := run(t, bin, env, "", "audit", "verify", "--data", dir)
+	if err != nil || !strings.Contains(auditOut, "audit log intact: ") {
+		t.Fatalf("audit verify before the backup: %v\n%s", err, auditOut)
+	}
+	auditedBefore := strings.TrimSpace(auditOut)
 	archive := filepath.Join(dir, "backup.tar.gz")
 	if out, err := run(t, bin, env, "", "backup", archive, "--data", dir); err != nil {
 		t.Fatalf("backup: %v\n%s", err, out)
@@ -365,6 +370,11 @@ func TestBackupRestoreDemo(t *testing.T) {
 	}
 	if b, err := os.ReadFile(photo); err != nil || string(b) != "jpeg bytes" {
 		t.Fatalf("photo not restored: %q %v", b, err)
+	}
+	// The audit log's hash chain survives the round trip, and the restored server role can still read it.
+	out, err := run(t, bin, env, "", "audit", "verify", "--data", dir)
+	if err != nil || !strings.Contains(out, auditedBefore) {
+		t.Fatalf("audit verify after restore: %v\n%s (before the backup: %s)", err, out, auditedBefore)
 	}
 	// A file that is not a backup is refused before anything is dropped.
 	bad := filepath.Join(dir, "bad.tar.gz")
