@@ -104,43 +104,53 @@ func (s *Service) AddUser(ctx context.Context, username, role, unitCode, passwor
 }
 
 // Login checks a password and opens a session, returning its token. addr is the client's address, for
-// throttling (loginguard.go); failures and refusals are audited and counted for the user to see.
+// throttling (loginguard.go); failures and refusals are audited and counted for the user to see. Attempts for
+// one account from one address take turns (a lock on their pair for the attempt's transaction), so a burst of
+// parallel guesses cannot all be checked before the first failures are counted.
 func (s *Service) Login(ctx context.Context, username, password, addr string) (string, store.User, error) {
 	keys := keysFor(username, addr)
-	if err := s.admit(ctx, keys); err != nil {
-		var locked *LockedError
-		if errors.As(err, &locked) {
-			if cerr := s.countFailure(ctx, keys); cerr != nil {
-				return "", store.User{}, cerr
+	var (
+		token   string
+		u       store.User
+		refusal error // the attempt failed; the counts and the audit rows it leaves are committed all the same
+	)
+	err := s.Store.WithTx(ctx, func(tx *store.Store) error {
+		if err := tx.LockKey(ctx, keys.pair); err != nil {
+			return err
+		}
+		if err := admit(ctx, tx, keys); err != nil {
+			var locked *LockedError
+			if !errors.As(err, &locked) {
+				return err
 			}
-			_ = s.Store.Audit(ctx, store.Actor{Name: username}, "login-throttled", "user", username, nil,
+			refusal = err
+			if err := countFailure(ctx, tx, keys); err != nil {
+				return err
+			}
+			return tx.Audit(ctx, store.Actor{Name: username}, "login-throttled", "user", username, nil,
 				map[string]string{"addr": addr, "reason": locked.Reason})
 		}
-		return "", store.User{}, err
-	}
-	u, err := s.Store.UserByName(ctx, username)
-	if errors.Is(err, store.ErrNotFound) {
-		CheckPassword(dummyHash, password)
-		if err := s.countFailure(ctx, keys); err != nil {
-			return "", u, err
+		var err error
+		u, err = tx.UserByName(ctx, username)
+		if errors.Is(err, store.ErrNotFound) {
+			CheckPassword(dummyHash, password)
+			refusal = ErrAuth
+			return countFailure(ctx, tx, keys)
+		} else if err != nil {
+			return err
 		}
-		return "", u, ErrAuth
-	} else if err != nil {
-		return "", u, err
-	}
-	if !CheckPassword(u.PasswordHash, password) || u.Disabled {
-		if err := s.countFailure(ctx, keys); err != nil {
-			return "", u, err
+		if !CheckPassword(u.PasswordHash, password) || u.Disabled {
+			refusal = ErrAuth
+			if err := countFailure(ctx, tx, keys); err != nil {
+				return err
+			}
+			return tx.Audit(ctx, store.Actor{ID: u.ID, Name: u.Username}, "login-failed", "user", u.ID, nil, map[string]string{"addr": addr})
 		}
-		_ = s.Store.Audit(ctx, store.Actor{ID: u.ID, Name: u.Username}, "login-failed", "user", u.ID, nil, map[string]string{"addr": addr})
-		return "", u, ErrAuth
-	}
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		return "", u, err
-	}
-	token := base64.RawURLEncoding.EncodeToString(raw)
-	err = s.Store.WithTx(ctx, func(tx *store.Store) error {
+		raw := make([]byte, 32)
+		if _, err := rand.Read(raw); err != nil {
+			return err
+		}
+		token = base64.RawURLEncoding.EncodeToString(raw)
 		failed, err := tx.TakeFailedLogins(ctx, u.ID)
 		if err != nil {
 			return err
@@ -154,7 +164,14 @@ func (s *Service) Login(ctx context.Context, username, password, addr string) (s
 		return tx.Audit(ctx, store.Actor{ID: u.ID, Name: u.Username}, "login", "user", u.ID, nil,
 			map[string]any{"addr": addr, "failed_attempts_since_last_login": failed})
 	})
-	return token, u, err
+	if err != nil {
+		return "", u, err
+	}
+	if refusal != nil {
+		s.pruneThrottles(ctx)
+		return "", u, refusal
+	}
+	return token, u, nil
 }
 
 // FailedAttemptsBefore returns how many failed sign-in attempts for the user of a session came between their

@@ -94,14 +94,14 @@ func keysFor(username, addr string) throttleKeys {
 		pair: "pair:" + username + "@" + addr, host: "addr:" + addr, accnt: "account:" + username}
 }
 
-// admit refuses an attempt that a throttle holds back, with the latest time any of them ends.
-func (s *Service) admit(ctx context.Context, k throttleKeys) error {
-	rows, err := s.Store.ThrottlesByKey(ctx, []string{k.pair, k.host, k.accnt})
+// admit refuses an attempt that a throttle holds back, saying until when.
+func admit(ctx context.Context, tx *store.Store, k throttleKeys) error {
+	rows, err := tx.ThrottlesByKey(ctx, []string{k.pair, k.host, k.accnt})
 	if err != nil {
 		return err
 	}
 	now := time.Now()
-	var byScope = map[string]store.Throttle{}
+	byScope := map[string]store.Throttle{}
 	for _, t := range rows {
 		byScope[t.Scope] = t
 	}
@@ -124,40 +124,40 @@ func (s *Service) admit(ctx context.Context, k throttleKeys) error {
 	return nil
 }
 
-// countFailure counts a failed attempt under all three keys and sets each key's delay.
-func (s *Service) countFailure(ctx context.Context, k throttleKeys) error {
-	err := s.Store.WithTx(ctx, func(tx *store.Store) error {
-		for _, key := range []struct{ key, scope, user, addr string }{
-			{k.pair, ScopePair, k.username, k.addr},
-			{k.host, ScopeAddress, "", k.addr},
-			{k.accnt, ScopeAccount, k.username, ""},
-		} {
-			t, err := tx.BumpThrottle(ctx, key.key, key.scope, key.user, key.addr)
-			if err != nil {
-				return err
-			}
-			d := throttleRules[key.scope].delay(t.Failures)
-			var until *time.Time
-			if d > 0 {
-				u := t.LastAt.Add(d)
-				until = &u
-			}
-			if err := tx.SetThrottleLimits(ctx, t.ID, until, t.LastAt.Add(d+ThrottleMemory)); err != nil {
-				return err
-			}
+// countFailure counts a failed attempt under all three keys, sets each key's delay, and adds one to the user's
+// failed attempts since the last sign-in.
+func countFailure(ctx context.Context, tx *store.Store, k throttleKeys) error {
+	for _, key := range []struct{ key, scope, user, addr string }{
+		{k.pair, ScopePair, k.username, k.addr},
+		{k.host, ScopeAddress, "", k.addr},
+		{k.accnt, ScopeAccount, k.username, ""},
+	} {
+		t, err := tx.BumpThrottle(ctx, key.key, key.scope, key.user, key.addr)
+		if err != nil {
+			return err
 		}
-		return tx.CountFailedLogin(ctx, k.username)
-	})
-	if err != nil {
-		return err
-	}
-	// Expired rows are deleted now and then, so a flood of made-up names does not grow the table for ever.
-	if s.throttleWrites.Add(1)%200 == 0 {
-		if err := s.Store.PruneThrottles(ctx); err != nil {
-			s.Log.Warn("pruning sign-in throttles", "err", err)
+		d := throttleRules[key.scope].delay(t.Failures)
+		var until *time.Time
+		if d > 0 {
+			u := t.LastAt.Add(d)
+			until = &u
+		}
+		if err := tx.SetThrottleLimits(ctx, t.ID, until, t.LastAt.Add(d+ThrottleMemory)); err != nil {
+			return err
 		}
 	}
-	return nil
+	return tx.CountFailedLogin(ctx, k.username)
+}
+
+// pruneThrottles deletes expired throttles every 200th failure, so a flood of made-up names does not grow the
+// table for ever.
+func (s *Service) pruneThrottles(ctx context.Context) {
+	if s.throttleWrites.Add(1)%200 != 0 {
+		return
+	}
+	if err := s.Store.PruneThrottles(ctx); err != nil {
+		s.Log.Warn("pruning sign-in throttles", "err", err)
+	}
 }
 
 // Throttles lists the sign-in throttles that are counting or refusing now (for admins).

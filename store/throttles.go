@@ -44,6 +44,13 @@ func (s *Store) throttles(ctx context.Context, sql string, args ...any) ([]Throt
 	return out, mapErr(rows.Err())
 }
 
+// LockKey holds a transaction-scoped advisory lock on a text key (in a namespace of its own), so that callers
+// with the same key take turns until their transactions end.
+func (s *Store) LockKey(ctx context.Context, key string) error {
+	_, err := s.db.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('everymeter:' || $1, 0))`, key)
+	return mapErr(err)
+}
+
 // ThrottlesByKey returns the unexpired throttles among keys.
 func (s *Store) ThrottlesByKey(ctx context.Context, keys []string) ([]Throttle, error) {
 	return s.throttles(ctx, `SELECT `+throttleCols+` FROM login_throttles WHERE key = ANY($1) AND expires_at > now()`, keys)
