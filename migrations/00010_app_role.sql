@@ -23,8 +23,8 @@ GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO everymeter_app;
 -- Tables that later migrations create (by the same runner) get the same grants.
 ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO everymeter_app;
 ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO everymeter_app;
--- A full coverage recompute empties its two tables with TRUNCATE.
-GRANT TRUNCATE ON coverage_pieces, coverage_support TO everymeter_app;
+-- A full coverage recompute and a heat rebuild (heat_rebuild()) empty their derived tables with TRUNCATE.
+GRANT TRUNCATE ON coverage_pieces, coverage_support, heat_cells, heat_cells_daily TO everymeter_app;
 -- Read-only for the server: the schema version (serve checks it) and PostGIS's reference table.
 REVOKE INSERT, UPDATE, DELETE ON goose_db_version FROM everymeter_app;
 -- +goose StatementBegin
