@@ -1,16 +1,23 @@
 -- +goose Up
 -- The audit log is evidence, so it is append-only and chained. everymeter_app (migration 00010) keeps INSERT and
--- SELECT on audit_log and loses UPDATE, DELETE and TRUNCATE. Every row, however it is inserted (the service, the
--- report_events trigger of 00009, a later migration), is chained when its transaction commits by a trigger that
--- runs as the owner: it takes the next sequence number and hash = sha256(previous hash ‖ the entry's fields), so
--- changing or removing a row breaks the chain there, and `everymeter audit verify` recomputes it in Go and names
--- the first broken entry. The chain head (last seq and hash) is one row that the trigger locks: concurrent
--- transactions append one after another, so the chain never forks. A removed tail shows as a head no row reaches.
--- Whatever a client puts in seq, prev_hash or hash is overwritten.
+-- SELECT on audit_log and loses UPDATE, DELETE and TRUNCATE. Rows are inserted as before (by the service, by the
+-- report_events trigger of 00009, by later migrations) and sealed soon after they commit by audit_seal(), which
+-- runs as the owner: in the order they are found it gives each the next sequence number and
+-- hash = sha256(previous hash ‖ the entry's fields), so changing or removing a sealed row breaks the chain there,
+-- and `everymeter audit verify` recomputes it in Go and names the first broken entry. The server seals every
+-- second, and verify seals before it checks. The chain head (last seq and hash) is one row that audit_seal locks,
+-- so two sealers never fork the chain; a removed tail shows as a head that no row reaches.
+--
+-- Why not chain inside the insert: the next hash needs the previous one, so every writing transaction would wait,
+-- holding the head, for the one before to commit — and commit includes the WAL flush. Measured with `everymeter
+-- bench reports` (16 clients): filing fell from about 195 to 81 reports/s. Sealing after commit keeps writers
+-- independent; an unsealed row is no weaker for the server, which cannot UPDATE or DELETE it either.
 ALTER TABLE audit_log
     ADD COLUMN seq       bigint UNIQUE,
     ADD COLUMN prev_hash bytea,
     ADD COLUMN hash      bytea;
+-- What audit_seal has still to do, found without reading the whole log.
+CREATE INDEX audit_log_unsealed_idx ON audit_log (id) WHERE seq IS NULL;
 
 CREATE TABLE audit_chain (
     id   int PRIMARY KEY CHECK (id = 1),
@@ -19,59 +26,67 @@ CREATE TABLE audit_chain (
 );
 
 -- audit_message is what an entry's hash covers: each field as <byte length>:<text>, so no two different entries
--- give the same bytes. The Go verifier builds the same bytes independently (service/audit.go).
+-- give the same bytes. The Go verifier builds the same bytes independently (service/audit.go). PL/pgSQL, whose
+-- expressions are planned once per session; only pg_catalog functions are called, and pg_catalog is always
+-- searched first, so no search_path is needed.
 -- +goose StatementBegin
 CREATE FUNCTION audit_message(seq bigint, at timestamptz, actor_id bigint, actor text, action text, entity text,
-    entity_id text, before jsonb, after jsonb) RETURNS bytea LANGUAGE sql STABLE
-    SET search_path = pg_catalog AS $$
-    SELECT convert_to(string_agg(octet_length(convert_to(f, 'UTF8'))::text || ':' || f, '' ORDER BY i), 'UTF8')
-    FROM unnest(ARRAY[seq::text, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-        coalesce(actor_id::text, ''), actor, action, entity, entity_id,
-        coalesce(before::text, ''), coalesce(after::text, '')]) WITH ORDINALITY AS t(f, i)
+    entity_id text, before jsonb, after jsonb) RETURNS bytea LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    m text := '';
+    f text;
+BEGIN
+    FOREACH f IN ARRAY ARRAY[seq::text, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+        coalesce(actor_id::text, ''), actor, action, entity, entity_id, coalesce(before::text, ''), coalesce(after::text, '')]
+    LOOP
+        m := m || octet_length(convert_to(f, 'UTF8'))::text || ':' || f;
+    END LOOP;
+    RETURN convert_to(m, 'UTF8');
+END
 $$;
 -- +goose StatementEnd
 
+-- audit_seal chains up to 10000 unsealed rows in id order and returns how many it sealed.
 -- +goose StatementBegin
-CREATE FUNCTION audit_chain_append() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+CREATE FUNCTION audit_seal() RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, public AS $$
 DECLARE
     head audit_chain%ROWTYPE;
-    h bytea;
+    r    record;
+    n    bigint := 0;
+    prev bytea;
+    h    bytea;
 BEGIN
     SELECT * INTO head FROM audit_chain WHERE id = 1 FOR UPDATE;
-    h := sha256(head.hash || audit_message(head.seq + 1, NEW.at, NEW.actor_id, NEW.actor, NEW.action, NEW.entity,
-        NEW.entity_id, NEW.before, NEW.after));
-    UPDATE audit_log SET seq = head.seq + 1, prev_hash = head.hash, hash = h WHERE id = NEW.id;
-    UPDATE audit_chain SET seq = head.seq + 1, hash = h WHERE id = 1;
-    RETURN NULL;
+    h := head.hash;
+    FOR r IN SELECT id, at, actor_id, actor, action, entity, entity_id, before, after FROM audit_log
+            WHERE seq IS NULL ORDER BY id LIMIT 10000 LOOP
+        n := n + 1;
+        prev := h;
+        h := sha256(prev || audit_message(head.seq + n, r.at, r.actor_id, r.actor, r.action, r.entity, r.entity_id,
+            r.before, r.after));
+        UPDATE audit_log SET seq = head.seq + n, prev_hash = prev, hash = h WHERE id = r.id;
+    END LOOP;
+    IF n > 0 THEN
+        UPDATE audit_chain SET seq = head.seq + n, hash = h WHERE id = 1;
+    END IF;
+    RETURN n;
 END
 $$;
 -- +goose StatementEnd
-REVOKE ALL ON FUNCTION audit_chain_append() FROM PUBLIC;
+REVOKE ALL ON FUNCTION audit_seal() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION audit_seal() TO everymeter_app;
 
--- Chain what is already there, in the order it was written; the genesis hash is 32 zero bytes.
+-- The genesis hash is 32 zero bytes; what is already in the log is sealed now, in the order it was written.
+INSERT INTO audit_chain (id, seq, hash) VALUES (1, 0, '\x0000000000000000000000000000000000000000000000000000000000000000');
 -- +goose StatementBegin
 DO $$
-DECLARE
-    r audit_log%ROWTYPE;
-    n bigint := 0;
-    h bytea := '\x0000000000000000000000000000000000000000000000000000000000000000';
 BEGIN
-    FOR r IN SELECT * FROM audit_log ORDER BY id LOOP
-        n := n + 1;
-        UPDATE audit_log SET seq = n, prev_hash = h,
-            hash = sha256(h || audit_message(n, r.at, r.actor_id, r.actor, r.action, r.entity, r.entity_id, r.before, r.after))
-        WHERE id = r.id RETURNING hash INTO h;
+    WHILE audit_seal() > 0 LOOP
     END LOOP;
-    INSERT INTO audit_chain (id, seq, hash) VALUES (1, n, h);
 END
 $$;
 -- +goose StatementEnd
-
--- Deferred to commit: the head is locked only while the transaction commits, never while it goes on to take
--- other locks (which could deadlock against a transaction that holds those and waits to append).
-CREATE CONSTRAINT TRIGGER audit_log_chain AFTER INSERT ON audit_log DEFERRABLE INITIALLY DEFERRED
-    FOR EACH ROW EXECUTE FUNCTION audit_chain_append();
 
 REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM everymeter_app;
 REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON audit_chain FROM everymeter_app;
@@ -79,9 +94,9 @@ GRANT SELECT ON audit_log, audit_chain TO everymeter_app;
 GRANT INSERT ON audit_log TO everymeter_app;
 
 -- +goose Down
-DROP TRIGGER audit_log_chain ON audit_log;
-DROP FUNCTION audit_chain_append();
+DROP FUNCTION audit_seal();
 DROP FUNCTION audit_message(bigint, timestamptz, bigint, text, text, text, text, jsonb, jsonb);
 DROP TABLE audit_chain;
+DROP INDEX audit_log_unsealed_idx;
 ALTER TABLE audit_log DROP COLUMN seq, DROP COLUMN prev_hash, DROP COLUMN hash;
 GRANT UPDATE, DELETE ON audit_log TO everymeter_app;

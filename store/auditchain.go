@@ -9,7 +9,7 @@ import (
 // jsonb (canonical: keys sorted, no insignificant space), which is what the chain hashed.
 type AuditEntry struct {
 	ID       int64
-	Seq      *int64 // nil: the row never joined the chain
+	Seq      *int64 // nil: not sealed yet
 	At       time.Time
 	ActorID  *int64
 	Actor    string
@@ -23,8 +23,7 @@ type AuditEntry struct {
 }
 
 // EachAuditEntry returns the chain head (the sequence number and hash of the last entry appended) and calls fn
-// for every audit-log row in chain order (rows outside the chain first), stopping at the first error fn
-// returns. Head and rows come from one snapshot, so entries committed meanwhile are not half-seen.
+// for every sealed audit-log row in chain order, stopping at the first error fn returns. Head and rows come from one snapshot, so entries committed meanwhile are not half-seen.
 func (s *Store) EachAuditEntry(ctx context.Context, fn func(AuditEntry) error) (headSeq int64, headHash []byte, err error) {
 	err = s.WithTx(ctx, func(tx *Store) error {
 		if _, err := tx.db.Exec(ctx, `SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY`); err != nil {
@@ -37,7 +36,7 @@ func (s *Store) EachAuditEntry(ctx context.Context, fn func(AuditEntry) error) (
 			return mapErr(err)
 		}
 		rows, err := tx.db.Query(ctx, `SELECT id, seq, at, actor_id, actor, action, entity, entity_id, before::text, after::text,
-			prev_hash, hash FROM audit_log ORDER BY seq NULLS FIRST, id`)
+			prev_hash, hash FROM audit_log WHERE seq IS NOT NULL ORDER BY seq`)
 		if err != nil {
 			return mapErr(err)
 		}
@@ -55,4 +54,12 @@ func (s *Store) EachAuditEntry(ctx context.Context, fn func(AuditEntry) error) (
 		return mapErr(rows.Err())
 	})
 	return headSeq, headHash, err
+}
+
+// SealAudit chains audit rows written since the last seal (up to 10000 a call, through audit_seal(), which runs
+// as the schema's owner) and returns how many it sealed.
+func (s *Store) SealAudit(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.QueryRow(ctx, `SELECT audit_seal()`).Scan(&n)
+	return n, mapErr(err)
 }

@@ -336,15 +336,16 @@ func TestBackupRestoreDemo(t *testing.T) {
 	if err := os.WriteFile(photo, []byte("jpeg bytes"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	before := fingerprint(t, url)
-	if !strings.Contains(before, "assets=") || strings.Contains(before, "assets=0:") {
-		t.Fatalf("demo loaded nothing: %s", before)
-	}
+	// (verify seals the demo's audit entries into the chain, so it comes before the fingerprint)
 	auditOut, err := run(t, bin, env, "", "audit", "verify", "--data", dir)
 	if err != nil || !strings.Contains(auditOut, "audit log intact: ") {
 		t.Fatalf("audit verify before the backup: %v\n%s", err, auditOut)
 	}
 	auditedBefore := strings.TrimSpace(auditOut)
+	before := fingerprint(t, url)
+	if !strings.Contains(before, "assets=") || strings.Contains(before, "assets=0:") {
+		t.Fatalf("demo loaded nothing: %s", before)
+	}
 	archive := filepath.Join(dir, "backup.tar.gz")
 	if out, err := run(t, bin, env, "", "backup", archive, "--data", dir); err != nil {
 		t.Fatalf("backup: %v\n%s", err, out)

@@ -46,6 +46,7 @@ func cmdServe(ctx context.Context, app *cli, args []string) error {
 	if eng, ok := svc.Coverage.(*coverage.Engine); ok {
 		go eng.Watch(ctx, db.Store, time.Minute) // validity that starts or ends later shows within a minute
 	}
+	go svc.KeepAuditSealed(ctx, time.Second) // audit entries join the hash chain within a second of commit
 	if *demoFlag {
 		if n, err := db.Store.CountAssets(ctx); err != nil {
 			return err
