@@ -25,13 +25,14 @@ type fixture struct {
 	st  *store.Store
 	svc *service.Service
 	eng *coverage.Engine
+	url string // the database as its owner, for scratch tables the server's role may not create
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	st, _ := testdb.New(t)
+	st, url := testdb.New(t)
 	eng := coverage.New(nil)
-	return &fixture{t: t, ctx: t.Context(), st: st, svc: service.New(st, eng, nil), eng: eng}
+	return &fixture{t: t, ctx: t.Context(), st: st, svc: service.New(st, eng, nil), eng: eng, url: url}
 }
 
 func (f *fixture) unit(code, name string) int64 {

@@ -40,3 +40,17 @@ type LockedError struct {
 func (e *LockedError) Error() string {
 	return fmt.Sprintf("%s; try again in %d seconds", e.Reason, int(time.Until(e.Until).Seconds()+1))
 }
+
+// Throttle is the sign-in failure count of one key: an (account, address) pair, an address or an account.
+type Throttle struct {
+	ID           int64      `json:"id"`
+	Key          string     `json:"key"`
+	Scope        string     `json:"scope"`
+	Username     string     `json:"username"`
+	Addr         string     `json:"addr"`
+	Failures     int        `json:"failures"`
+	FirstAt      time.Time  `json:"first_at"`
+	LastAt       time.Time  `json:"last_at"`
+	BlockedUntil *time.Time `json:"blocked_until"`
+	ExpiresAt    time.Time  `json:"expires_at"`
+}

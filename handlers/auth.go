@@ -178,7 +178,8 @@ func (h *Handler) login(c echo.Context) error {
 	if in.Username == "" || in.Password == "" {
 		return badRequest("username", "username and password are required")
 	}
-	token, u, err := h.Svc.Login(c.Request().Context(), in.Username, in.Password, c.RealIP())
+	ctx := c.Request().Context()
+	token, u, err := h.Svc.Login(ctx, in.Username, in.Password, clientAddr(c))
 	var locked *domain.LockedError
 	if errors.As(err, &locked) {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(time.Until(locked.Until).Seconds())+1))
@@ -189,12 +190,17 @@ func (h *Handler) login(c echo.Context) error {
 	} else if err != nil {
 		return err
 	}
+	failed, err := h.Svc.FailedAttemptsBefore(ctx, token)
+	if err != nil {
+		return err
+	}
 	exp := time.Now().Add(domain.SessionTTL)
 	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: token, Path: "/", Expires: exp, HttpOnly: true,
 		Secure: h.SecureCookies, SameSite: http.SameSiteLaxMode})
 	c.SetCookie(&http.Cookie{Name: csrfCookie, Value: randomToken(), Path: "/", Expires: exp,
 		Secure: h.SecureCookies, SameSite: http.SameSiteStrictMode})
-	return c.JSON(http.StatusOK, map[string]any{"token": token, "expires_at": exp.UTC(), "user": userView(u)})
+	return c.JSON(http.StatusOK, map[string]any{"token": token, "expires_at": exp.UTC(), "user": userView(u),
+		"failed_attempts_since_last_login": failed})
 }
 
 func (h *Handler) logout(c echo.Context) error {
@@ -213,6 +219,12 @@ func (h *Handler) logout(c echo.Context) error {
 func (h *Handler) me(c echo.Context) error {
 	u := CurrentUser(c)
 	v := userView(*u)
+	token, _ := c.Get("token").(string)
+	failed, err := h.Svc.FailedAttemptsBefore(c.Request().Context(), token)
+	if err != nil {
+		return err
+	}
+	v["failed_attempts_since_last_login"] = failed
 	if u.UnitID != nil {
 		if unit, err := h.Svc.Unit(c.Request().Context(), principal(c), *u.UnitID); err == nil {
 			v["unit_name"] = unit.Name
@@ -229,4 +241,12 @@ func randomToken() string {
 	b := make([]byte, 24)
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func (h *Handler) listThrottles(c echo.Context) error {
+	ts, err := h.Svc.Throttles(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"throttles": ts})
 }

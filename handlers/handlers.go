@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -25,8 +26,11 @@ type Handler struct {
 	Svc    Service
 	Log    *slog.Logger
 	Static fs.FS // the embedded web app; nil serves no app
-	// SecureCookies marks cookies Secure (set when served behind HTTPS).
+	// SecureCookies marks cookies Secure, redirects plain HTTP to https and sends Strict-Transport-Security
+	// (set when served behind HTTPS).
 	SecureCookies bool
+	// TrustedProxies are the peers whose X-Forwarded-For and X-Forwarded-Proto are believed (clientaddr.go).
+	TrustedProxies []*net.IPNet
 	// Ready reports whether the schema is current (for /readyz).
 	Ready func(ctx context.Context) error
 	// Config is served to the web app at /api/v1/config.
@@ -51,6 +55,8 @@ func New(h *Handler) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = h.renderError
+	e.IPExtractor = ClientIPExtractor(h.TrustedProxies)
+	e.SchemeExtractor = SchemeExtractor(h.TrustedProxies)
 	e.Server.ReadHeaderTimeout = 10 * time.Second
 	e.Server.ReadTimeout = 60 * time.Second
 	e.Server.WriteTimeout = 120 * time.Second
@@ -59,6 +65,9 @@ func New(h *Handler) *echo.Echo {
 	e.Use(h.logRequests)
 	e.Use(h.recoverer)
 	e.Use(securityHeaders)
+	if h.SecureCookies {
+		e.Use(requireHTTPS)
+	}
 	e.Use(cleanText)
 	e.Use(middleware.BodyLimit(bodyLimitString))
 	e.Use(h.authenticate)
@@ -83,6 +92,8 @@ func (h *Handler) Register(r *Router) {
 	r.Add(http.MethodPost, "/api/v1/auth/logout", h.logout, Signedin)
 	r.Add(http.MethodGet, "/api/v1/auth/me", h.me, Signedin)
 	r.Add(http.MethodGet, "/api/v1/config", h.config, Public)
+	r.Add(http.MethodGet, "/api/v1/admin/throttles", h.listThrottles, Admins)
+	r.Add(http.MethodDelete, "/api/v1/admin/throttles/:id", deleteByID(h.Svc.ClearThrottle), Admins)
 
 	r.Add(http.MethodGet, "/api/v1/units", h.listUnits, Signedin)
 	r.Add(http.MethodPost, "/api/v1/units", h.createUnit, Planners)
@@ -191,7 +202,7 @@ func (h *Handler) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		status := c.Response().Status
 		if status >= 500 || time.Since(start) > 2*time.Second {
 			h.Log.Warn("request", "method", c.Request().Method, "path", c.Request().URL.Path, "status", status,
-				"ms", time.Since(start).Milliseconds(), "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+				"ms", time.Since(start).Milliseconds(), "addr", clientAddr(c), "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 		}
 		return nil
 	}

@@ -21,6 +21,9 @@ var policy = map[string]string{
 	"GET /api/v1/auth/me":      "signed-in",
 	"GET /api/v1/config":       "public",
 
+	"GET /api/v1/admin/throttles":        "admin",
+	"DELETE /api/v1/admin/throttles/:id": "admin",
+
 	"GET /api/v1/units":        "signed-in",
 	"POST /api/v1/units":       "admin,planner",
 	"GET /api/v1/units/:id":    "signed-in",

@@ -21,6 +21,9 @@ type Service interface {
 
 	Authenticate(ctx context.Context, token string) (domain.User, error)
 	Login(ctx context.Context, username, password, addr string) (string, domain.User, error)
+	FailedAttemptsBefore(ctx context.Context, token string) (int, error)
+	Throttles(ctx context.Context) ([]domain.Throttle, error)
+	ClearThrottle(ctx context.Context, actor domain.Actor, id int64) error
 	Logout(ctx context.Context, token string) error
 	LogoutEverywhere(ctx context.Context, userID int64) error
 	AuthenticateAPIKey(ctx context.Context, key string) (domain.User, error)

@@ -100,6 +100,7 @@ func TestOpenAPIResponses(t *testing.T) {
 		{"leader", "POST", "/api/v1/auth/apikeys", map[string]any{"name": "x"}},
 		{"", "POST", "/api/v1/auth/login", map[string]any{"username": "admin1", "password": "wrong-password"}},
 		{"admin", "GET", "/api/v1/units/999999", nil},
+		{"admin", "DELETE", "/api/v1/admin/throttles/999999", nil},
 	}
 	for path, item := range doc.Paths.Map() {
 		if item.Get != nil && !strings.Contains(path, "{") && path != "/coverage/export" {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"io/fs"
 	"log/slog"
+	"net"
 
 	"github.com/labstack/echo/v4"
 
@@ -19,9 +20,11 @@ import (
 type Options struct {
 	DataDir       string // photos and other files live here
 	SecureCookies bool
-	TileURL       string
-	Static        fs.FS                           // the web app; nil serves none
-	Ready         func(ctx context.Context) error // extra readiness check (schema current)
+	// TrustedProxies are the peers whose X-Forwarded-For and X-Forwarded-Proto are believed (none by default).
+	TrustedProxies []*net.IPNet
+	TileURL        string
+	Static         fs.FS                           // the web app; nil serves none
+	Ready          func(ctx context.Context) error // extra readiness check (schema current)
 }
 
 // Service builds the domain layer with a coverage engine wired in.
@@ -44,7 +47,7 @@ func Wire(st *store.Store, log *slog.Logger, opt Options) *Wired {
 	svc := service.New(st, eng, log)
 	reports := ReportService(svc, log, opt) // one loop service (and category cache) for the API and Open311
 	h := &handlers.Handler{
-		Svc: svc, Log: log, SecureCookies: opt.SecureCookies, Static: opt.Static, Ready: opt.Ready,
+		Svc: svc, Log: log, SecureCookies: opt.SecureCookies, TrustedProxies: opt.TrustedProxies, Static: opt.Static, Ready: opt.Ready,
 		Config: handlers.AppConfig{TileURL: opt.TileURL, Attribution: "© OpenStreetMap contributors"},
 		Extra:  features(svc, eng, reports),
 	}

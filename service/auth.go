@@ -106,38 +106,80 @@ func (s *Service) AddUser(ctx context.Context, username, role, unitCode, passwor
 }
 
 // Login checks a password and opens a session, returning its token. addr is the client's address, for
-// throttling; failures are audited.
+// throttling (loginguard.go); failures and refusals are audited and counted for the user to see. Attempts for
+// one account from one address take turns (a lock on their pair for the attempt's transaction), so a burst of
+// parallel guesses cannot all be checked before the first failures are counted.
 func (s *Service) Login(ctx context.Context, username, password, addr string) (string, store.User, error) {
-	if err := s.guard.admit(username, addr); err != nil {
-		_ = s.Store.Audit(ctx, store.Actor{Name: username}, "login-throttled", "user", username, nil, map[string]string{"addr": addr})
-		return "", store.User{}, err
-	}
-	u, err := s.Store.UserByName(ctx, username)
-	if errors.Is(err, store.ErrNotFound) {
-		CheckPassword(dummyHash, password)
-		s.guard.fail(username)
-		return "", u, ErrAuth
-	} else if err != nil {
-		return "", u, err
-	}
-	if !CheckPassword(u.PasswordHash, password) || u.Disabled {
-		s.guard.fail(username)
-		_ = s.Store.Audit(ctx, store.Actor{ID: u.ID, Name: u.Username}, "login-failed", "user", u.ID, nil, map[string]string{"addr": addr})
-		return "", u, ErrAuth
-	}
-	s.guard.succeed(username)
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		return "", u, err
-	}
-	token := base64.RawURLEncoding.EncodeToString(raw)
-	err = s.Store.WithTx(ctx, func(tx *store.Store) error {
-		if err := tx.CreateSession(ctx, TokenHash(token), u.ID, time.Now().Add(SessionTTL)); err != nil {
+	keys := keysFor(username, addr)
+	var (
+		token   string
+		u       store.User
+		refusal error // the attempt failed; the counts and the audit rows it leaves are committed all the same
+	)
+	err := s.Store.WithTx(ctx, func(tx *store.Store) error {
+		if err := tx.LockKey(ctx, keys.pair); err != nil {
 			return err
 		}
-		return tx.Audit(ctx, store.Actor{ID: u.ID, Name: u.Username}, "login", "user", u.ID, nil, nil)
+		if err := admit(ctx, tx, keys); err != nil {
+			var locked *LockedError
+			if !errors.As(err, &locked) {
+				return err
+			}
+			refusal = err
+			if err := countFailure(ctx, tx, keys); err != nil {
+				return err
+			}
+			return tx.Audit(ctx, store.Actor{Name: username}, "login-throttled", "user", username, nil,
+				map[string]string{"addr": addr, "reason": locked.Reason})
+		}
+		var err error
+		u, err = tx.UserByName(ctx, username)
+		if errors.Is(err, store.ErrNotFound) {
+			CheckPassword(dummyHash, password)
+			refusal = ErrAuth
+			return countFailure(ctx, tx, keys)
+		} else if err != nil {
+			return err
+		}
+		if !CheckPassword(u.PasswordHash, password) || u.Disabled {
+			refusal = ErrAuth
+			if err := countFailure(ctx, tx, keys); err != nil {
+				return err
+			}
+			return tx.Audit(ctx, store.Actor{ID: u.ID, Name: u.Username}, "login-failed", "user", u.ID, nil, map[string]string{"addr": addr})
+		}
+		raw := make([]byte, 32)
+		if _, err := rand.Read(raw); err != nil {
+			return err
+		}
+		token = base64.RawURLEncoding.EncodeToString(raw)
+		failed, err := tx.TakeFailedLogins(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteThrottleKey(ctx, keys.pair); err != nil {
+			return err
+		}
+		if err := tx.CreateSession(ctx, TokenHash(token), u.ID, time.Now().Add(SessionTTL), failed); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, store.Actor{ID: u.ID, Name: u.Username}, "login", "user", u.ID, nil,
+			map[string]any{"addr": addr, "failed_attempts_since_last_login": failed})
 	})
-	return token, u, err
+	if err != nil {
+		return "", u, err
+	}
+	if refusal != nil {
+		s.pruneThrottles(ctx)
+		return "", u, refusal
+	}
+	return token, u, nil
+}
+
+// FailedAttemptsBefore returns how many failed sign-in attempts for the user of a session came between their
+// previous sign-in and the one that opened this session.
+func (s *Service) FailedAttemptsBefore(ctx context.Context, token string) (int, error) {
+	return s.Store.SessionFailedBefore(ctx, TokenHash(token))
 }
 
 // Authenticate returns the enabled user owning a session token.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+	"sync/atomic"
 
 	"github.com/paulmach/orb"
 
@@ -88,8 +89,9 @@ type Service struct {
 	Coverage Coverage
 	Log      *slog.Logger
 	hooks    hookSet // write hooks (hooks.go)
-	guard    *loginGuard
 	live     sync.Map // OGC collection id → true once its table is known to exist (tables never go away at run time)
+	// throttleWrites counts failed sign-ins, to prune expired throttles now and then.
+	throttleWrites atomic.Int64
 }
 
 // New wires a service; cov may be nil.
@@ -100,7 +102,7 @@ func New(st *store.Store, cov Coverage, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{Store: st, Coverage: cov, Log: log, guard: newLoginGuard()}
+	return &Service{Store: st, Coverage: cov, Log: log}
 }
 
 // Sentinel errors of the domain layer.

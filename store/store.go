@@ -44,9 +44,25 @@ type Store struct {
 	inTx bool
 }
 
-// Open connects a pool to url. Every connection gets a statement timeout so no query can hold a
-// connection for minutes (a hostile geometry, say); long jobs set their own with SET LOCAL.
+// AppRole is the database role the server runs as (migration 00010 creates it): it reads and writes the
+// application's tables but can only append to the audit log, and owns nothing.
+const AppRole = "everymeter_app"
+
+// Open connects a pool to url as the user the URL names (the schema's owner: benchmarks and maintenance that
+// drop and build indexes). Every connection gets a statement timeout so no query can hold a connection for
+// minutes (a hostile geometry, say); long jobs set their own with SET LOCAL.
 func Open(ctx context.Context, url string, maxConns int32) (*Store, error) {
+	return open(ctx, url, maxConns, "")
+}
+
+// OpenApp connects a pool to url and switches every connection to AppRole, so that not even a superuser URL
+// lets the server rewrite the audit log. The URL's user must be AppRole itself or a member of it (the
+// migration makes the user that runs it a member).
+func OpenApp(ctx context.Context, url string, maxConns int32) (*Store, error) {
+	return open(ctx, url, maxConns, AppRole)
+}
+
+func open(ctx context.Context, url string, maxConns int32, role string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("store: parse database url: %w", err)
@@ -60,6 +76,15 @@ func Open(ctx context.Context, url string, maxConns int32) (*Store, error) {
 	cfg.ConnConfig.RuntimeParams["statement_timeout"] = "30000"
 	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
 	cfg.ConnConfig.ConnectTimeout = 5 * time.Second
+	if role != "" {
+		cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
+			// role is a constant, never input.
+			if _, err := c.Exec(ctx, `SET ROLE `+pgx.Identifier{role}.Sanitize()); err != nil {
+				return fmt.Errorf("store: switch to role %s (run `everymeter migrate`, or have the database administrator GRANT %s TO the user of the URL): %w", role, role, err)
+			}
+			return nil
+		}
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, err

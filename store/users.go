@@ -47,9 +47,10 @@ func (s *Store) SetUserDisabled(ctx context.Context, id int64, disabled bool) er
 	return mapErr(err)
 }
 
-// CreateSession stores a session by the hash of its token.
-func (s *Store) CreateSession(ctx context.Context, tokenHash []byte, userID int64, expires time.Time) error {
-	_, err := s.db.Exec(ctx, `INSERT INTO sessions (token_hash, user_id, expires_at) VALUES ($1, $2, $3)`, tokenHash, userID, expires)
+// CreateSession stores a session by the hash of its token, with the failed attempts that preceded it.
+func (s *Store) CreateSession(ctx context.Context, tokenHash []byte, userID int64, expires time.Time, failedBefore int) error {
+	_, err := s.db.Exec(ctx, `INSERT INTO sessions (token_hash, user_id, expires_at, failed_before) VALUES ($1, $2, $3, $4)`,
+		tokenHash, userID, expires, failedBefore)
 	return mapErr(err)
 }
 

@@ -157,7 +157,9 @@ func cmdRestore(ctx context.Context, app *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	_, err = conn.Exec(ctx, "DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+	// A new public schema lacks the USAGE that PostgreSQL gives the initial one; the application role
+	// (store.AppRole) needs it, and the dump's own grants follow.
+	_, err = conn.Exec(ctx, "DROP SCHEMA public CASCADE; CREATE SCHEMA public; GRANT USAGE ON SCHEMA public TO PUBLIC")
 	conn.Close(ctx)
 	if err != nil {
 		return err

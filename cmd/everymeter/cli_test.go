@@ -336,6 +336,12 @@ func TestBackupRestoreDemo(t *testing.T) {
 	if err := os.WriteFile(photo, []byte("jpeg bytes"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// (verify seals the demo's audit entries into the chain, so it comes before the fingerprint)
+	auditOut, err := run(t, bin, env, "", "audit", "verify", "--data", dir)
+	if err != nil || !strings.Contains(auditOut, "audit log intact: ") {
+		t.Fatalf("audit verify before the backup: %v\n%s", err, auditOut)
+	}
+	auditedBefore := strings.TrimSpace(auditOut)
 	before := fingerprint(t, url)
 	if !strings.Contains(before, "assets=") || strings.Contains(before, "assets=0:") {
 		t.Fatalf("demo loaded nothing: %s", before)
@@ -365,6 +371,11 @@ func TestBackupRestoreDemo(t *testing.T) {
 	}
 	if b, err := os.ReadFile(photo); err != nil || string(b) != "jpeg bytes" {
 		t.Fatalf("photo not restored: %q %v", b, err)
+	}
+	// The audit log's hash chain survives the round trip, and the restored server role can still read it.
+	out, err := run(t, bin, env, "", "audit", "verify", "--data", dir)
+	if err != nil || !strings.Contains(out, auditedBefore) {
+		t.Fatalf("audit verify after restore: %v\n%s (before the backup: %s)", err, out, auditedBefore)
 	}
 	// A file that is not a backup is refused before anything is dropped.
 	bad := filepath.Join(dir, "bad.tar.gz")

@@ -28,10 +28,11 @@ func (d *database) Close() {
 }
 
 // openDB connects to DATABASE_URL, or to the private cluster under dataDir, starting it if no other
-// everymeter process owns it. exclusive demands ownership (serve): a second owner is refused.
+// everymeter process owns it. exclusive demands ownership (serve): a second owner is refused. The pool runs
+// as store.AppRole (append-only audit log); URL stays the owner's, for migrations, pg_dump and pg_restore.
 func openDB(ctx context.Context, app *cli, dataDir string, exclusive bool, maxConns int32) (*database, error) {
 	if url := os.Getenv("DATABASE_URL"); url != "" {
-		st, err := store.Open(ctx, url, maxConns)
+		st, err := store.OpenApp(ctx, url, maxConns)
 		if err != nil {
 			return nil, err
 		}
@@ -61,7 +62,17 @@ func openDB(ctx context.Context, app *cli, dataDir string, exclusive bool, maxCo
 		}
 		d.Managed = true
 	}
-	st, err := store.Open(ctx, c.URL(), maxConns)
+	if d.Managed {
+		// The private cluster is ours: keep its schema current without asking. Before the pool opens, since
+		// its connections switch to the role a migration creates.
+		if n, err := store.Migrate(ctx, d.URL); err != nil {
+			d.stopCluster()
+			return nil, fmt.Errorf("migrate: %w", err)
+		} else if n > 0 {
+			app.log.Info("schema migrated", "migrations", n)
+		}
+	}
+	st, err := store.OpenApp(ctx, c.URL(), maxConns)
 	if err != nil {
 		d.stopCluster()
 		return nil, err
@@ -70,15 +81,6 @@ func openDB(ctx context.Context, app *cli, dataDir string, exclusive bool, maxCo
 	d.close = func() {
 		st.Close()
 		d.stopCluster()
-	}
-	if d.Managed {
-		// The private cluster is ours: keep its schema current without asking.
-		if n, err := store.Migrate(ctx, d.URL); err != nil {
-			d.Close()
-			return nil, fmt.Errorf("migrate: %w", err)
-		} else if n > 0 {
-			app.log.Info("schema migrated", "migrations", n)
-		}
 	}
 	return d, nil
 }

@@ -21,6 +21,7 @@ const usage = `everymeter — every meter of street has a named owner.
 
 Usage:
   everymeter serve [--addr HOST:PORT] [--data DIR] [--demo]   run the HTTP server (default :8080)
+        [--trusted-proxies CIDR,…] [--secure-cookies]           behind a reverse proxy / HTTPS
   everymeter migrate [--data DIR]                             apply the embedded schema migrations
   everymeter user add NAME --role ROLE [--unit CODE] --password-stdin
   everymeter demo [--data DIR]                                load the generated demo county town
@@ -28,6 +29,7 @@ Usage:
   everymeter import osm FILE | import geojson FILE --kind KIND | import 311 FILE
   everymeter db start|stop|url [--data DIR]                  manage the private PostgreSQL by hand
   everymeter backup FILE.tar.gz | restore FILE.tar.gz            pg_dump/pg_restore of the database with the photo files
+  everymeter audit verify [--data DIR]                        prove the audit log's hash chain intact; exit 1 naming the first broken entry
   everymeter bench reports [--stored N] [--clients N] [--duration D]  benchmark filing on a scratch database
   everymeter bench load [--clients 500] [--duration 60s] [--think D]   mixed load on a scratch demo database, reconciled
   everymeter version
@@ -37,6 +39,7 @@ Environment:
   EVERYMETER_DATA    data directory (default ./var)
   EVERYMETER_ADDR    listen address (default :8080)
   EVERYMETER_TILE_URL  base-map tile URL template for the web app (default: none, the app works offline)
+  EVERYMETER_TRUSTED_PROXIES  serve --trusted-proxies: CIDR ranges of reverse proxies (default: none)
 `
 
 func main() {
@@ -86,6 +89,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, 
 		"backup":   cmdBackup,
 		"restore":  cmdRestore,
 		"bench":    cmdBench,
+		"audit":    cmdAudit,
 		"version": func(ctx context.Context, app *cli, args []string) error {
 			fmt.Fprintln(app.stdout, "everymeter", version)
 			return nil

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"everymeter/handlers"
 	"everymeter/server"
 	"everymeter/service"
 	"everymeter/static"
@@ -20,9 +21,14 @@ func cmdServe(ctx context.Context, app *cli, args []string) error {
 	dbf.register(fs)
 	addr := fs.String("addr", envOr("EVERYMETER_ADDR", ":8080"), "listen address HOST:PORT")
 	demoFlag := fs.Bool("demo", false, "load the demo town first if the database holds no assets")
-	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (when served behind HTTPS)")
+	secure := fs.Bool("secure-cookies", false, "behind HTTPS: Secure cookies, Strict-Transport-Security, redirect plain HTTP to https")
+	proxies := fs.String("trusted-proxies", envOr("EVERYMETER_TRUSTED_PROXIES", ""), "comma-separated CIDR ranges of reverse proxies whose X-Forwarded-For/-Proto are believed (default none)")
 	if _, err := parse(fs, args); err != nil {
 		return err
+	}
+	trusted, err := handlers.ParseTrustedProxies(*proxies)
+	if err != nil {
+		return usageError{fmt.Sprintf("serve: --trusted-proxies: %v", err)}
 	}
 	db, err := openDB(ctx, app, dbf.data, true, 50)
 	if err != nil {
@@ -33,11 +39,12 @@ func cmdServe(ctx context.Context, app *cli, args []string) error {
 		return err
 	}
 	w := server.Wire(db.Store, app.log, server.Options{
-		DataDir: dbf.data, SecureCookies: *secure, TileURL: envOr("EVERYMETER_TILE_URL", ""), Static: static.FS,
+		DataDir: dbf.data, SecureCookies: *secure, TrustedProxies: trusted, TileURL: envOr("EVERYMETER_TILE_URL", ""), Static: static.FS,
 		Ready: func(ctx context.Context) error { return checkSchema(ctx, db.URL) },
 	})
 	e, svc := w.Echo, w.Svc
 	go w.Engine.Watch(ctx, db.Store, time.Minute) // validity that starts or ends later shows within a minute
+	go svc.KeepAuditSealed(ctx, time.Second)      // audit entries join the hash chain within a second of commit
 	if *demoFlag {
 		if n, err := db.Store.CountAssets(ctx); err != nil {
 			return err

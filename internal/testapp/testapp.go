@@ -75,6 +75,21 @@ func New(t testing.TB) *App {
 	return a
 }
 
+// With starts a second server over the same database (users, tokens and throttles shared) built with other
+// options, as another instance of a deployment would be, and returns an App that talks to it.
+func (a *App) With(opt server.Options) *App {
+	a.T.Helper()
+	if opt.DataDir == "" {
+		opt.DataDir = a.T.TempDir()
+	}
+	e, svc := server.Build(a.Store, slog.New(slog.NewTextHandler(io.Discard, nil)), opt)
+	srv := httptest.NewServer(e)
+	a.T.Cleanup(srv.Close)
+	b := *a
+	b.URL, b.Svc, b.Server, b.Echo = srv.URL, svc, srv, e
+	return &b
+}
+
 // Login signs a user in and returns the token.
 func (a *App) Login(user, pw string) string {
 	a.T.Helper()

@@ -112,7 +112,8 @@ func ensureTemplate(ctx context.Context, admin *pgx.Conn, base string) error {
 }
 
 // New creates a fresh database from the migrated template, opens a store on it and drops it when the
-// test ends. It returns the store and the database URL.
+// test ends. It returns the store and the database URL. The store runs as the server does, as
+// store.AppRole; the URL connects as the server's superuser (for tests that must reach past the server).
 func New(t testing.TB) (*store.Store, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -145,7 +146,7 @@ func New(t testing.TB) (*store.Store, string) {
 		t.Fatalf("testdb: create database: %v", err)
 	}
 	dbURL := withDB(base, name)
-	st, err := store.Open(ctx, dbURL, 20)
+	st, err := store.OpenApp(ctx, dbURL, 20)
 	if err != nil {
 		t.Fatalf("testdb: open: %v", err)
 	}

@@ -82,6 +82,7 @@ var routes = map[string]route{
 	"/api/v1/assets/:id/coverage":      {service.MapData, noCases, ""},
 	"/api/v1/owner":                    {service.MapData, noCases, "lon={blon}&lat={blat}"},
 	"/api/v1/auth/apikeys":             {service.MapData, noCases, ""},
+	"/api/v1/admin/throttles":          {service.MapData, noCases, ""}, // admins only: unit staff get 403
 	"/api/v1/openapi.json":             {service.MapData, noCases, ""},
 	"/api/v1/reports":                  {service.Cases, listsCases, "bbox={bbox}"},
 	"/api/v1/reports/:id":              {service.Cases, listsCases, ""},
@@ -275,6 +276,7 @@ type request struct {
 	wantA  bool // A's cases must appear (the route lists cases and this request asks for A's)
 	wantOK bool // the answer must be 200 (else 404 is the only other acceptable answer)
 	hidden bool // the request names one of B's cases: the answer must be 404, as if it did not exist
+	denied bool // the route is not unit staff's at all (the route table refuses it): the answer must be 403
 }
 
 // expand turns a route pattern into concrete requests: ids of B's records (which must not be found) and of A's.
@@ -330,6 +332,8 @@ func (w *world) expand(path string) []request {
 			request{path: fmt.Sprintf("/open311/v2/requests/%d.xml", w.reportsA[0]), wantOK: true})
 	case path == "/api/v1/owner":
 		out = append(out, request{path: path}) // nothing is mapped: 404 with candidates, or an owner
+	case path == "/api/v1/admin/throttles":
+		out = append(out, request{path: path, denied: true})
 	case path == "/open311/v2/tokens/:file":
 		out = append(out, request{path: "/open311/v2/tokens/x.json"})
 	default:
@@ -355,6 +359,11 @@ func (w *world) walkQuery(t *testing.T, path string, spec route, q string, first
 		}
 		res := w.a.Do("unit_staff", "GET", u, nil)
 		switch {
+		case rq.denied:
+			if res.Status != http.StatusForbidden {
+				t.Errorf("GET %s: %d, want 403: %.300s", u, res.Status, res.Body)
+			}
+			continue
 		case rq.wantOK && res.Status != http.StatusOK:
 			t.Errorf("GET %s: %d, want 200: %.300s", u, res.Status, res.Body)
 			continue

@@ -33,7 +33,7 @@
 // performance mark 'everymeter:network-drawn'.
 import { api, setToken, setUnauthorizedHandler } from './api.js';
 import { t, setLang, getLang, applyI18n } from './i18n.js';
-import { h, $, toastErr } from './ui.js';
+import { h, $, toast, toastErr } from './ui.js';
 import { createMap } from './map.js';
 import * as outbox from './outbox.js';
 
@@ -130,6 +130,9 @@ $('#login-form').addEventListener('submit', async (e) => {
     setToken(r.token);
     $('#login-password').value = '';
     await boot();
+    // Someone else may have been trying this account: say so once, right after signing in.
+    const n = r.failed_attempts_since_last_login;
+    if (n > 0) toast(t('failed_since', { n }), 'error');
   } catch (ex) {
     err.textContent = ex.network ? t('network') : ex.message || t('login_failed');
   } finally { $('#login-submit').disabled = false; }
