@@ -7,8 +7,8 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
-	"time"
 	"sync/atomic"
+	"time"
 
 	"github.com/paulmach/orb"
 
@@ -88,7 +88,7 @@ type Service struct {
 	Store    *store.Store
 	Coverage Coverage
 	Log      *slog.Logger
-	hooks    hookSet // write hooks (hooks.go)
+	hooks    hookSet  // write hooks (hooks.go)
 	live     sync.Map // OGC collection id → true once its table is known to exist (tables never go away at run time)
 	// throttleWrites counts failed sign-ins, to prune expired throttles now and then.
 	throttleWrites atomic.Int64
