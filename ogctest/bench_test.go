@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"sort"
 	"sync"
 	"testing"
@@ -20,26 +18,17 @@ import (
 
 	"everymeter/handlers"
 	"everymeter/importer"
+	"everymeter/internal/shared"
 	"everymeter/internal/testdb"
 	"everymeter/server"
 	"everymeter/store"
 	"everymeter/tilecache"
 )
 
-// sharedOSM returns the Liechtenstein extract, skipping when the shared data is absent.
+// sharedOSM returns the Liechtenstein extract (internal/shared: skips outside CI when absent).
 func sharedOSM(b *testing.B) string {
-	for _, d := range []string{os.Getenv("EVERYMETER_SHARED"), filepath.Join("..", "..", "shared", "data"), filepath.Join("..", "..", "shared")} {
-		if d == "" {
-			continue
-		}
-		for _, p := range []string{filepath.Join(d, "osm", "liechtenstein-2015-07-27.osm.pbf"), filepath.Join(d, "data", "osm", "liechtenstein-2015-07-27.osm.pbf")} {
-			if _, err := os.Stat(p); err == nil {
-				return p
-			}
-		}
-	}
-	b.Skip("shared data osm/liechtenstein-2015-07-27.osm.pbf is absent; set EVERYMETER_SHARED")
-	return ""
+	b.Helper()
+	return shared.Path(b, "osm/liechtenstein-2015-07-27.osm.pbf")
 }
 
 // load runs n calls of fn from `clients` goroutines and returns requests/s and the latency percentiles.
