@@ -154,7 +154,7 @@ func stats(kind string, ds []time.Duration, sts map[int]int) KindStats {
 // under the id and in the status the client was last answered, and every report of the run's reporters carries a
 // key some client sent. st must be the database of the server the run was aimed at.
 func Reconcile(ctx context.Context, st *store.Store, r *Report) error {
-	groups, err := st.ReportKeyCounts(ctx, r.ReporterIDs)
+	groups, err := ReportKeyCounts(ctx, st, r.ReporterIDs)
 	if err != nil {
 		return err
 	}
@@ -162,7 +162,7 @@ func Reconcile(ctx context.Context, st *store.Store, r *Report) error {
 		reporter int64
 		key      string
 	}
-	db := make(map[rk]store.KeyCount, len(groups))
+	db := make(map[rk]KeyCount, len(groups))
 	c := &Reconciliation{InDB: len(groups)}
 	bad := func(n *int, format string, a ...any) {
 		*n++
