@@ -24,6 +24,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
 
+	"everymeter/bench/row"
 	"everymeter/coverage"
 	"everymeter/demo"
 	"everymeter/geo"
@@ -334,7 +335,7 @@ func (f *filer) run(ctx context.Context, clients int, rate float64, warmup, dura
 		ph.CPUPerReport = total / time.Duration(ph.Reports)
 		ph.IdleCapacity = float64(ph.Cores) * float64(time.Second) / float64(ph.CPUPerReport)
 	}
-	ph.LoadAvg = loadAvg()
+	ph.LoadAvg = row.Load()
 	ph.PerSecond = float64(ph.Reports) / ph.Elapsed.Seconds()
 	ph.P50, ph.P90, ph.P99, ph.Max = quantile(all, 0.50), quantile(all, 0.90), quantile(all, 0.99), quantile(all, 1)
 	return ph

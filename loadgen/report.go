@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"runtime"
 	"slices"
 	"sort"
@@ -264,17 +263,4 @@ func (r Report) Print(w io.Writer) {
 		}
 	}
 	fmt.Fprintf(w, "machine: %d cores, load average at the end %s (other work on the machine lowers the figures)\n", r.Cores, r.LoadAvg)
-}
-
-// loadAvg returns the 1, 5 and 15 minute load averages, or "unknown".
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
 }
