@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -92,6 +93,40 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *Store) error) error {
 
 // DB exposes the underlying pool or transaction to sibling domain packages' store files.
 func (s *Store) DB() DB { return s.db }
+
+// Warm opens n connections of the pool at once (at most its size) and readies each backend for the first request:
+// PostGIS loaded and PROJ's transform to Web Mercator set up, which a backend does on first use and which costs,
+// on a busy box, several hundred milliseconds per connection. Without it the first concurrent requests after a
+// start each wait for a new connection to be made and readied (the "start-up stall"); serve calls it before
+// listening.
+func (s *Store) Warm(ctx context.Context, n int) error {
+	n = min(n, int(s.Pool.Config().MaxConns))
+	conns := make([]*pgxpool.Conn, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := s.Pool.Acquire(ctx)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			conns[i] = c
+			var x float64
+			errs[i] = c.QueryRow(ctx, `SELECT ST_X(ST_Transform(ST_SetSRID(ST_MakePoint(9.5, 47.1), 4326), 3857))`).Scan(&x)
+		}()
+	}
+	wg.Wait()
+	// Released together, after all were acquired: acquiring one at a time would reuse the first n times.
+	for _, c := range conns {
+		if c != nil {
+			c.Release()
+		}
+	}
+	return mapErr(errors.Join(errs...))
+}
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.Pool.Ping(ctx) }

@@ -49,6 +49,13 @@ func cmdServe(ctx context.Context, app *cli, args []string) error {
 			}
 		}
 	}
+	// Connections made and readied before the first request, not by it: otherwise a restart stalls every open
+	// map for about a second while the first concurrent requests each wait for a new backend.
+	warm := time.Now()
+	if err := db.Store.Warm(ctx, 16); err != nil {
+		return fmt.Errorf("warming the database connections: %w", err)
+	}
+	app.log.Info("database connections ready", "connections", 16, "took", time.Since(warm).Round(time.Millisecond))
 	srv := e.Server
 	srv.Addr = *addr
 	errc := make(chan error, 1)
