@@ -185,8 +185,8 @@ func BenchmarkOGCvsSQL(b *testing.B) {
 		{"one z14 tile over Vaduz, warm cache", "tile-warm", 16, get(warm.URL + tilePath), bareTile, 20000},
 		{items, "items", 16, get(cold.URL + itemsPath), bareItems, 150},
 		// One client: the latency of a lone request, where the server's extra hop shows undiluted.
-		{"one z14 tile, cache off, 1 client", "tile-cold-1", 1, get(cold.URL + tilePath), bareTile, 600},
-		{items + ", 1 client", "items-1", 1, get(cold.URL + itemsPath), bareItems, 30},
+		{"one z14 tile over Vaduz, cache off", "tile-cold-1", 1, get(cold.URL + tilePath), bareTile, 600},
+		{items, "items-1", 1, get(cold.URL + itemsPath), bareItems, 30},
 	}
 	_ = get(warm.URL + tilePath)() // warm the cache
 	fmt.Printf("\nLiechtenstein, 16 clients unless said, tile %d bytes (%s), items %d bytes of features (%s)\n",
@@ -220,7 +220,7 @@ func BenchmarkOGCvsSQL(b *testing.B) {
 		if r.key == "items" || r.key == "items-1" {
 			equal = fmt.Sprintf("bytes (%d of features)", itemsBytes)
 		}
-		res := row.Rate(row.Row{Name: fmt.Sprintf("%s, %d clients", r.name, clients), Unit: "req/s", Figure: srps, Baseline: brps, Equal: equal,
+		res := row.Rate(row.Row{Name: fmt.Sprintf("%s, %d client%s", r.name, clients, map[bool]string{true: "s"}[clients > 1]), Unit: "req/s", Figure: srps, Baseline: brps, Equal: equal,
 			Compares: fmt.Sprintf("everymeter over HTTP vs the bare statement over pgx, same client count; p99 %s vs %s",
 				s99.Round(time.Microsecond), b99.Round(time.Microsecond))})
 		if r.key == "items" {
