@@ -137,7 +137,11 @@ func migrationsProvider(url string) (*goose.Provider, *sql.DB, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	db := stdlib.OpenDB(*cfg)
+	return provider(stdlib.OpenDB(*cfg))
+}
+
+// provider builds the goose provider on db, closing db when it cannot.
+func provider(db *sql.DB) (*goose.Provider, *sql.DB, error) {
 	// Out-of-order migrations are applied rather than refused: features land in parallel branches, and a
 	// database that already has a later number must still get an earlier one that arrives after it.
 	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS, goose.WithAllowOutofOrder(true))
@@ -166,6 +170,21 @@ func SchemaStatus(ctx context.Context, url string) (current, latest int64, err e
 		return 0, 0, err
 	}
 	defer db.Close()
+	return schemaStatus(ctx, p)
+}
+
+// SchemaStatus is SchemaStatus on the store's own pool: no connection of its own, so a command's start (and
+// every readiness probe) does not pay for a new backend just to read one version number.
+func (s *Store) SchemaStatus(ctx context.Context) (current, latest int64, err error) {
+	p, db, err := provider(stdlib.OpenDBFromPool(s.Pool)) // closing db leaves the pool open
+	if err != nil {
+		return 0, 0, err
+	}
+	defer db.Close()
+	return schemaStatus(ctx, p)
+}
+
+func schemaStatus(ctx context.Context, p *goose.Provider) (current, latest int64, err error) {
 	current, err = p.GetDBVersion(ctx)
 	if err != nil {
 		return 0, 0, err

@@ -30,12 +30,12 @@ func cmdServe(ctx context.Context, app *cli, args []string) error {
 		return err
 	}
 	defer db.Close()
-	if err := checkSchema(ctx, db.URL); err != nil {
+	if err := checkSchema(ctx, db.Store); err != nil {
 		return err
 	}
 	e, svc := server.Build(db.Store, app.log, server.Options{
 		DataDir: dbf.data, SecureCookies: *secure, TileURL: envOr("EVERYMETER_TILE_URL", ""), Static: static.FS,
-		Ready: func(ctx context.Context) error { return checkSchema(ctx, db.URL) },
+		Ready: func(ctx context.Context) error { return checkSchema(ctx, db.Store) },
 	})
 	if eng, ok := svc.Coverage.(*coverage.Engine); ok {
 		go eng.Watch(ctx, db.Store, time.Minute) // validity that starts or ends later shows within a minute
