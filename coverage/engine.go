@@ -38,6 +38,7 @@ import (
 	"everymeter/geo"
 	"everymeter/service"
 	"everymeter/store"
+	"everymeter/vocab"
 )
 
 // Tolerances of the computation, in meters.
@@ -340,15 +341,7 @@ func cmpF(a, b float64) int {
 }
 
 // Status names a piece by its number of lead owners.
-func Status(owners []int64) string {
-	switch len(owners) {
-	case 0:
-		return "gap"
-	case 1:
-		return "covered"
-	}
-	return "overlap"
-}
+func Status(owners []int64) string { return string(vocab.CoverageOf(len(owners))) }
 
 // rows turns a result into the stored rows, each piece with its stretch of the line as geometry.
 func (r *assetResult) rows() []store.CoveragePiece {

@@ -2,7 +2,6 @@ package coverage
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"everymeter/domain"
 	"everymeter/geo"
 	"everymeter/store"
 )
@@ -31,44 +31,19 @@ const (
 
 // ErrNoOwner means no street is within OwnerTolerance of the point and no lead zone contains it;
 // OwnerResult.Candidates then lists the nearest assets.
-var ErrNoOwner = errors.New("coverage: no owner near this point")
+var ErrNoOwner = domain.ErrNoOwner
 
-// OwnerResult answers "who owns the meter nearest this point" (GET /api/v1/owner).
-type OwnerResult struct {
-	Asset      *AssetRef   `json:"asset"`
-	MeasureM   *float64    `json:"measure_m"`
-	DistanceM  *float64    `json:"distance_m"`
-	Units      []OwnerUnit `json:"units"`
-	Person     string      `json:"person"`
-	Phone      string      `json:"phone"`
-	DecidedBy  string      `json:"decided_by"` // nearest_meter, zone or none
-	Reason     string      `json:"reason"`
-	Ambiguous  bool        `json:"ambiguous"`
-	ZoneID     int64       `json:"zone_id,omitempty"`
-	At         *time.Time  `json:"at,omitempty"`
-	Candidates []Candidate `json:"candidates,omitempty"`
-}
+// OwnerResult is domain.OwnerResult (the definition moved to package domain).
+type OwnerResult = domain.OwnerResult
 
-// AssetRef names an asset.
-type AssetRef struct {
-	ID   int64  `json:"id"`
-	Name string `json:"name"`
-	Kind string `json:"kind"`
-}
+// AssetRef is domain.AssetRef (the definition moved to package domain).
+type AssetRef = domain.AssetRef
 
-// OwnerUnit names an owning unit.
-type OwnerUnit struct {
-	ID   int64  `json:"id"`
-	Code string `json:"code"`
-	Name string `json:"name"`
-}
+// OwnerUnit is domain.OwnerUnit (the definition moved to package domain).
+type OwnerUnit = domain.OwnerUnit
 
-// Candidate is a nearby asset offered when nothing is near enough to decide.
-type Candidate struct {
-	Asset     AssetRef `json:"asset"`
-	MeasureM  float64  `json:"measure_m"`
-	DistanceM float64  `json:"distance_m"`
-}
+// Candidate is domain.Candidate (the definition moved to package domain).
+type Candidate = domain.Candidate
 
 type located struct {
 	a    store.CoverageAsset

@@ -8,51 +8,24 @@ import (
 	"slices"
 	"time"
 
+	"everymeter/domain"
 	"everymeter/geo"
 	"everymeter/service"
 	"everymeter/store"
+	"everymeter/vocab"
 )
 
-// Summary is the coverage of the whole network (GET /api/v1/coverage).
-type Summary struct {
-	TotalM   float64        `json:"total_m"`
-	CoveredM float64        `json:"covered_m"`
-	GapM     float64        `json:"gap_m"`
-	OverlapM float64        `json:"overlap_m"`
-	Percent  float64        `json:"percent"`
-	ByKind   []KindSummary  `json:"by_kind"`
-	ByUnit   []UnitSummary  `json:"by_unit"`
-	Areal    []ArealSummary `json:"areal"`
-	At       *time.Time     `json:"at,omitempty"`
-}
+// Summary is domain.Summary (the definition moved to package domain).
+type Summary = domain.Summary
 
-// KindSummary is the coverage of one linear asset kind.
-type KindSummary struct {
-	Kind     string  `json:"kind"`
-	TotalM   float64 `json:"total_m"`
-	CoveredM float64 `json:"covered_m"`
-	GapM     float64 `json:"gap_m"`
-	OverlapM float64 `json:"overlap_m"`
-	Percent  float64 `json:"percent"`
-}
+// KindSummary is domain.KindSummary (the definition moved to package domain).
+type KindSummary = domain.KindSummary
 
-// UnitSummary is what one unit leads and supports, in meters.
-type UnitSummary struct {
-	UnitID   int64   `json:"unit_id"`
-	Code     string  `json:"code"`
-	Name     string  `json:"name"`
-	LeadM    float64 `json:"lead_m"`
-	OverlapM float64 `json:"overlap_m"`
-	SupportM float64 `json:"support_m"`
-}
+// UnitSummary is domain.UnitSummary (the definition moved to package domain).
+type UnitSummary = domain.UnitSummary
 
-// ArealSummary is the coverage of one areal asset kind, in square meters.
-type ArealSummary struct {
-	Kind      string  `json:"kind"`
-	TotalM2   float64 `json:"total_m2"`
-	CoveredM2 float64 `json:"covered_m2"`
-	Percent   float64 `json:"percent"`
-}
+// ArealSummary is domain.ArealSummary (the definition moved to package domain).
+type ArealSummary = domain.ArealSummary
 
 func percent(part, whole float64) float64 {
 	if whole <= 0 {
@@ -86,38 +59,8 @@ func (e *Engine) Summary(ctx context.Context, st *store.Store, at *time.Time) (S
 	if err != nil {
 		return s, err
 	}
-	s.finish(areal)
+	finish(&s, areal)
 	return s, nil
-}
-
-// finish fills totals, percentages and the areal list.
-func (s *Summary) finish(areal []store.ArealCoverage) {
-	for i := range s.ByKind {
-		k := &s.ByKind[i]
-		k.Percent = percent(k.CoveredM, k.TotalM)
-		s.TotalM += k.TotalM
-		s.CoveredM += k.CoveredM
-		s.GapM += k.GapM
-		s.OverlapM += k.OverlapM
-	}
-	s.Percent = percent(s.CoveredM, s.TotalM)
-	for _, k := range arealKinds() {
-		a := ArealSummary{Kind: k}
-		for _, c := range areal {
-			if c.Kind == k {
-				a.TotalM2 += c.AreaM2
-				a.CoveredM2 += c.CoveredM2
-			}
-		}
-		a.Percent = percent(a.CoveredM2, a.TotalM2)
-		s.Areal = append(s.Areal, a)
-	}
-	if s.ByKind == nil {
-		s.ByKind = []KindSummary{}
-	}
-	if s.ByUnit == nil {
-		s.ByUnit = []UnitSummary{}
-	}
 }
 
 // summaryAt computes the whole network at one time without writing.
@@ -183,61 +126,24 @@ func (e *Engine) summaryAt(ctx context.Context, st *store.Store, at time.Time) (
 	if err != nil {
 		return s, err
 	}
-	s.finish(areal)
+	finish(&s, areal)
 	return s, nil
 }
 
-// AssetCoverage is one asset's coverage with its owners (GET /api/v1/assets/{id}/coverage).
-type AssetCoverage struct {
-	AssetID int64          `json:"asset_id"`
-	Name    string         `json:"name"`
-	Kind    string         `json:"kind"`
-	LengthM float64        `json:"length_m"`
-	Pieces  []PieceInfo    `json:"pieces"`
-	Support []SupportInfo  `json:"support"`
-	Areal   *ArealCoverage `json:"areal,omitempty"`
-	At      *time.Time     `json:"at,omitempty"`
-}
+// AssetCoverage is domain.AssetCoverage (the definition moved to package domain).
+type AssetCoverage = domain.AssetCoverage
 
-// PieceInfo is a stretch with a constant set of lead owners.
-type PieceInfo struct {
-	FromM   float64    `json:"from_m"`
-	ToM     float64    `json:"to_m"`
-	LengthM float64    `json:"length_m"`
-	Status  string     `json:"status"`
-	UnitIDs []int64    `json:"unit_ids"`
-	Units   []UnitInfo `json:"units"`
-}
+// PieceInfo is domain.PieceInfo (the definition moved to package domain).
+type PieceInfo = domain.PieceInfo
 
-// UnitInfo names an owner of a piece and where its claim comes from.
-type UnitInfo struct {
-	ID       int64  `json:"id"`
-	Code     string `json:"code"`
-	Name     string `json:"name"`
-	Person   string `json:"person"`
-	Phone    string `json:"phone"`
-	Source   string `json:"source"` // zone or assignment
-	SourceID int64  `json:"source_id"`
-}
+// UnitInfo is domain.UnitInfo (the definition moved to package domain).
+type UnitInfo = domain.UnitInfo
 
-// SupportInfo is a stretch a unit supports.
-type SupportInfo struct {
-	UnitID   int64   `json:"unit_id"`
-	Code     string  `json:"code"`
-	Name     string  `json:"name"`
-	FromM    float64 `json:"from_m"`
-	ToM      float64 `json:"to_m"`
-	Source   string  `json:"source"`
-	SourceID int64   `json:"source_id"`
-}
+// SupportInfo is domain.SupportInfo (the definition moved to package domain).
+type SupportInfo = domain.SupportInfo
 
-// ArealCoverage is the coverage of a market, park or other areal asset.
-type ArealCoverage struct {
-	AreaM2    float64 `json:"area_m2"`
-	CoveredM2 float64 `json:"covered_m2"`
-	Percent   float64 `json:"percent"`
-	UnitIDs   []int64 `json:"unit_ids"`
-}
+// ArealCoverage is domain.ArealCoverage (the definition moved to package domain).
+type ArealCoverage = domain.ArealCoverage
 
 // AssetCoverage computes one asset's coverage with the source of every claim, at the time at (nil: now).
 // It computes rather than reads so that it can name sources; the algorithm is the one that stores results.
@@ -343,8 +249,8 @@ func unitNames(ctx context.Context, st *store.Store, cs []claim) (map[int64]stor
 	return m, nil
 }
 
-// Statuses a piece can have.
-var Statuses = []string{"gap", "covered", "overlap"}
+// Statuses a piece can have (vocab.Coverages).
+var Statuses = vocab.Strings(vocab.Coverages)
 
 // SegmentFilter selects stored pieces for the GeoJSON lists.
 type SegmentFilter = store.PieceFilter
@@ -363,4 +269,34 @@ func (e *Engine) Segments(ctx context.Context, st *store.Store, f SegmentFilter)
 // Gaps lists stored gaps for the CSV export.
 func (e *Engine) Gaps(ctx context.Context, st *store.Store, kind string, minLengthM float64) ([]store.GapRow, error) {
 	return st.CoverageGaps(ctx, kind, minLengthM)
+}
+
+// finish fills totals, percentages and the areal list.
+func finish(s *Summary, areal []store.ArealCoverage) {
+	for i := range s.ByKind {
+		k := &s.ByKind[i]
+		k.Percent = percent(k.CoveredM, k.TotalM)
+		s.TotalM += k.TotalM
+		s.CoveredM += k.CoveredM
+		s.GapM += k.GapM
+		s.OverlapM += k.OverlapM
+	}
+	s.Percent = percent(s.CoveredM, s.TotalM)
+	for _, k := range arealKinds() {
+		a := ArealSummary{Kind: k}
+		for _, c := range areal {
+			if c.Kind == k {
+				a.TotalM2 += c.AreaM2
+				a.CoveredM2 += c.CoveredM2
+			}
+		}
+		a.Percent = percent(a.CoveredM2, a.TotalM2)
+		s.Areal = append(s.Areal, a)
+	}
+	if s.ByKind == nil {
+		s.ByKind = []KindSummary{}
+	}
+	if s.ByUnit == nil {
+		s.ByUnit = []UnitSummary{}
+	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"everymeter/service"
 	"everymeter/store"
+	"everymeter/vocab"
 )
 
 // Source marks the demo's assets (assets.source); their source_id is stable across runs.
@@ -92,7 +93,7 @@ func ensureUnits(ctx context.Context, s *service.Service, actor store.Actor, res
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return nil, err
 		}
-		u = store.Unit{Code: d.code, Name: d.name, Kind: d.kind, ContactPerson: person, Phone: phone}
+		u = store.Unit{Code: d.code, Name: d.name, Kind: string(d.kind), ContactPerson: person, Phone: phone}
 		if d.parent != "" {
 			p := ids[d.parent]
 			u.ParentID = &p
@@ -110,7 +111,7 @@ func ensureUnits(ctx context.Context, s *service.Service, actor store.Actor, res
 func loadTown(ctx context.Context, s *service.Service, actor store.Actor, t Town, unitIDs map[string]int64, res *Result) error {
 	in := make([]store.Asset, len(t.Assets))
 	for i, a := range t.Assets {
-		in[i] = store.Asset{Kind: a.Kind, Name: a.Name, Geom: a.Geom, Attributes: a.Attributes, Source: Source, SourceID: a.SourceID}
+		in[i] = store.Asset{Kind: string(a.Kind), Name: a.Name, Geom: a.Geom, Attributes: a.Attributes, Source: Source, SourceID: a.SourceID}
 	}
 	created, err := s.CreateAssets(ctx, actor, in, true)
 	if err != nil {
@@ -120,20 +121,20 @@ func loadTown(ctx context.Context, s *service.Service, actor store.Actor, t Town
 	for _, a := range created {
 		bySource[a.SourceID] = a
 		switch a.Kind {
-		case "road":
+		case string(vocab.Road):
 			res.Roads++
 			res.RoadM += a.LengthM
-		case "alley":
+		case string(vocab.Alley):
 			res.Alleys++
 			res.AlleyM += a.LengthM
-		case "market":
+		case string(vocab.Market):
 			res.Markets++
-		case "park":
+		case string(vocab.Park):
 			res.Parks++
 		}
 	}
 	for _, z := range t.Zones {
-		if _, err := s.CreateZone(ctx, actor, store.Zone{Name: z.Name, UnitID: unitIDs[z.Unit], Role: z.Role, Kind: z.Kind, Geom: z.Geom}); err != nil {
+		if _, err := s.CreateZone(ctx, actor, store.Zone{Name: z.Name, UnitID: unitIDs[z.Unit], Role: string(z.Role), Kind: z.Kind, Geom: z.Geom}); err != nil {
 			return fmt.Errorf("demo: zone %s: %w", z.Name, err)
 		}
 		res.Zones++
@@ -145,7 +146,7 @@ func loadTown(ctx context.Context, s *service.Service, actor store.Actor, t Town
 		}
 		from, to := a.Range(asset.LengthM)
 		_, err := s.CreateAssignment(ctx, actor, store.Assignment{AssetID: asset.ID, UnitID: unitIDs[a.Unit], FromM: from, ToM: to,
-			Role: a.Role, Person: a.Person, Phone: a.Phone})
+			Role: string(a.Role), Person: a.Person, Phone: a.Phone})
 		if err != nil {
 			return fmt.Errorf("demo: assignment on %s: %w", asset.Name, err)
 		}
@@ -157,7 +158,7 @@ func loadTown(ctx context.Context, s *service.Service, actor store.Actor, t Town
 // ensureUsers creates the demo accounts that do not exist yet with fresh random passwords.
 func ensureUsers(ctx context.Context, s *service.Service, res *Result) error {
 	for _, d := range demoUsers {
-		r := UserResult{Username: d.name, Role: d.role, Unit: d.unit}
+		r := UserResult{Username: d.name, Role: string(d.role), Unit: d.unit}
 		if _, err := s.Store.UserByName(ctx, d.name); err == nil {
 			r.Existed = true
 			res.Users = append(res.Users, r)
@@ -166,7 +167,7 @@ func ensureUsers(ctx context.Context, s *service.Service, res *Result) error {
 			return err
 		}
 		r.Password = rand.Text()[:16] // 80 bits from crypto/rand
-		if _, err := s.AddUser(ctx, d.name, d.role, d.unit, r.Password); err != nil {
+		if _, err := s.AddUser(ctx, d.name, string(d.role), d.unit, r.Password); err != nil {
 			return fmt.Errorf("demo: user %s: %w", d.name, err)
 		}
 		res.Users = append(res.Users, r)

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 
+	"everymeter/vocab"
 	"github.com/paulmach/orb"
 )
 
@@ -138,7 +139,7 @@ func (g *gen) segments() {
 			line := sample(r, t0, t1, pts[s], pts[s+1], step)
 			id := fmt.Sprintf("%s-%d", prefix, s)
 			stub := s == 0 || s == len(pts)-2
-			g.town.Assets = append(g.town.Assets, Asset{SourceID: id, Kind: "road", Name: name, Geom: lineString(line),
+			g.town.Assets = append(g.town.Assets, Asset{SourceID: id, Kind: vocab.Road, Name: name, Geom: lineString(line),
 				Attributes: map[string]any{"road": r.name, "class": r.class, "from": from, "to": to}})
 			g.segs = append(g.segs, segment{id: id, road: r, stub: stub, ring: ring, t0: t0, t1: t1, from: from, to: to})
 		}
@@ -204,7 +205,7 @@ func (g *gen) blocks() {
 		for _, p := range polys {
 			mp = append(mp, polygon(p))
 		}
-		g.town.Zones = append(g.town.Zones, Zone{Name: fmt.Sprintf("%s第%d网格", label, counters[code]), Unit: code, Role: "lead", Kind: "网格", Geom: mp})
+		g.town.Zones = append(g.town.Zones, Zone{Name: fmt.Sprintf("%s第%d网格", label, counters[code]), Unit: code, Role: vocab.Lead, Kind: "网格", Geom: mp})
 	}
 	for r := 0; r+1 < len(g.ew); r++ {
 		for c := 0; c+1 < len(g.ns); c++ {
@@ -224,10 +225,10 @@ func (g *gen) blocks() {
 				gridZone(code, label, region(S, N, W, E, b.guess))
 			}
 			if name, ok := marketCells[cell]; ok {
-				g.feature(b, "market", name)
+				g.feature(b, vocab.Market, name)
 			}
 			if name, ok := parkAt[cell]; ok {
-				g.feature(b, "park", name)
+				g.feature(b, vocab.Park, name)
 			}
 			g.blockAlleys(b)
 		}
@@ -286,18 +287,18 @@ func (g *gen) street(cell [2]int, b *block) *road {
 
 func (g *gen) addStreet(st *road, line []xy, b *block) {
 	id := "street-" + map[bool]string{true: "jinqiao", false: "chaoyang"}[st.ew]
-	g.town.Assets = append(g.town.Assets, Asset{SourceID: id, Kind: "road", Name: st.name, Geom: lineString(line),
+	g.town.Assets = append(g.town.Assets, Asset{SourceID: id, Kind: vocab.Road, Name: st.name, Geom: lineString(line),
 		Attributes: map[string]any{"commercial": true, "class": "pedestrian", "road": st.name}})
 	g.segs = append(g.segs, segment{id: id, road: st, t0: st.lo, t1: st.hi})
 	b.lines = append(b.lines, line)
 	b.clearLines = append(b.clearLines, 30)
 	g.town.Zones = append(g.town.Zones,
-		Zone{Name: st.name + "门前三包责任区", Unit: "ZHZFJ", Role: "support", Kind: "门前三包", Geom: orb.MultiPolygon{polygon(corridor(st, st.lo, st.hi, 25))}},
-		Zone{Name: st.name + "市场秩序监管区", Unit: "GSZJJ", Role: "support", Kind: "门前三包", Geom: orb.MultiPolygon{polygon(corridor(st, st.lo, st.hi, 25))}})
+		Zone{Name: st.name + "门前三包责任区", Unit: "ZHZFJ", Role: vocab.Support, Kind: "门前三包", Geom: orb.MultiPolygon{polygon(corridor(st, st.lo, st.hi, 25))}},
+		Zone{Name: st.name + "市场秩序监管区", Unit: "GSZJJ", Role: vocab.Support, Kind: "门前三包", Geom: orb.MultiPolygon{polygon(corridor(st, st.lo, st.hi, 25))}})
 }
 
 // feature places a market or a park in the middle of a block, clear of the roads, with its zones.
-func (g *gen) feature(b *block, kind, name string) {
+func (g *gen) feature(b *block, kind vocab.AssetKind, name string) {
 	u, v := 0.5+g.uni(-0.12, 0.12), 0.5+g.uni(-0.08, 0.08)
 	r, c := b.r, b.c
 	sw, se, ne, nw := g.inter[r][c], g.inter[r][c+1], g.inter[r+1][c+1], g.inter[r+1][c]
@@ -305,9 +306,9 @@ func (g *gen) feature(b *block, kind, name string) {
 	d := b.S(ctr.X+1) - b.S(ctr.X-1)
 	rot := math.Atan2(d, 2)
 	var shape []xy // star-shaped around the centre, so any radial growth stays a simple ring
-	if kind == "market" || g.rng.IntN(3) == 0 {
+	if kind == vocab.Market || g.rng.IntN(3) == 0 {
 		hw, hh := g.uni(35, 80), g.uni(30, 60)
-		if kind == "market" {
+		if kind == vocab.Market {
 			hw, hh = g.uni(55, 75), g.uni(40, 55)
 		}
 		for _, q := range []xy{{-hw, -hh}, {hw, -hh}, {hw, hh}, {-hw, hh}} {
@@ -332,7 +333,7 @@ func (g *gen) feature(b *block, kind, name string) {
 	}
 	id := fmt.Sprintf("%s-%d-%d", kind, r, c)
 	attrs := map[string]any{}
-	if kind == "market" {
+	if kind == vocab.Market {
 		attrs["type"] = "农贸市场"
 	} else {
 		attrs["type"] = "小游园"
@@ -340,13 +341,13 @@ func (g *gen) feature(b *block, kind, name string) {
 	g.town.Assets = append(g.town.Assets, Asset{SourceID: id, Kind: kind, Name: name, Geom: polygon(place(0)), Attributes: attrs})
 	b.obstacles = append(b.obstacles, place(15))
 	zone := orb.MultiPolygon{polygon(place(8))}
-	if kind == "market" {
+	if kind == vocab.Market {
 		g.town.Zones = append(g.town.Zones,
-			Zone{Name: name + "市场管理责任区", Unit: "GSZJJ", Role: "lead", Kind: "门前三包", Geom: zone},
-			Zone{Name: name + "食品安全监管区", Unit: "SYJ", Role: "support", Kind: "门前三包", Geom: zone},
-			Zone{Name: name + "周边秩序整治区", Unit: "ZHZFJ", Role: "support", Kind: "门前三包", Geom: zone})
+			Zone{Name: name + "市场管理责任区", Unit: "GSZJJ", Role: vocab.Lead, Kind: "门前三包", Geom: zone},
+			Zone{Name: name + "食品安全监管区", Unit: "SYJ", Role: vocab.Support, Kind: "门前三包", Geom: zone},
+			Zone{Name: name + "周边秩序整治区", Unit: "ZHZFJ", Role: vocab.Support, Kind: "门前三包", Geom: zone})
 	} else {
-		g.town.Zones = append(g.town.Zones, Zone{Name: name + "养护责任区", Unit: "SZYLJ", Role: "lead", Kind: "网格", Geom: zone})
+		g.town.Zones = append(g.town.Zones, Zone{Name: name + "养护责任区", Unit: "SZYLJ", Role: vocab.Lead, Kind: "网格", Geom: zone})
 	}
 }
 
@@ -432,7 +433,7 @@ func (g *gen) sideAlley(b *block, from *road, side int, f, maxL float64) {
 			b.lines = append(b.lines, cand)
 			b.clearLines = append(b.clearLines, 12)
 			g.alley = append(g.alley, alleyRec{asset: len(g.town.Assets), road: parent, t: parent.param(start)})
-			g.town.Assets = append(g.town.Assets, Asset{SourceID: fmt.Sprintf("alley-%03d", len(g.alley)), Kind: "alley",
+			g.town.Assets = append(g.town.Assets, Asset{SourceID: fmt.Sprintf("alley-%03d", len(g.alley)), Kind: vocab.Alley,
 				Geom: lineString(cand), Attributes: map[string]any{"road": parent.name}})
 			return
 		}
@@ -496,7 +497,7 @@ func (g *gen) nameAlleys() {
 // assign hands road segments to units (路段分包) with a named 路段长, leaving some gaps and overlaps on
 // purpose, and adds the support zones of the seed's 背街小巷 campaign.
 func (g *gen) assign() {
-	add := func(s segment, unit, role string, ff, fo, tf, to float64) {
+	add := func(s segment, unit string, role vocab.ZoneRole, ff, fo, tf, to float64) {
 		g.town.Assignments = append(g.town.Assignments, Assignment{Asset: s.id, Unit: unit, Role: role,
 			Person: g.person(), Phone: g.mobile(), FromFrac: ff, FromOff: fo, ToFrac: tf, ToOff: to})
 	}
@@ -506,8 +507,8 @@ func (g *gen) assign() {
 	y0, y1 := g.inter[1][4].Y, g.inter[2][4].Y
 	ym := (y0 + y1) / 2
 	g.town.Zones = append(g.town.Zones,
-		Zone{Name: "南关社区胜利街沿街网格", Unit: "CGZ-NG", Role: "lead", Kind: "网格", Geom: orb.MultiPolygon{polygon(corridor(shared, y0+30, ym+50, 6))}},
-		Zone{Name: "东关社区胜利街沿街网格", Unit: "CGZ-DG", Role: "lead", Kind: "网格", Geom: orb.MultiPolygon{polygon(corridor(shared, ym-50, y1-30, 6))}})
+		Zone{Name: "南关社区胜利街沿街网格", Unit: "CGZ-NG", Role: vocab.Lead, Kind: "网格", Geom: orb.MultiPolygon{polygon(corridor(shared, y0+30, ym+50, 6))}},
+		Zone{Name: "东关社区胜利街沿街网格", Unit: "CGZ-DG", Role: vocab.Lead, Kind: "网格", Geom: orb.MultiPolygon{polygon(corridor(shared, ym-50, y1-30, 6))}})
 	sharedID := "road-ns4-2"
 
 	var inner []int
@@ -534,39 +535,39 @@ func (g *gen) assign() {
 		switch {
 		case s.id == sharedID:
 		case s.road.class == "pedestrian":
-			add(s, "GSZJJ", "lead", 0, 0, 1, 0)
+			add(s, "GSZJJ", vocab.Lead, 0, 0, 1, 0)
 		case s.stub:
 			if s.road == g.ew[2] { // 人民路's two ends out of town are looked after by the road bureau
-				add(s, "JTGL", "lead", 0, 0, 1, 0)
+				add(s, "JTGL", vocab.Lead, 0, 0, 1, 0)
 			}
 		case s.ring:
-			add(s, "JTGL", "lead", 0, 0, 1, 0)
+			add(s, "JTGL", vocab.Lead, 0, 0, 1, 0)
 		case overlap[k]:
-			add(s, next(), "lead", 0, 0, 0.5, 50)
-			add(s, next(), "lead", 0.5, -50, 1, 0)
+			add(s, next(), vocab.Lead, 0, 0, 0.5, 50)
+			add(s, next(), vocab.Lead, 0.5, -50, 1, 0)
 		case partial[k]:
 			if g.rng.IntN(2) == 0 {
-				add(s, next(), "lead", 0, 0, 1, -g.uni(60, 150))
+				add(s, next(), vocab.Lead, 0, 0, 1, -g.uni(60, 150))
 			} else {
-				add(s, next(), "lead", 0, g.uni(60, 150), 1, 0)
+				add(s, next(), vocab.Lead, 0, g.uni(60, 150), 1, 0)
 			}
 		default:
-			add(s, next(), "lead", 0, 0, 1, 0)
+			add(s, next(), vocab.Lead, 0, 0, 1, 0)
 		}
 		if !s.stub && s.road.class == "main" { // 综合执法局: 主次干道门头牌匾整治
-			add(s, "ZHZFJ", "support", 0, 0, 1, 0)
+			add(s, "ZHZFJ", vocab.Support, 0, 0, 1, 0)
 		}
 	}
 	// 背街小巷: 城关镇 leads (through its grids), these departments support across the old town.
 	town := region(shift(g.ew[0].c.at, gridInset), shift(g.ew[len(g.ew)-1].c.at, -gridInset),
 		shift(g.ns[0].c.at, gridInset), shift(g.ns[len(g.ns)-1].c.at, -gridInset), xy{})
 	for _, u := range []struct{ code, name string }{{"ZHZFJ", "县综合执法局"}, {"ZJJ", "住建局"}, {"SZYLJ", "市政园林局"}, {"AWB", "爱卫办"}} {
-		g.town.Zones = append(g.town.Zones, Zone{Name: "背街小巷环境整治配合区（" + u.name + "）", Unit: u.code, Role: "support", Kind: "网格",
+		g.town.Zones = append(g.town.Zones, Zone{Name: "背街小巷环境整治配合区（" + u.name + "）", Unit: u.code, Role: vocab.Support, Kind: "网格",
 			Geom: orb.MultiPolygon{polygon(town)}})
 	}
 	// 县公安交警: 交通秩序整治 along the two main west–east roads.
 	for _, r := range []*road{g.ew[1], g.ew[2]} {
-		g.town.Zones = append(g.town.Zones, Zone{Name: r.name + "交通秩序整治路段", Unit: "GAJJ", Role: "support", Kind: "路段分包",
+		g.town.Zones = append(g.town.Zones, Zone{Name: r.name + "交通秩序整治路段", Unit: "GAJJ", Role: vocab.Support, Kind: "路段分包",
 			Geom: orb.MultiPolygon{polygon(corridor(r, r.lo, r.hi, 15))}})
 	}
 }

@@ -1,5 +1,7 @@
 package demo
 
+import "everymeter/vocab"
+
 // Names of the demo town. They are ordinary Chinese street and place names, not a real county's.
 
 // ewRoads run west–east, listed south to north.
@@ -47,46 +49,52 @@ var givenNames = []string{
 
 // unitDef is one responsible unit of the demo.
 type unitDef struct {
-	code, name, kind, parent string
+	code, name string
+	kind       vocab.UnitKind
+	parent     string
 }
 
 // units are the seed speech's units (in the order they are created; parents first).
 var units = []unitDef{
-	{"CGZ", "城关镇", "town", ""},
-	{"ZHZFJ", "县综合执法局", "department", ""},
-	{"ZJJ", "住建局", "department", ""},
-	{"SZYLJ", "市政园林局", "department", ""},
-	{"AWB", "爱卫办", "department", ""},
-	{"GAJJ", "县公安交警大队", "department", ""},
-	{"JTGL", "交通公路局", "department", ""},
-	{"GSZJJ", "工商质监局", "department", ""},
-	{"SYJ", "食药监局", "department", ""},
-	{"MZJ", "民政局", "department", ""},
-	{"FGJ", "房管局", "department", ""},
-	{"XCB", "宣传部", "department", ""},
-	{"WMB", "文明办", "department", ""},
-	{"JRB", "金融办", "department", ""},
-	{"JYJ", "教育局", "department", ""},
-	{"WGJ", "文广局", "department", ""},
-	{"WL", "文联", "department", ""},
-	{"TXW", "团县委", "department", ""},
-	{"FL", "县妇联", "department", ""},
-	{"CGZ-DG", "东关社区", "community", "CGZ"},
-	{"CGZ-XG", "西关社区", "community", "CGZ"},
-	{"CGZ-NG", "南关社区", "community", "CGZ"},
-	{"CGZ-BG", "北关社区", "community", "CGZ"},
+	{"CGZ", "城关镇", vocab.Town, ""},
+	{"ZHZFJ", "县综合执法局", vocab.Department, ""},
+	{"ZJJ", "住建局", vocab.Department, ""},
+	{"SZYLJ", "市政园林局", vocab.Department, ""},
+	{"AWB", "爱卫办", vocab.Department, ""},
+	{"GAJJ", "县公安交警大队", vocab.Department, ""},
+	{"JTGL", "交通公路局", vocab.Department, ""},
+	{"GSZJJ", "工商质监局", vocab.Department, ""},
+	{"SYJ", "食药监局", vocab.Department, ""},
+	{"MZJ", "民政局", vocab.Department, ""},
+	{"FGJ", "房管局", vocab.Department, ""},
+	{"XCB", "宣传部", vocab.Department, ""},
+	{"WMB", "文明办", vocab.Department, ""},
+	{"JRB", "金融办", vocab.Department, ""},
+	{"JYJ", "教育局", vocab.Department, ""},
+	{"WGJ", "文广局", vocab.Department, ""},
+	{"WL", "文联", vocab.Department, ""},
+	{"TXW", "团县委", vocab.Department, ""},
+	{"FL", "县妇联", vocab.Department, ""},
+	{"CGZ-DG", "东关社区", vocab.Community, "CGZ"},
+	{"CGZ-XG", "西关社区", vocab.Community, "CGZ"},
+	{"CGZ-NG", "南关社区", vocab.Community, "CGZ"},
+	{"CGZ-BG", "北关社区", vocab.Community, "CGZ"},
 }
 
 // roadTakers are the 文明单位 that take road segments under 路段分包, in rotation.
 var roadTakers = []string{"XCB", "WMB", "JYJ", "WGJ", "TXW", "FL", "MZJ", "FGJ", "ZJJ", "SYJ", "JRB", "WL", "ZHZFJ", "GSZJJ"}
 
 // demoUsers are the accounts the demo creates, one per role (two inspectors for separation of duties).
-var demoUsers = []struct{ name, role, unit string }{
-	{"admin", "admin", ""},
-	{"planner", "planner", ""},
-	{"inspector", "inspector", ""},
-	{"inspector2", "inspector", ""},
-	{"unit_cgz", "unit_staff", "CGZ"},
-	{"unit_zhzfj", "unit_staff", "ZHZFJ"},
-	{"leader", "leader", ""},
+var demoUsers = []struct {
+	name string
+	role vocab.Role
+	unit string
+}{
+	{"admin", vocab.Admin, ""},
+	{"planner", vocab.Planner, ""},
+	{"inspector", vocab.Inspector, ""},
+	{"inspector2", vocab.Inspector, ""},
+	{"unit_cgz", vocab.UnitStaff, "CGZ"},
+	{"unit_zhzfj", vocab.UnitStaff, "ZHZFJ"},
+	{"leader", vocab.Leader, ""},
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 
+	"everymeter/vocab"
 	"github.com/paulmach/orb"
 )
 
@@ -45,7 +46,7 @@ func (t Town) Bound() orb.Bound {
 // Asset is one road segment, alley, market or park; SourceID is stable across runs.
 type Asset struct {
 	SourceID   string
-	Kind       string
+	Kind       vocab.AssetKind
 	Name       string
 	Geom       orb.Geometry
 	Attributes map[string]any
@@ -53,14 +54,18 @@ type Asset struct {
 
 // Zone is a responsibility polygon of a unit, named by the unit's code.
 type Zone struct {
-	Name, Unit, Role, Kind string
-	Geom                   orb.MultiPolygon
+	Name, Unit string
+	Role       vocab.ZoneRole
+	Kind       string // free text: 网格, 门前三包, …
+	Geom       orb.MultiPolygon
 }
 
 // Assignment gives a unit a stretch of a linear asset. The stretch is given relative to the asset's
 // length as measured by the database: from = FromFrac·L + FromOff, to = ToFrac·L + ToOff.
 type Assignment struct {
-	Asset, Unit, Role, Person, Phone string
+	Asset, Unit                      string
+	Role                             vocab.ZoneRole
+	Person, Phone                    string
 	FromFrac, FromOff, ToFrac, ToOff float64
 }
 

@@ -11,8 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"everymeter/service"
-	"everymeter/store"
+	"everymeter/domain"
 )
 
 // API keys let desktop GIS clients (QGIS, GDAL), which cannot sign in through a form, read the OGC API and
@@ -33,7 +32,7 @@ const open311Prefix = "/open311/"
 const apiKeyTTL = 30 * time.Second
 
 type apiKeyEntry struct {
-	user    store.User
+	user    domain.User
 	expires time.Time
 }
 
@@ -45,17 +44,17 @@ type apiKeyCache struct {
 
 func newAPIKeyCache() *apiKeyCache { return &apiKeyCache{m: map[[32]byte]apiKeyEntry{}} }
 
-func (k *apiKeyCache) get(h [32]byte) (store.User, bool) {
+func (k *apiKeyCache) get(h [32]byte) (domain.User, bool) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	e, ok := k.m[h]
 	if !ok || time.Now().After(e.expires) {
-		return store.User{}, false
+		return domain.User{}, false
 	}
 	return e.user, true
 }
 
-func (k *apiKeyCache) put(h [32]byte, u store.User) {
+func (k *apiKeyCache) put(h [32]byte, u domain.User) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if len(k.m) > 10000 { // bounded: drop everything rather than grow without end
@@ -73,7 +72,7 @@ func (k *apiKeyCache) forget(hash []byte) {
 }
 
 // apiKeyAuth signs in a request that carries an API key and no session. It runs after authenticate.
-func (o *ogcAPI) apiKeyAuth(next echo.HandlerFunc) echo.HandlerFunc {
+func (h *Handler) apiKeyAuth(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
 		key := req.Header.Get(apiKeyHeader)
@@ -89,17 +88,17 @@ func (o *ogcAPI) apiKeyAuth(next echo.HandlerFunc) echo.HandlerFunc {
 		if !safeMethod(req.Method) {
 			return problem(http.StatusForbidden, "API keys are read-only", "an API key may only read (GET); sign in with POST /api/v1/auth/login to change data")
 		}
-		h := sha256.Sum256([]byte(key))
-		u, ok := o.keys.get(h)
+		hash := sha256.Sum256([]byte(key))
+		u, ok := h.keys.get(hash)
 		if !ok {
 			var err error
-			u, err = o.h.Svc.AuthenticateAPIKey(req.Context(), key)
-			if errors.Is(err, service.ErrAuth) {
+			u, err = h.Svc.AuthenticateAPIKey(req.Context(), key)
+			if errors.Is(err, domain.ErrAuth) {
 				return problem(http.StatusUnauthorized, "Unauthorized", "the API key is unknown or revoked, or its user is disabled; create a new one with POST /api/v1/auth/apikeys")
 			} else if err != nil {
 				return err
 			}
-			o.keys.put(h, u)
+			h.keys.put(hash, u)
 		}
 		c.Set("user", &u)
 		return next(c)
@@ -132,12 +131,12 @@ func (o *ogcAPI) createAPIKey(c echo.Context) error {
 
 // listAPIKeys lists the signed-in user's keys (without the keys themselves).
 func (o *ogcAPI) listAPIKeys(c echo.Context) error {
-	ks, err := o.h.Store.APIKeys(c.Request().Context(), CurrentUser(c).ID)
+	ks, err := o.h.Svc.APIKeys(c.Request().Context(), principal(c))
 	if err != nil {
 		return err
 	}
 	if ks == nil {
-		ks = []store.APIKey{}
+		ks = []domain.APIKey{}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"items": ks})
 }
@@ -148,10 +147,10 @@ func (o *ogcAPI) revokeAPIKey(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h, err := o.h.Svc.RevokeAPIKey(c.Request().Context(), actor(c), CurrentUser(c).ID, id)
+	hash, err := o.h.Svc.RevokeAPIKey(c.Request().Context(), actor(c), CurrentUser(c).ID, id)
 	if err != nil {
 		return err
 	}
-	o.keys.forget(h)
+	o.h.keys.forget(hash)
 	return c.NoContent(http.StatusNoContent)
 }

@@ -10,8 +10,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 
-	"everymeter/service"
-	"everymeter/store"
+	"everymeter/domain"
 )
 
 type assetProps struct {
@@ -20,7 +19,7 @@ type assetProps struct {
 	Attributes map[string]any `json:"attributes"`
 }
 
-func assetFeature(a store.Asset) *geojson.Feature {
+func assetFeature(a domain.Asset) *geojson.Feature {
 	f := geojson.NewFeature(a.Geom)
 	f.ID = a.ID
 	f.Properties = geojson.Properties{
@@ -50,14 +49,11 @@ func (h *Handler) listAssets(c echo.Context) error {
 		}
 	}
 	kind := c.QueryParam("kind")
-	if _, ok := service.AssetKinds[kind]; kind != "" && !ok {
-		return badRequest("kind", fmt.Sprintf("unknown kind %q", kind))
-	}
 	q := c.QueryParam("q")
 	if len(q) > 200 {
 		return badRequest("q", "q must be at most 200 bytes")
 	}
-	as, err := h.Store.Assets(c.Request().Context(), store.AssetFilter{Kind: kind, BBox: bbox, Q: q, After: after, Limit: limit})
+	as, err := h.Svc.Assets(c.Request().Context(), principal(c), domain.AssetFilter{Kind: kind, BBox: bbox, Q: q, After: after, Limit: limit})
 	if err != nil {
 		return err
 	}
@@ -72,12 +68,12 @@ func (h *Handler) listAssets(c echo.Context) error {
 }
 
 // assetFrom turns a decoded Feature into an asset.
-func assetFrom(g orb.Geometry, props json.RawMessage, field string) (store.Asset, error) {
+func assetFrom(g orb.Geometry, props json.RawMessage, field string) (domain.Asset, error) {
 	var p assetProps
 	if err := json.Unmarshal(props, &p); err != nil {
-		return store.Asset{}, badRequest(field+"properties", jsonError(err))
+		return domain.Asset{}, badRequest(field+"properties", jsonError(err))
 	}
-	return store.Asset{Kind: p.Kind, Name: p.Name, Attributes: p.Attributes, Geom: g}, nil
+	return domain.Asset{Kind: p.Kind, Name: p.Name, Attributes: p.Attributes, Geom: g}, nil
 }
 
 func (h *Handler) createAssets(c echo.Context) error {
@@ -103,7 +99,7 @@ func (h *Handler) createAssets(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		out, err := h.Svc.CreateAssets(ctx, actor(c), []store.Asset{a}, false)
+		out, err := h.Svc.CreateAssets(ctx, actor(c), []domain.Asset{a}, false)
 		if err != nil {
 			return err
 		}
@@ -116,7 +112,7 @@ func (h *Handler) createAssets(c echo.Context) error {
 		if len(head.Features) > 50000 {
 			return badRequest("features", "at most 50000 features per request")
 		}
-		as := make([]store.Asset, 0, len(head.Features))
+		as := make([]domain.Asset, 0, len(head.Features))
 		for i, raw := range head.Features {
 			field := fmt.Sprintf("features[%d].", i)
 			g, props, err := decodeFeature(raw, field)
@@ -143,7 +139,7 @@ func (h *Handler) createAssets(c echo.Context) error {
 }
 
 func (h *Handler) patchAsset(c echo.Context) error {
-	id, _, merged, err := mergedByID(c, h.Store.Asset, func(a store.Asset) any {
+	id, _, merged, err := mergedByID(c, h.Svc.Asset, func(a domain.Asset) any {
 		f := geojson.NewFeature(a.Geom)
 		f.Properties = geojson.Properties{"kind": a.Kind, "name": a.Name, "attributes": a.Attributes}
 		return f

@@ -6,7 +6,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"everymeter/store"
+	"everymeter/domain"
+	"everymeter/vocab"
 )
 
 type assignmentIn struct {
@@ -20,17 +21,17 @@ type assignmentIn struct {
 	ValidTo   *time.Time `json:"valid_to"`
 }
 
-func (in assignmentIn) assignment(id, assetID int64) (store.Assignment, error) {
+func (in assignmentIn) assignment(id, assetID int64) (domain.Assignment, error) {
 	if in.FromM == nil {
-		return store.Assignment{}, badRequest("from_m", "from_m is required (meters from the asset's start)")
+		return domain.Assignment{}, badRequest("from_m", "from_m is required (meters from the asset's start)")
 	}
 	if in.ToM == nil {
-		return store.Assignment{}, badRequest("to_m", "to_m is required (meters from the asset's start)")
+		return domain.Assignment{}, badRequest("to_m", "to_m is required (meters from the asset's start)")
 	}
 	if in.Role == "" {
-		in.Role = "lead"
+		in.Role = string(vocab.Lead)
 	}
-	return store.Assignment{ID: id, AssetID: assetID, UnitID: in.UnitID, FromM: *in.FromM, ToM: *in.ToM, Role: in.Role,
+	return domain.Assignment{ID: id, AssetID: assetID, UnitID: in.UnitID, FromM: *in.FromM, ToM: *in.ToM, Role: in.Role,
 		Person: in.Person, Phone: in.Phone, ValidFrom: in.ValidFrom, ValidTo: in.ValidTo}, nil
 }
 
@@ -40,10 +41,7 @@ func (h *Handler) listAssignments(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	if _, err := h.Store.Asset(ctx, id); err != nil {
-		return err
-	}
-	as, err := h.Store.AssignmentsOf(ctx, id)
+	as, err := h.Svc.AssignmentsOf(ctx, principal(c), id)
 	if err != nil {
 		return err
 	}
@@ -72,7 +70,7 @@ func (h *Handler) createAssignment(c echo.Context) error {
 }
 
 func (h *Handler) patchAssignment(c echo.Context) error {
-	id, cur, merged, err := mergedByID(c, h.Store.Assignment, func(a store.Assignment) any {
+	id, cur, merged, err := mergedByID(c, h.Svc.Assignment, func(a domain.Assignment) any {
 		return assignmentIn{UnitID: a.UnitID, FromM: &a.FromM, ToM: &a.ToM, Role: a.Role, Person: a.Person, Phone: a.Phone, ValidFrom: a.ValidFrom, ValidTo: a.ValidTo}
 	})
 	if err != nil {

@@ -12,8 +12,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"everymeter/service"
-	"everymeter/store"
+	"everymeter/domain"
+	"everymeter/vocab"
 )
 
 // Cookie names.
@@ -35,12 +35,14 @@ type Rule struct {
 var (
 	Public   = Rule{Name: "public", Public: true}
 	Signedin = Rule{Name: "signed-in"}
-	Planners = Rule{Name: "planners", Roles: []string{"admin", "planner"}}
-	Admins   = Rule{Name: "admins", Roles: []string{"admin"}}
+	Planners = Roles("planners", vocab.PlannerRoles...)
+	Admins   = Roles("admins", vocab.Admin)
 )
 
 // Roles builds a rule for the listed roles.
-func Roles(name string, roles ...string) Rule { return Rule{Name: name, Roles: roles} }
+func Roles(name string, roles ...vocab.Role) Rule {
+	return Rule{Name: name, Roles: vocab.Strings(roles)}
+}
 
 const rulePrefix = "rule:"
 
@@ -105,18 +107,22 @@ func (r Rule) check(c echo.Context) error {
 }
 
 // CurrentUser returns the signed-in user of a request, or nil.
-func CurrentUser(c echo.Context) *store.User {
-	u, _ := c.Get("user").(*store.User)
+func CurrentUser(c echo.Context) *domain.User {
+	u, _ := c.Get("user").(*domain.User)
 	return u
 }
 
-// actor is the audit-log identity of a request.
-func actor(c echo.Context) store.Actor {
-	if u := CurrentUser(c); u != nil {
-		return store.Actor{ID: u.ID, Name: u.Username}
+// principal is who a request acts as: the signed-in user, or the anonymous public.
+func principal(c echo.Context) domain.Principal {
+	u := CurrentUser(c)
+	if u == nil {
+		return domain.Anonymous
 	}
-	return store.Actor{Name: "anonymous"}
+	return domain.Principal{ID: u.ID, Name: u.Username, Role: u.Role, UnitID: u.UnitID}
 }
+
+// actor is the audit-log identity of a request.
+func actor(c echo.Context) domain.Actor { return principal(c).Audit() }
 
 // authenticate resolves the Bearer token or session cookie to a user. Cookie-authenticated writes must
 // carry the CSRF header matching the CSRF cookie (double submit); bearer tokens are not sent by browsers
@@ -134,7 +140,7 @@ func (h *Handler) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		u, err := h.Svc.Authenticate(req.Context(), token)
-		if errors.Is(err, service.ErrAuth) {
+		if errors.Is(err, domain.ErrAuth) {
 			if viaCookie {
 				return next(c) // a stale cookie is just anonymous
 			}
@@ -173,17 +179,17 @@ func (h *Handler) login(c echo.Context) error {
 		return badRequest("username", "username and password are required")
 	}
 	token, u, err := h.Svc.Login(c.Request().Context(), in.Username, in.Password, c.RealIP())
-	var locked *service.LockedError
+	var locked *domain.LockedError
 	if errors.As(err, &locked) {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(time.Until(locked.Until).Seconds())+1))
 		return problem(http.StatusTooManyRequests, "Too many sign-in attempts", locked.Error())
 	}
-	if errors.Is(err, service.ErrAuth) {
+	if errors.Is(err, domain.ErrAuth) {
 		return problem(http.StatusUnauthorized, "Sign-in failed", "wrong username or password, or the account is disabled")
 	} else if err != nil {
 		return err
 	}
-	exp := time.Now().Add(service.SessionTTL)
+	exp := time.Now().Add(domain.SessionTTL)
 	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: token, Path: "/", Expires: exp, HttpOnly: true,
 		Secure: h.SecureCookies, SameSite: http.SameSiteLaxMode})
 	c.SetCookie(&http.Cookie{Name: csrfCookie, Value: randomToken(), Path: "/", Expires: exp,
@@ -208,14 +214,14 @@ func (h *Handler) me(c echo.Context) error {
 	u := CurrentUser(c)
 	v := userView(*u)
 	if u.UnitID != nil {
-		if unit, err := h.Store.Unit(c.Request().Context(), *u.UnitID); err == nil {
+		if unit, err := h.Svc.Unit(c.Request().Context(), principal(c), *u.UnitID); err == nil {
 			v["unit_name"] = unit.Name
 		}
 	}
 	return c.JSON(http.StatusOK, v)
 }
 
-func userView(u store.User) map[string]any {
+func userView(u domain.User) map[string]any {
 	return map[string]any{"id": u.ID, "username": u.Username, "role": u.Role, "unit_id": u.UnitID}
 }
 

@@ -12,7 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"everymeter/service"
+	"everymeter/domain"
 )
 
 //go:embed briefing/briefing.html briefing/briefing.css
@@ -54,7 +54,7 @@ func (h *Handler) briefing(c echo.Context) error {
 	if format != "" && format != "html" && format != "csv" {
 		return badRequest("format", fmt.Sprintf("format %q is not html or csv", truncateParam(format)))
 	}
-	b, err := h.Svc.Briefing(c.Request().Context(), q)
+	b, err := h.Svc.Briefing(c.Request().Context(), principal(c), q)
 	if err != nil {
 		return err
 	}
@@ -63,7 +63,7 @@ func (h *Handler) briefing(c echo.Context) error {
 	}
 	day := func(t time.Time) string { return t.In(briefingLoc).Format("2006-01-02") }
 	data := struct {
-		B                       service.Briefing
+		B                       domain.Briefing
 		FromDay, ToDay, NowText string
 		CSS, ViewBox, CellKm    string
 		MinReceived             int
@@ -86,7 +86,7 @@ func (h *Handler) briefing(c echo.Context) error {
 }
 
 // briefingCSV writes the league table of a briefing.
-func briefingCSV(c echo.Context, b service.Briefing) error {
+func briefingCSV(c echo.Context, b domain.Briefing) error {
 	c.Response().Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	c.Response().Header().Set("Content-Disposition", `attachment; filename="briefing.csv"`)
 	c.Response().WriteHeader(http.StatusOK)

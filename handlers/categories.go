@@ -6,8 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"everymeter/service"
-	"everymeter/store"
+	"everymeter/domain"
 )
 
 // categoryIn is a category as written by clients. default_unit_id, when present, wins over default_unit_code.
@@ -25,8 +24,8 @@ type categoryIn struct {
 	Sort             int      `json:"sort"`
 }
 
-func (in categoryIn) category() store.Category {
-	c := store.Category{Code: in.Code, NameZh: in.NameZh, NameEn: in.NameEn, Group: in.Group, Type: in.Type,
+func (in categoryIn) category() domain.Category {
+	c := domain.Category{Code: in.Code, NameZh: in.NameZh, NameEn: in.NameEn, Group: in.Group, Type: in.Type,
 		DefaultUnitID: in.DefaultUnitID, DefaultUnitCode: in.DefaultUnitCode, TimeLimitHours: in.TimeLimitHours,
 		UrgentLimitHours: in.UrgentLimitHours, Active: true, Sort: in.Sort}
 	if in.Active != nil {
@@ -36,7 +35,7 @@ func (in categoryIn) category() store.Category {
 }
 
 // categoryRoutes registers the category endpoints.
-func categoryRoutes(r *Router, svc *service.Service) {
+func categoryRoutes(r *Router, svc Service) {
 	h := &categoryHandlers{svc: svc}
 	r.Add(http.MethodGet, "/api/v1/categories", h.list, Signedin)
 	r.Add(http.MethodPost, "/api/v1/categories", h.create, Admins)
@@ -44,14 +43,14 @@ func categoryRoutes(r *Router, svc *service.Service) {
 	r.Add(http.MethodPatch, "/api/v1/categories/:code", h.patch, Admins)
 }
 
-type categoryHandlers struct{ svc *service.Service }
+type categoryHandlers struct{ svc Service }
 
 func (h *categoryHandlers) list(c echo.Context) error {
 	active := c.QueryParam("active")
 	if active != "" && active != "1" && active != "true" && active != "0" && active != "false" {
 		return badRequest("active", "active must be 1/true (only active categories) or 0/false (all)")
 	}
-	cats, err := h.svc.Store.Categories(c.Request().Context(), active == "1" || active == "true")
+	cats, err := h.svc.Categories(c.Request().Context(), principal(c), active == "1" || active == "true")
 	if err != nil {
 		return err
 	}
@@ -59,7 +58,7 @@ func (h *categoryHandlers) list(c echo.Context) error {
 }
 
 func (h *categoryHandlers) get(c echo.Context) error {
-	cat, err := h.svc.Store.Category(c.Request().Context(), c.Param("code"))
+	cat, err := h.svc.Category(c.Request().Context(), principal(c), c.Param("code"))
 	if err != nil {
 		return err
 	}
@@ -85,7 +84,7 @@ func (h *categoryHandlers) patch(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	cur, err := h.svc.Store.Category(c.Request().Context(), code)
+	cur, err := h.svc.Category(c.Request().Context(), principal(c), code)
 	if err != nil {
 		return err
 	}

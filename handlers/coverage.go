@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,29 +13,21 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/paulmach/orb"
 
-	"everymeter/coverage"
-	"everymeter/service"
-	"everymeter/store"
+	"everymeter/domain"
+	"everymeter/vocab"
 )
 
-// coverageAPI serves the coverage routes; the engine is the domain call behind each.
-type coverageAPI struct {
-	h   *Handler
-	eng *coverage.Engine
-}
+// coverageAPI serves the coverage routes.
+type coverageAPI struct{ h *Handler }
 
-// CoverageRoutes registers the coverage and owner-lookup routes (all for signed-in users), and attaches
-// the engine to the service's write hooks so that tile caches learn which coverage a refresh changed.
-func CoverageRoutes(eng *coverage.Engine) func(r *Router) {
+// CoverageRoutes registers the coverage and owner-lookup routes (all for signed-in users).
+func CoverageRoutes() func(r *Router) {
 	return func(r *Router) {
-		a := &coverageAPI{h: r.Handler(), eng: eng}
-		if a.h.Svc != nil {
-			eng.Attach(a.h.Svc)
-		}
+		a := &coverageAPI{h: r.Handler()}
 		r.Add(http.MethodGet, "/api/v1/coverage", a.summary, Signedin)
 		r.Add(http.MethodGet, "/api/v1/coverage/segments", a.segments(""), Signedin)
-		r.Add(http.MethodGet, "/api/v1/coverage/gaps", a.segments("gap"), Signedin)
-		r.Add(http.MethodGet, "/api/v1/coverage/overlaps", a.segments("overlap"), Signedin)
+		r.Add(http.MethodGet, "/api/v1/coverage/gaps", a.segments(string(vocab.Gap)), Signedin)
+		r.Add(http.MethodGet, "/api/v1/coverage/overlaps", a.segments(string(vocab.Overlap)), Signedin)
 		r.Add(http.MethodGet, "/api/v1/coverage/export", a.export, Signedin)
 		r.Add(http.MethodGet, "/api/v1/assets/:id/coverage", a.asset, Signedin)
 		r.Add(http.MethodGet, "/api/v1/owner", a.owner, Signedin)
@@ -64,21 +55,12 @@ func truncateParam(s string) string {
 	return s
 }
 
-// linearKindParam parses the optional kind= filter, which must be a linear kind.
-func linearKindParam(c echo.Context) (string, error) {
-	k := c.QueryParam("kind")
-	if k != "" && !slices.Contains(service.LinearKinds, k) {
-		return "", badRequest("kind", fmt.Sprintf("kind %q is not a linear kind; use one of %s", truncateParam(k), strings.Join(service.LinearKinds, ", ")))
-	}
-	return k, nil
-}
-
 func (a *coverageAPI) summary(c echo.Context) error {
 	at, err := atParam(c)
 	if err != nil {
 		return err
 	}
-	s, err := a.eng.Summary(c.Request().Context(), a.h.Store, at)
+	s, err := a.h.Svc.CoverageSummary(c.Request().Context(), principal(c), at)
 	if err != nil {
 		return err
 	}
@@ -86,15 +68,13 @@ func (a *coverageAPI) summary(c echo.Context) error {
 }
 
 // segmentFilter parses bbox, kind, min_length_m and limit.
-func segmentFilter(c echo.Context, status string) (coverage.SegmentFilter, error) {
-	f := coverage.SegmentFilter{Status: status}
+func segmentFilter(c echo.Context, status string) (domain.PieceFilter, error) {
+	f := domain.PieceFilter{Status: status}
 	var err error
 	if f.BBox, err = bboxParam(c); err != nil {
 		return f, err
 	}
-	if f.Kind, err = linearKindParam(c); err != nil {
-		return f, err
-	}
+	f.Kind = c.QueryParam("kind")
 	if f.MinLengthM, err = floatParam(c, "min_length_m", 0); err != nil {
 		return f, err
 	}
@@ -119,8 +99,8 @@ func (a *coverageAPI) segments(status string) echo.HandlerFunc {
 		}
 		if status == "" {
 			if s := c.QueryParam("status"); s != "" {
-				if !slices.Contains(coverage.Statuses, s) {
-					return badRequest("status", "status must be one of gap, covered, overlap")
+				if !vocab.Coverage(s).Valid() {
+					return badRequest("status", "status must be one of "+strings.Join(vocab.Strings(vocab.Coverages), ", "))
 				}
 				f.Status = s
 			}
@@ -134,11 +114,8 @@ func (a *coverageAPI) segments(status string) echo.HandlerFunc {
 }
 
 // segmentsAt returns the stored pieces matching f, or with at= those computed for that time.
-func (a *coverageAPI) segmentsAt(c echo.Context, f coverage.SegmentFilter, at *time.Time) ([]byte, error) {
-	if at != nil {
-		return a.eng.SegmentsAt(c.Request().Context(), a.h.Store, f, *at)
-	}
-	return a.eng.Segments(c.Request().Context(), a.h.Store, f)
+func (a *coverageAPI) segmentsAt(c echo.Context, f domain.PieceFilter, at *time.Time) ([]byte, error) {
+	return a.h.Svc.CoverageSegments(c.Request().Context(), principal(c), f, at)
 }
 
 func (a *coverageAPI) export(c echo.Context) error {
@@ -146,7 +123,7 @@ func (a *coverageAPI) export(c echo.Context) error {
 	if format == "" {
 		format = "csv"
 	}
-	f, err := segmentFilter(c, "gap")
+	f, err := segmentFilter(c, string(vocab.Gap))
 	if err != nil {
 		return err
 	}
@@ -168,12 +145,7 @@ func (a *coverageAPI) export(c echo.Context) error {
 		c.Response().Header().Set("Content-Disposition", `attachment; filename="everymeter-gaps-`+stamp+`.geojson"`)
 		return c.Blob(http.StatusOK, "application/geo+json", b)
 	case "csv":
-		var gaps []store.GapRow
-		if at != nil {
-			gaps, err = a.eng.GapsAt(ctx, a.h.Store, f.Kind, f.MinLengthM, *at)
-		} else {
-			gaps, err = a.eng.Gaps(ctx, a.h.Store, f.Kind, f.MinLengthM)
-		}
+		gaps, err := a.h.Svc.CoverageGaps(ctx, principal(c), f, at)
 		if err != nil {
 			return err
 		}
@@ -210,7 +182,7 @@ func (a *coverageAPI) asset(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out, err := a.eng.AssetCoverage(c.Request().Context(), a.h.Store, id, at)
+	out, err := a.h.Svc.AssetCoverage(c.Request().Context(), principal(c), id, at)
 	if err != nil {
 		return err
 	}
@@ -243,8 +215,8 @@ func (a *coverageAPI) owner(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := a.eng.Owner(c.Request().Context(), a.h.Store, orb.Point{lon, lat}, at)
-	if errors.Is(err, coverage.ErrNoOwner) {
+	res, err := a.h.Svc.Owner(c.Request().Context(), principal(c), orb.Point{lon, lat}, at)
+	if errors.Is(err, domain.ErrNoOwner) {
 		p := problem(http.StatusNotFound, "No owner here", res.Reason+"; pick a point on or next to a street")
 		p.Extra = map[string]any{"candidates": res.Candidates}
 		return p

@@ -17,14 +17,12 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
-	"everymeter/service"
-	"everymeter/store"
+	"everymeter/domain"
 )
 
 // Handler holds what the HTTP layer needs; every handler is a method on it.
 type Handler struct {
-	Svc    *service.Service
-	Store  *store.Store
+	Svc    Service
 	Log    *slog.Logger
 	Static fs.FS // the embedded web app; nil serves no app
 	// SecureCookies marks cookies Secure (set when served behind HTTPS).
@@ -35,6 +33,8 @@ type Handler struct {
 	Config AppConfig
 	// Extra registers routes of later features (reports, OGC, tiles …) through the same rule table.
 	Extra []func(r *Router)
+
+	keys *apiKeyCache // API keys checked recently (apikey.go)
 }
 
 // AppConfig is what the web app needs to know about this deployment.
@@ -62,6 +62,8 @@ func New(h *Handler) *echo.Echo {
 	e.Use(cleanText)
 	e.Use(middleware.BodyLimit(bodyLimitString))
 	e.Use(h.authenticate)
+	h.keys = newAPIKeyCache()
+	e.Use(h.apiKeyAuth)
 	r := &Router{e: e, h: h}
 	h.Register(r)
 	for _, f := range h.Extra {
@@ -84,25 +86,25 @@ func (h *Handler) Register(r *Router) {
 
 	r.Add(http.MethodGet, "/api/v1/units", h.listUnits, Signedin)
 	r.Add(http.MethodPost, "/api/v1/units", h.createUnit, Planners)
-	r.Add(http.MethodGet, "/api/v1/units/:id", getByID(h.Store.Unit, renderJSON[store.Unit]), Signedin)
+	r.Add(http.MethodGet, "/api/v1/units/:id", getByID(h.Svc.Unit, renderJSON[domain.Unit]), Signedin)
 	r.Add(http.MethodPatch, "/api/v1/units/:id", h.patchUnit, Planners)
 	r.Add(http.MethodDelete, "/api/v1/units/:id", deleteByID(h.Svc.DeleteUnit), Planners)
 
 	r.Add(http.MethodGet, "/api/v1/assets", h.listAssets, Signedin)
 	r.Add(http.MethodPost, "/api/v1/assets", h.createAssets, Planners)
-	r.Add(http.MethodGet, "/api/v1/assets/:id", getByID(h.Store.Asset, renderAsset), Signedin)
+	r.Add(http.MethodGet, "/api/v1/assets/:id", getByID(h.Svc.Asset, renderAsset), Signedin)
 	r.Add(http.MethodPatch, "/api/v1/assets/:id", h.patchAsset, Planners)
 	r.Add(http.MethodDelete, "/api/v1/assets/:id", deleteByID(h.Svc.DeleteAsset), Planners)
 
 	r.Add(http.MethodGet, "/api/v1/zones", h.listZones, Signedin)
 	r.Add(http.MethodPost, "/api/v1/zones", h.createZone, Planners)
-	r.Add(http.MethodGet, "/api/v1/zones/:id", getByID(h.Store.Zone, renderZone), Signedin)
+	r.Add(http.MethodGet, "/api/v1/zones/:id", getByID(h.Svc.Zone, renderZone), Signedin)
 	r.Add(http.MethodPatch, "/api/v1/zones/:id", h.patchZone, Planners)
 	r.Add(http.MethodDelete, "/api/v1/zones/:id", deleteByID(h.Svc.DeleteZone), Planners)
 
 	r.Add(http.MethodGet, "/api/v1/assets/:id/assignments", h.listAssignments, Signedin)
 	r.Add(http.MethodPost, "/api/v1/assets/:id/assignments", h.createAssignment, Planners)
-	r.Add(http.MethodGet, "/api/v1/assignments/:id", getByID(h.Store.Assignment, renderJSON[store.Assignment]), Signedin)
+	r.Add(http.MethodGet, "/api/v1/assignments/:id", getByID(h.Svc.Assignment, renderJSON[domain.Assignment]), Signedin)
 	r.Add(http.MethodPatch, "/api/v1/assignments/:id", h.patchAssignment, Planners)
 	r.Add(http.MethodDelete, "/api/v1/assignments/:id", deleteByID(h.Svc.DeleteAssignment), Planners)
 
@@ -229,7 +231,7 @@ func (h *Handler) healthz(c echo.Context) error {
 func (h *Handler) readyz(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
-	if err := h.Store.Ping(ctx); err != nil {
+	if err := h.Svc.Ping(ctx); err != nil {
 		return problem(http.StatusServiceUnavailable, "Database unreachable", "the database does not answer; retry shortly")
 	}
 	if h.Ready != nil {

@@ -10,7 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"everymeter/service"
+	"everymeter/domain"
 )
 
 // LeadersRoutes registers the leaders' views: heat map, hotspots, statistics and the briefing. Everyone signed
@@ -74,7 +74,7 @@ func listParam(c echo.Context, name string) []string {
 // FeatureCollection of squares (format=geojson, the default) or as {"points":[[lat,lon,weight],…]} for
 // leaflet.heat (format=points: cell centres, weight > 0 only).
 func (h *Handler) heatmap(c echo.Context) error {
-	var q service.HeatRequest
+	var q domain.HeatRequest
 	var err error
 	if q.BBox, err = bboxParam(c); err != nil {
 		return err
@@ -97,7 +97,7 @@ func (h *Handler) heatmap(c echo.Context) error {
 		return badRequest("format", fmt.Sprintf("format %q is not geojson or points", truncateParam(format)))
 	}
 	q.Geometry = format != "points"
-	m, err := h.Svc.Heatmap(c.Request().Context(), q, time.Now())
+	m, err := h.Svc.Heatmap(c.Request().Context(), principal(c), q, time.Now())
 	if err != nil {
 		return err
 	}
@@ -172,7 +172,7 @@ func (h *Handler) hotspots(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	hs, err := h.Svc.Hotspots(c.Request().Context(), from, to, minCount, limit)
+	hs, err := h.Svc.Hotspots(c.Request().Context(), principal(c), from, to, minCount, limit)
 	if err != nil {
 		return err
 	}

@@ -20,8 +20,8 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/project"
 
+	"everymeter/domain"
 	"everymeter/geo"
-	"everymeter/store"
 	"everymeter/tilecache"
 )
 
@@ -87,25 +87,21 @@ var reservedItemParams = map[string]bool{"f": true, "limit": true, "bbox": true,
 type ogcAPI struct {
 	h     *Handler
 	tiles *tilecache.Cache
-	keys  *apiKeyCache
-	live  sync.Map // collection id → true once its table is known to exist (tables never go away at run time)
 	// bufs recycles the buffers pages of items are copied into: a page of a thousand roads is most of a
 	// megabyte, and allocating and zeroing one per request showed in profiles.
 	bufs sync.Pool
 }
 
-// OGC registers OGC API – Features (/ogc), vector tiles (/tiles), the OpenAPI document of /api/v1, API keys
-// and the API-key authentication desktop clients use. tiles caches built tiles (nil: none); the service's
-// writes invalidate it.
+// OGC registers OGC API – Features (/ogc), vector tiles (/tiles), the OpenAPI document of /api/v1 and API keys
+// (the API-key authentication desktop clients use is middleware set up by New). tiles caches built tiles (nil:
+// none); whoever builds the server keeps it current after writes.
 func OGC(tiles *tilecache.Cache) func(r *Router) {
 	return func(r *Router) {
 		h := r.Handler()
 		if tiles == nil {
 			tiles = tilecache.New(0)
 		}
-		o := &ogcAPI{h: h, tiles: tiles, keys: newAPIKeyCache()}
-		h.Svc.OnWrite(func(b orb.Bound) { tiles.InvalidateBound(b) })
-		r.e.Use(o.apiKeyAuth)
+		o := &ogcAPI{h: h, tiles: tiles}
 
 		r.Add(http.MethodGet, "/ogc", o.landing, Signedin)
 		r.Add(http.MethodGet, "/ogc/", o.landing, Signedin)
@@ -206,35 +202,8 @@ func (o *ogcAPI) conformance(c echo.Context) error {
 	return o.render(c, mtJSON, "Conformance", map[string]any{"conformsTo": ogcConformance})
 }
 
-// liveCollections lists the collections whose tables exist.
-func (o *ogcAPI) liveCollections(c echo.Context) ([]*store.OGCCollection, error) {
-	out := make([]*store.OGCCollection, 0, len(store.OGCCollections))
-	for _, col := range store.OGCCollections {
-		ok, err := o.exists(c, col)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			out = append(out, col)
-		}
-	}
-	return out, nil
-}
-
-// exists reports whether a collection's table exists, asking the database until it does.
-func (o *ogcAPI) exists(c echo.Context, col *store.OGCCollection) (bool, error) {
-	if _, ok := o.live.Load(col.ID); ok {
-		return true, nil
-	}
-	ok, err := o.h.Store.OGCTableExists(c.Request().Context(), col)
-	if ok {
-		o.live.Store(col.ID, true)
-	}
-	return ok, err
-}
-
-func (o *ogcAPI) collectionDoc(c echo.Context, col *store.OGCCollection) (map[string]any, error) {
-	ext, err := o.h.Store.OGCExtent(c.Request().Context(), col)
+func (o *ogcAPI) collectionDoc(c echo.Context, col *domain.OGCCollection) (map[string]any, error) {
+	ext, err := o.h.Svc.OGCExtent(c.Request().Context(), principal(c), col.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -265,13 +234,13 @@ func (o *ogcAPI) collectionDoc(c echo.Context, col *store.OGCCollection) (map[st
 }
 
 func (o *ogcAPI) collections(c echo.Context) error {
-	cols, err := o.liveCollections(c)
+	cols, err := o.h.Svc.OGCCollections(c.Request().Context(), principal(c))
 	if err != nil {
 		return err
 	}
 	docs := make([]map[string]any, 0, len(cols))
-	for _, col := range cols {
-		d, err := o.collectionDoc(c, col)
+	for i := range cols {
+		d, err := o.collectionDoc(c, &cols[i])
 		if err != nil {
 			return err
 		}
@@ -288,21 +257,14 @@ func (o *ogcAPI) collections(c echo.Context) error {
 }
 
 // collectionParam resolves :cid to a collection whose table exists (404 otherwise).
-func (o *ogcAPI) collectionParam(c echo.Context) (*store.OGCCollection, error) {
-	col := store.OGCCollectionByID(c.Param("cid"))
-	if col != nil {
-		ok, err := o.exists(c, col)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			return col, nil
-		}
+func (o *ogcAPI) collectionParam(c echo.Context) (*domain.OGCCollection, error) {
+	col, err := o.h.Svc.OGCCollection(c.Request().Context(), principal(c), c.Param("cid"))
+	if err == nil {
+		return &col, nil
+	} else if !errors.Is(err, domain.ErrNotFound) {
+		return nil, err
 	}
-	ids := make([]string, len(store.OGCCollections))
-	for i, x := range store.OGCCollections {
-		ids[i] = x.ID
-	}
+	ids := o.h.Svc.OGCCollectionIDs()
 	return nil, problem(http.StatusNotFound, "Not found", fmt.Sprintf("no collection %q; the collections are %s", c.Param("cid"), strings.Join(ids, ", ")))
 }
 
@@ -450,7 +412,7 @@ func (o *ogcAPI) items(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	q := store.OGCQuery{Filters: map[string]string{}}
+	q := domain.OGCQuery{Filters: map[string]string{}}
 	if q.Limit, err = intParam(c, "limit", ogcDefaultLimit, 1, math.MaxInt32); err != nil {
 		return err
 	}
@@ -509,8 +471,8 @@ func (o *ogcAPI) items(c echo.Context) error {
 			o.bufs.Put(features)
 		}
 	}()
-	page, err := o.h.Store.OGCItems(c.Request().Context(), col, q, features)
-	if errors.Is(err, store.ErrInvalid) {
+	page, err := o.h.Svc.OGCItems(c.Request().Context(), principal(c), col.ID, q, features)
+	if errors.Is(err, domain.ErrInvalid) {
 		return badRequest("", err.Error())
 	} else if err != nil {
 		return err
@@ -603,7 +565,7 @@ func cleanEmpty(links []ogcLink) {
 	}
 }
 
-func filterNames(col *store.OGCCollection) []string {
+func filterNames(col *domain.OGCCollection) []string {
 	var out []string
 	for _, p := range col.Props {
 		if p.Filter {
@@ -627,8 +589,8 @@ func (o *ogcAPI) item(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f, err := o.h.Store.OGCItem(c.Request().Context(), col, k, srid, flip)
-	if errors.Is(err, store.ErrNotFound) {
+	f, err := o.h.Svc.OGCItem(c.Request().Context(), principal(c), col.ID, k, srid, flip)
+	if errors.Is(err, domain.ErrNotFound) {
 		return problem(http.StatusNotFound, "Not found", fmt.Sprintf("%s has no feature %q", col.ID, c.Param("fid")))
 	} else if err != nil {
 		return err

@@ -16,10 +16,10 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/paulmach/orb"
 
+	"everymeter/domain"
 	"everymeter/geo"
 	"everymeter/open311"
-	"everymeter/service"
-	"everymeter/store"
+	"everymeter/vocab"
 )
 
 // Open311 GeoReport v2 (DOMAIN.md §6) under /open311/v2/: existing report apps speak it. Every read is public,
@@ -38,15 +38,15 @@ const (
 
 type open311API struct {
 	h   *Handler
-	o   *service.Open311
+	o   Open311Service
 	loc *time.Location
 }
 
 // Open311Routes registers the Open311 GeoReport v2 endpoint; reports are filed through rs, the same service as
 // POST /api/v1/reports. Times are written with the offset of the server's local time zone.
-func Open311Routes(svc *service.Service, rs *service.Reports) func(r *Router) {
+func Open311Routes(o Open311Service) func(r *Router) {
 	return func(r *Router) {
-		a := &open311API{h: r.Handler(), o: &service.Open311{Svc: svc, Reports: rs}, loc: time.Local}
+		a := &open311API{h: r.Handler(), o: o, loc: time.Local}
 		for _, f := range []string{open311.JSON, open311.XML} {
 			r.Add(http.MethodGet, open311Base+"/discovery."+f, a.wrap(f, a.discovery), Public)
 			r.Add(http.MethodGet, open311Base+"/services."+f, a.wrap(f, a.services), Public)
@@ -99,10 +99,12 @@ var open311Fields = map[string]string{"category": "service_code", "geometry": "l
 func (a *open311API) fail(c echo.Context, format string, err error) error {
 	var p *Problem
 	switch {
-	case errors.Is(err, service.ErrAuth):
+	case errors.Is(err, domain.ErrAuth):
 		p = problem(http.StatusForbidden, "Forbidden", "invalid api_key received: it is unknown or revoked, or its user is disabled; can't proceed with create_request")
-	case errors.Is(err, service.ErrNotReporter):
-		p = problem(http.StatusForbidden, "Forbidden", "the user of this api_key may not file reports (only "+strings.Join(service.Open311Reporters, " and ")+" may)")
+	case errors.Is(err, domain.ErrNotReporter):
+		// The service's refusal names who may file: "…: only inspector and admin may".
+		who := strings.TrimPrefix(err.Error(), domain.ErrNotReporter.Error()+": ")
+		p = problem(http.StatusForbidden, "Forbidden", "the user of this api_key may not file reports ("+who+")")
 	default:
 		p = a.h.toProblem(err, c)
 	}
@@ -150,14 +152,22 @@ func (a *open311API) discovery(c echo.Context, format, _ string) error {
 
 func baseURL(c echo.Context) string { return c.Scheme() + "://" + c.Request().Host }
 
+// typeLabel is a category type's Chinese name, "" for an unknown type.
+func typeLabel(t string) string {
+	if !vocab.CategoryType(t).Valid() {
+		return ""
+	}
+	return vocab.CategoryType(t).Label().Zh
+}
+
 // open311Service describes a category as an Open311 service.
-func open311Service(k store.Category) open311.Service {
+func open311Service(k domain.Category) open311.Service {
 	name := k.NameZh
 	if k.NameEn != "" {
 		name += " (" + k.NameEn + ")"
 	}
 	kind := "事件 event: routed to the owner of the spot first"
-	if k.Type == "part" {
+	if vocab.CategoryType(k.Type) == vocab.PartType {
 		kind = "部件 part: routed to the asset's owner first"
 	}
 	desc := fmt.Sprintf("%s; %s; handled within %s h", k.Group, kind, strconv.FormatFloat(k.TimeLimitHours, 'f', -1, 64))
@@ -168,7 +178,7 @@ func open311Service(k store.Category) open311.Service {
 		desc += "; default unit " + k.DefaultUnitName
 	}
 	var kw []string
-	for _, s := range []string{k.Group, map[string]string{"event": "事件", "part": "部件"}[k.Type], k.NameEn} {
+	for _, s := range []string{k.Group, typeLabel(k.Type), k.NameEn} {
 		if s != "" {
 			kw = append(kw, s)
 		}
@@ -191,7 +201,7 @@ func (a *open311API) services(c echo.Context, format, _ string) error {
 
 func (a *open311API) serviceDefinition(c echo.Context, format, code string) error {
 	k, err := a.o.Service(c.Request().Context(), code)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, domain.ErrNotFound) {
 		return problem(http.StatusNotFound, "Not found", fmt.Sprintf("no service with service_code %q; see services.%s", code, format))
 	} else if err != nil {
 		return err
@@ -207,7 +217,7 @@ var mediaLine = regexp.MustCompile(`\n\nmedia_url: (\S+)$`)
 const mediaPrefix = "\n\nmedia_url: "
 
 // open311Request renders a report as an Open311 request.
-func (a *open311API) open311Request(c echo.Context, o store.Open311Row) open311.Request {
+func (a *open311API) open311Request(c echo.Context, o domain.Open311Row) open311.Request {
 	r := o.Report
 	str := func(s string) *string {
 		if s == "" {
@@ -255,8 +265,8 @@ func (a *open311API) open311Request(c echo.Context, o store.Open311Row) open311.
 
 // open311Filter parses GET requests' query: service_request_id (comma list; then nothing else counts),
 // service_code (comma list), start_date, end_date, status (open, closed or both).
-func (a *open311API) open311Filter(c echo.Context, now time.Time) (store.Open311Filter, error) {
-	f := store.Open311Filter{Limit: open311MaxRows}
+func (a *open311API) open311Filter(c echo.Context, now time.Time) (domain.Open311Filter, error) {
+	f := domain.Open311Filter{Limit: open311MaxRows}
 	q := c.QueryParams()
 	if s := q.Get("service_request_id"); s != "" {
 		for _, p := range strings.Split(s, ",") {
@@ -292,7 +302,7 @@ func (a *open311API) open311Filter(c echo.Context, now time.Time) (store.Open311
 		}
 		switch {
 		case open && !closed:
-			f.Statuses = store.OpenStatuses
+			f.Statuses = vocab.Strings(vocab.OpenStatuses)
 		case closed && !open:
 			f.Statuses = open311.ClosedStatuses
 		}
@@ -329,7 +339,7 @@ func (a *open311API) requests(c echo.Context, format, _ string) error {
 	if err != nil {
 		return err
 	}
-	rows, err := a.o.Requests(c.Request().Context(), f)
+	rows, err := a.o.Requests(c.Request().Context(), principal(c), f)
 	if err != nil {
 		return err
 	}
@@ -354,8 +364,8 @@ func (a *open311API) request(c echo.Context, format, name string) error {
 	if err != nil {
 		return err
 	}
-	o, err := a.o.Request(c.Request().Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
+	o, err := a.o.Request(c.Request().Context(), principal(c), id)
+	if errors.Is(err, domain.ErrNotFound) {
 		return problem(http.StatusNotFound, "Not found", fmt.Sprintf("no service request with id %q", name))
 	} else if err != nil {
 		return err
@@ -372,7 +382,7 @@ func (a *open311API) token(c echo.Context, format, name string) error {
 	if err != nil {
 		return problem(http.StatusNotFound, "Not found", fmt.Sprintf("no token %q", name))
 	}
-	if _, err := a.o.Request(c.Request().Context(), id); errors.Is(err, store.ErrNotFound) {
+	if _, err := a.o.Request(c.Request().Context(), principal(c), id); errors.Is(err, domain.ErrNotFound) {
 		return problem(http.StatusNotFound, "Not found", fmt.Sprintf("no token %q", name))
 	} else if err != nil {
 		return err
@@ -418,13 +428,13 @@ func (a *open311API) create(c echo.Context, format, _ string) error {
 
 // parseOpen311Form reads a POST requests form: the api_key and the report to file. It does no I/O, so every
 // body a client can send is fuzzed (FuzzOpen311Form); bad fields answer 400 (403 without a key).
-func parseOpen311Form(form url.Values, format, idemKey string) (string, service.NewReport, error) {
-	var in service.NewReport
+func parseOpen311Form(form url.Values, format, idemKey string) (string, domain.NewReport, error) {
+	var in domain.NewReport
 	key := strings.TrimSpace(form.Get("api_key"))
 	if key == "" {
 		return "", in, problem(http.StatusForbidden, "Forbidden", "api_key is required to create a request; get one with POST /api/v1/auth/apikeys")
 	}
-	in = service.NewReport{Category: strings.TrimSpace(form.Get("service_code")), Description: form.Get("description"),
+	in = domain.NewReport{Category: strings.TrimSpace(form.Get("service_code")), Description: form.Get("description"),
 		IdempotencyKey: strings.TrimSpace(idemKey)}
 	var errs []string
 	var fields []string

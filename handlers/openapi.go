@@ -6,8 +6,6 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
-
-	"everymeter/store"
 )
 
 // OpenAPIDoc is the OpenAPI 3.0 description of /api/v1 (hand-written; a test checks it lists every
@@ -28,10 +26,7 @@ func (o *ogcAPI) apiDoc(c echo.Context) error {
 
 // ogcOpenAPI describes /ogc/ with the collections known to this build.
 func (o *ogcAPI) ogcOpenAPI(c echo.Context) map[string]any {
-	ids := make([]string, len(store.OGCCollections))
-	for i, col := range store.OGCCollections {
-		ids[i] = col.ID
-	}
+	ids := o.h.Svc.OGCCollectionIDs()
 	param := func(name, in, desc string, schema map[string]any, required bool) map[string]any {
 		return map[string]any{"name": name, "in": in, "description": desc, "required": required, "schema": schema}
 	}

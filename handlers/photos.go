@@ -10,8 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/paulmach/orb/geojson"
 
-	"everymeter/service"
-	"everymeter/store"
+	"everymeter/domain"
 )
 
 // photoView is a photo as the API shows it.
@@ -28,7 +27,7 @@ type photoView struct {
 	Suggested   *geojson.Geometry `json:"suggested_location"`
 }
 
-func viewPhoto(p store.Photo) photoView {
+func viewPhoto(p domain.Photo) photoView {
 	id := strconv.FormatInt(p.ID, 10)
 	v := photoView{ID: p.ID, ReportID: p.ReportID, URL: "/api/v1/photos/" + id, ThumbURL: "/api/v1/photos/" + id + "/thumb",
 		ContentType: p.ContentType, Bytes: p.Bytes, Width: p.Width, Height: p.Height, CreatedAt: p.CreatedAt.UTC().Format("2006-01-02T15:04:05Z")}
@@ -47,19 +46,19 @@ func (h *reportHandlers) uploadPhoto(c echo.Context) error {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return service.ErrPhotoTooLarge
+			return domain.ErrPhotoTooLarge
 		}
 		return badRequest("file", "send the photo as multipart/form-data in the field \"file\"")
 	}
-	if fh.Size > service.MaxPhotoBytes {
-		return service.ErrPhotoTooLarge
+	if fh.Size > domain.MaxPhotoBytes {
+		return domain.ErrPhotoTooLarge
 	}
 	f, err := fh.Open()
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, service.MaxPhotoBytes+1))
+	data, err := io.ReadAll(io.LimitReader(f, domain.MaxPhotoBytes+1))
 	if err != nil {
 		return err
 	}
@@ -84,11 +83,7 @@ func (h *reportHandlers) listPhotos(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	if _, err := h.rs.Report(ctx, who(c), id); err != nil {
-		return err
-	}
-	ps, err := h.rs.Store.PhotosOf(ctx, id)
+	ps, err := h.rs.Photos(c.Request().Context(), who(c), id)
 	if err != nil {
 		return err
 	}
@@ -106,15 +101,11 @@ func (h *reportHandlers) photo(thumb bool) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		ctx := c.Request().Context()
-		p, err := h.rs.Store.Photo(ctx, id)
+		p, path, err := h.rs.Photo(c.Request().Context(), who(c), id, thumb)
 		if err != nil {
 			return err
 		}
-		if _, err := h.rs.Report(ctx, who(c), p.ReportID); err != nil {
-			return err
-		}
-		f, err := os.Open(h.rs.PhotoPath(p.SHA256, thumb))
+		f, err := os.Open(path)
 		if errors.Is(err, os.ErrNotExist) {
 			return problem(http.StatusNotFound, "Not found", "the photo's file is missing from the data directory")
 		} else if err != nil {

@@ -11,9 +11,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/labstack/echo/v4"
 
+	"everymeter/domain"
 	"everymeter/geo"
-	"everymeter/service"
-	"everymeter/store"
 )
 
 // Problem is an RFC 9457 problem details document.
@@ -76,7 +75,7 @@ func (h *Handler) renderError(err error, c echo.Context) {
 
 func (h *Handler) toProblem(err error, c echo.Context) *Problem {
 	var p *Problem
-	var ve *service.ValidationError
+	var ve *domain.ValidationError
 	var fe *geo.FieldError
 	var he *echo.HTTPError
 	var pe *pgconn.PgError
@@ -92,17 +91,17 @@ func (h *Handler) toProblem(err error, c echo.Context) *Problem {
 		q := problem(http.StatusBadRequest, "Invalid request", fe.Error())
 		q.Errors = []*geo.FieldError{fe}
 		return q
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, domain.ErrNotFound):
 		return problem(http.StatusNotFound, "Not found", "no such record; check the id")
-	case errors.Is(err, store.ErrConflict):
+	case errors.Is(err, domain.ErrConflict):
 		return problem(http.StatusConflict, "Conflict", conflictDetail(err))
-	case errors.Is(err, store.ErrReference):
+	case errors.Is(err, domain.ErrReference):
 		return problem(http.StatusConflict, "Still in use", "the record is referenced by others (zones, assignments, users or child units); remove those first")
-	case errors.Is(err, store.ErrInvalid), errors.Is(err, geo.ErrInvalid):
+	case errors.Is(err, domain.ErrInvalid), errors.Is(err, geo.ErrInvalid):
 		return problem(http.StatusBadRequest, "Invalid request", err.Error())
-	case errors.Is(err, service.ErrAuth):
+	case errors.Is(err, domain.ErrAuth):
 		return problem(http.StatusUnauthorized, "Unauthorized", "sign in first")
-	case errors.Is(err, service.ErrForbidden):
+	case errors.Is(err, domain.ErrForbidden):
 		return problem(http.StatusForbidden, "Forbidden", "your role may not do this")
 	case errors.As(err, &he):
 		msg := fmt.Sprint(he.Message)
@@ -130,7 +129,7 @@ func (h *Handler) toProblem(err error, c echo.Context) *Problem {
 }
 
 func conflictDetail(err error) string {
-	return "a record with the same unique value already exists: " + strings.TrimPrefix(err.Error(), store.ErrConflict.Error()+": ")
+	return "a record with the same unique value already exists: " + strings.TrimPrefix(err.Error(), domain.ErrConflict.Error()+": ")
 }
 
 // isConnErr reports errors that mean the database is unreachable (restarting, shutting down).

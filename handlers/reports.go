@@ -13,31 +13,31 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 
+	"everymeter/domain"
 	"everymeter/geo"
-	"everymeter/service"
-	"everymeter/store"
+	"everymeter/vocab"
 	"everymeter/workflow"
 )
 
 // ReportRoutes registers categories, reports, their loop and photos (issue 4 §1–§5).
-func ReportRoutes(svc *service.Service, rs *service.Reports) func(r *Router) {
+func ReportRoutes(rs ReportLoop) func(r *Router) {
 	return func(r *Router) {
-		categoryRoutes(r, svc)
+		categoryRoutes(r, r.Handler().Svc)
 		h := &reportHandlers{rs: rs}
-		reporters := Roles("reporters", "inspector", "admin")
+		reporters := Roles("reporters", vocab.ReporterRoles...)
 		r.Add(http.MethodGet, "/api/v1/reports", h.wrap(h.list), Signedin)
 		r.Add(http.MethodPost, "/api/v1/reports", h.wrap(h.create), reporters)
 		r.Add(http.MethodGet, "/api/v1/reports/:id", h.wrap(h.get), Signedin)
 		r.Add(http.MethodGet, "/api/v1/reports/:id/history", h.wrap(h.history), Signedin)
 		r.Add(http.MethodPost, "/api/v1/reports/:id/transitions", h.wrap(h.transition), Signedin)
-		r.Add(http.MethodPost, "/api/v1/reports/:id/photos", h.wrap(h.uploadPhoto), Roles("photographers", "inspector", "admin", "unit_staff"))
+		r.Add(http.MethodPost, "/api/v1/reports/:id/photos", h.wrap(h.uploadPhoto), Roles("photographers", vocab.PhotographerRoles...))
 		r.Add(http.MethodGet, "/api/v1/reports/:id/photos", h.wrap(h.listPhotos), Signedin)
 		r.Add(http.MethodGet, "/api/v1/photos/:id", h.wrap(h.photo(false)), Signedin)
 		r.Add(http.MethodGet, "/api/v1/photos/:id/thumb", h.wrap(h.photo(true)), Signedin)
 	}
 }
 
-type reportHandlers struct{ rs *service.Reports }
+type reportHandlers struct{ rs ReportLoop }
 
 // wrap turns the report loop's refusals into problem documents naming the status and what is allowed now.
 func (h *reportHandlers) wrap(fn echo.HandlerFunc) echo.HandlerFunc {
@@ -64,21 +64,15 @@ func (h *reportHandlers) wrap(fn echo.HandlerFunc) echo.HandlerFunc {
 				p.Extra = map[string]any{"current_status": we.Status, "allowed_actions": allowed}
 			}
 			return p
-		case errors.Is(err, service.ErrPhotoTooLarge):
+		case errors.Is(err, domain.ErrPhotoTooLarge):
 			return problem(http.StatusRequestEntityTooLarge, "Photo too large", "a photo may be at most 10 MB; send a smaller one")
 		}
 		return err
 	}
 }
 
-// who is the report service's view of the signed-in user.
-func who(c echo.Context) service.Who {
-	u := CurrentUser(c)
-	if u == nil {
-		return service.Who{}
-	}
-	return service.Who{ID: u.ID, Name: u.Username, Role: u.Role, UnitID: u.UnitID}
-}
+// who is the principal of a report request.
+func who(c echo.Context) domain.Principal { return principal(c) }
 
 // reportView is a report as the API shows it (docs/API.md).
 type reportView struct {
@@ -125,7 +119,7 @@ type routingView struct {
 	Reason    string `json:"reason"`
 }
 
-func viewReport(r store.Report, w service.Who, now time.Time) reportView {
+func viewReport(r domain.Report, w domain.Principal, now time.Time) reportView {
 	v := reportView{ID: r.ID, Status: r.Status, Category: r.CategoryCode, Description: r.Description, Address: r.Address,
 		Urgency: r.Urgency, UnitID: r.UnitID, UnitName: r.UnitName, AssetID: r.AssetID, MeasureM: r.MeasureM,
 		Routing: routingView{DecidedBy: r.DecidedBy, Reason: r.RoutingReason}, Deadline: r.Deadline,
@@ -148,7 +142,7 @@ func viewReport(r store.Report, w service.Who, now time.Time) reportView {
 }
 
 // feature renders a report as a GeoJSON Feature whose id is the report id.
-func reportFeature(r store.Report, w service.Who, now time.Time) *geojson.Feature {
+func reportFeature(r domain.Report, w domain.Principal, now time.Time) *geojson.Feature {
 	v := viewReport(r, w, now)
 	v.Geometry = nil
 	f := geojson.NewFeature(r.Geom)
@@ -172,7 +166,7 @@ func (h *reportHandlers) create(c echo.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	nr := service.NewReport{AssetID: in.AssetID, Category: in.Category, Description: in.Description, Address: in.Address,
+	nr := domain.NewReport{AssetID: in.AssetID, Category: in.Category, Description: in.Description, Address: in.Address,
 		Urgency: in.Urgency, IdempotencyKey: strings.TrimSpace(c.Request().Header.Get("Idempotency-Key"))}
 	if len(in.Geometry) > 0 && string(in.Geometry) != "null" {
 		p, err := decodePoint(in.Geometry, "geometry")
@@ -230,7 +224,7 @@ func (h *reportHandlers) get(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	photos, err := h.rs.Store.PhotosOf(ctx, r.ID)
+	photos, err := h.rs.Photos(ctx, w, r.ID)
 	if err != nil {
 		return err
 	}
@@ -276,7 +270,7 @@ func (h *reportHandlers) transition(c echo.Context) error {
 		return badRequest("action", "action is required: one of dispatch, accept, resolve, verify, rework, reopen, return, extend, void, duplicate")
 	}
 	w := who(c)
-	r, ev, err := h.rs.Transition(c.Request().Context(), w, id, service.Move{Action: in.Action, Note: in.Note,
+	r, ev, err := h.rs.Transition(c.Request().Context(), w, id, domain.Move{Action: in.Action, Note: in.Note,
 		UnitID: in.UnitID, PhotoID: in.PhotoID, DuplicateOf: in.DuplicateOf, Hours: in.Hours})
 	if err != nil {
 		return err
@@ -315,8 +309,8 @@ func (h *reportHandlers) list(c echo.Context) error {
 }
 
 // reportFilter parses the list's query parameters.
-func reportFilter(c echo.Context) (store.ReportFilter, error) {
-	var f store.ReportFilter
+func reportFilter(c echo.Context) (domain.ReportFilter, error) {
+	var f domain.ReportFilter
 	if s := c.QueryParam("status"); s != "" {
 		for _, st := range strings.Split(s, ",") {
 			st = strings.TrimSpace(st)
@@ -376,10 +370,4 @@ func reportFilter(c echo.Context) (store.ReportFilter, error) {
 	return f, nil
 }
 
-func statusNames() string {
-	n := make([]string, len(workflow.Statuses))
-	for i, s := range workflow.Statuses {
-		n[i] = string(s)
-	}
-	return strings.Join(n, ", ")
-}
+func statusNames() string { return strings.Join(vocab.Strings(vocab.Statuses), ", ") }

@@ -7,18 +7,17 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"everymeter/service"
-	"everymeter/store"
+	"everymeter/domain"
 )
 
 // statsQuery parses the period, the score weights (w_handling, w_on_time, w_rework, w_overdue_pending,
-// w_extension; defaults service.DefaultScoreWeights) and min_received.
-func statsQuery(c echo.Context, now time.Time) (service.StatsQuery, error) {
+// w_extension; defaults domain.DefaultScoreWeights) and min_received.
+func statsQuery(c echo.Context, now time.Time) (domain.StatsQuery, error) {
 	from, to, err := periodParams(c, now)
 	if err != nil {
-		return service.StatsQuery{}, err
+		return domain.StatsQuery{}, err
 	}
-	q := service.StatsQuery{From: from, To: to, Now: now, Weights: service.DefaultScoreWeights}
+	q := domain.StatsQuery{From: from, To: to, Now: now, Weights: domain.DefaultScoreWeights}
 	for _, p := range []struct {
 		name string
 		v    *float64
@@ -30,7 +29,7 @@ func statsQuery(c echo.Context, now time.Time) (service.StatsQuery, error) {
 			return q, err
 		}
 	}
-	if q.MinReceived, err = intParam(c, "min_received", service.DefaultMinReceived, 0, 1_000_000); err != nil {
+	if q.MinReceived, err = intParam(c, "min_received", domain.DefaultMinReceived, 0, 1_000_000); err != nil {
 		return q, err
 	}
 	return q, nil
@@ -42,7 +41,7 @@ func (h *Handler) unitStats(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	items, err := h.Svc.UnitStats(c.Request().Context(), q)
+	items, err := h.Svc.UnitStats(c.Request().Context(), principal(c), q)
 	if err != nil {
 		return err
 	}
@@ -56,7 +55,7 @@ func (h *Handler) inspectorStats(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	items, err := h.Svc.InspectorStats(c.Request().Context(), from, to)
+	items, err := h.Svc.InspectorStats(c.Request().Context(), principal(c), from, to)
 	if err != nil {
 		return err
 	}
@@ -82,7 +81,7 @@ func (h *Handler) trend(c echo.Context) error {
 	if unit != nil && *unit == 0 {
 		return badRequest("unit_id", "unit_id must be a unit id")
 	}
-	pts, err := h.Svc.Trend(c.Request().Context(), interval, from, to, unit, c.QueryParam("category"))
+	pts, err := h.Svc.Trend(c.Request().Context(), principal(c), interval, from, to, unit, c.QueryParam("category"))
 	if err != nil {
 		return err
 	}
@@ -115,6 +114,6 @@ func num(p *float64, prec int) string {
 }
 
 // overdueHours is how long an item has run past its deadline at now.
-func overdueHours(o store.OverdueItem, now time.Time) float64 {
+func overdueHours(o domain.OverdueItem, now time.Time) float64 {
 	return now.Sub(o.Deadline).Hours()
 }

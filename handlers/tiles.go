@@ -11,8 +11,8 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
 
+	"everymeter/domain"
 	"everymeter/geo"
-	"everymeter/store"
 	"everymeter/tilecache"
 )
 
@@ -20,18 +20,18 @@ import (
 
 const mtMVT = "application/vnd.mapbox-vector-tile"
 
-func layerNames() string {
-	names := make([]string, len(store.TileLayers))
-	for i, l := range store.TileLayers {
-		names[i] = l.Name
+func (o *ogcAPI) layerNames() string {
+	var names []string
+	for _, l := range o.h.Svc.TileLayers() {
+		names = append(names, l.Name)
 	}
 	return strings.Join(names, ", ")
 }
 
-func (o *ogcAPI) layerParam(name string) (*store.TileLayer, error) {
-	l := store.TileLayerByName(name)
-	if l == nil {
-		return nil, problem(http.StatusNotFound, "Not found", fmt.Sprintf("no tile layer %q; the layers are %s", name, layerNames()))
+func (o *ogcAPI) layerParam(name string) (domain.TileLayer, error) {
+	l, err := o.h.Svc.TileLayer(name)
+	if err != nil {
+		return l, problem(http.StatusNotFound, "Not found", fmt.Sprintf("no tile layer %q; the layers are %s", name, o.layerNames()))
 	}
 	return l, nil
 }
@@ -41,7 +41,7 @@ func TileBound(t maptile.Tile) orb.Bound {
 	b := t.Bound()
 	// The buffer is TileBuffer/TileExtent of the tile on each side; pad a little more so that rounding in
 	// the projection never leaves a changed tile cached.
-	f := 1.5 * float64(store.TileBuffer) / store.TileExtent
+	f := 1.5 * float64(domain.TileBuffer) / domain.TileExtent
 	dx, dy := (b.Max[0]-b.Min[0])*f, (b.Max[1]-b.Min[1])*f
 	return orb.Bound{Min: orb.Point{b.Min[0] - dx, b.Min[1] - dy}, Max: orb.Point{b.Max[0] + dx, b.Max[1] + dy}}
 }
@@ -61,9 +61,19 @@ func (o *ogcAPI) tile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// Principals who see different features of a layer (unit staff see their unit's cases) get different
+	// cache entries: the scope is part of the key.
+	p := principal(c)
+	scope, err := o.h.Svc.TileScope(p, l.Name)
+	if err != nil {
+		return err
+	}
 	key := tilecache.Key{Layer: l.Name, Z: uint32(t.Z), X: t.X, Y: t.Y}
+	if scope != "" {
+		key.Layer += "@" + scope
+	}
 	ctx := c.Request().Context()
-	tl, err := o.tiles.Load(key, TileBound(t), func() ([]byte, error) { return o.h.Store.Tile(ctx, l, t) })
+	tl, err := o.tiles.Load(key, TileBound(t), func() ([]byte, error) { return o.h.Svc.Tile(ctx, p, l.Name, t) })
 	if err != nil {
 		return err
 	}
@@ -113,7 +123,7 @@ func acceptsGzip(header string) bool {
 	return false
 }
 
-func (o *ogcAPI) tileJSONDoc(c echo.Context, l *store.TileLayer) map[string]any {
+func (o *ogcAPI) tileJSONDoc(c echo.Context, l domain.TileLayer) map[string]any {
 	q := url.Values{}
 	tiles := o.href(c, "/tiles/"+l.Name+"/", q) // carries api_key
 	u, _ := url.Parse(tiles)
@@ -144,8 +154,9 @@ func (o *ogcAPI) tileJSON(c echo.Context) error {
 }
 
 func (o *ogcAPI) tileIndex(c echo.Context) error {
-	items := make([]map[string]any, 0, len(store.TileLayers))
-	for _, l := range store.TileLayers {
+	layers := o.h.Svc.TileLayers()
+	items := make([]map[string]any, 0, len(layers))
+	for _, l := range layers {
 		items = append(items, map[string]any{"name": l.Name, "geometry_type": l.GeomType,
 			"tilejson": o.href(c, "/tiles/"+l.Name+".json", nil)})
 	}

@@ -5,7 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"everymeter/store"
+	"everymeter/domain"
 )
 
 type unitIn struct {
@@ -17,12 +17,12 @@ type unitIn struct {
 	Phone         string `json:"phone"`
 }
 
-func (u unitIn) unit(id int64) store.Unit {
-	return store.Unit{ID: id, Code: u.Code, Name: u.Name, Kind: u.Kind, ParentID: u.ParentID, ContactPerson: u.ContactPerson, Phone: u.Phone}
+func (u unitIn) unit(id int64) domain.Unit {
+	return domain.Unit{ID: id, Code: u.Code, Name: u.Name, Kind: u.Kind, ParentID: u.ParentID, ContactPerson: u.ContactPerson, Phone: u.Phone}
 }
 
 func (h *Handler) listUnits(c echo.Context) error {
-	units, err := h.Store.Units(c.Request().Context())
+	units, err := h.Svc.Units(c.Request().Context(), principal(c))
 	if err != nil {
 		return err
 	}
@@ -43,7 +43,7 @@ func (h *Handler) createUnit(c echo.Context) error {
 }
 
 func (h *Handler) patchUnit(c echo.Context) error {
-	id, _, merged, err := mergedByID(c, h.Store.Unit, func(u store.Unit) any {
+	id, _, merged, err := mergedByID(c, h.Svc.Unit, func(u domain.Unit) any {
 		return unitIn{Code: u.Code, Name: u.Name, Kind: u.Kind, ParentID: u.ParentID, ContactPerson: u.ContactPerson, Phone: u.Phone}
 	})
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/paulmach/orb/geojson"
 
-	"everymeter/store"
+	"everymeter/domain"
 )
 
 type zoneProps struct {
@@ -20,7 +20,7 @@ type zoneProps struct {
 	ValidTo   *time.Time `json:"valid_to"`
 }
 
-func zoneFeature(z store.Zone) *geojson.Feature {
+func zoneFeature(z domain.Zone) *geojson.Feature {
 	f := geojson.NewFeature(z.Geom)
 	f.ID = z.ID
 	f.Properties = geojson.Properties{"id": z.ID, "name": z.Name, "unit_id": z.UnitID, "role": z.Role, "kind": z.Kind,
@@ -33,7 +33,7 @@ func (h *Handler) listZones(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	zs, err := h.Store.Zones(c.Request().Context(), bbox)
+	zs, err := h.Svc.Zones(c.Request().Context(), principal(c), bbox)
 	if err != nil {
 		return err
 	}
@@ -44,19 +44,19 @@ func (h *Handler) listZones(c echo.Context) error {
 	return geoJSON(c, http.StatusOK, fc)
 }
 
-func zoneFromFeature(b []byte) (store.Zone, error) {
+func zoneFromFeature(b []byte) (domain.Zone, error) {
 	g, props, err := decodeFeature(b, "")
 	if err != nil {
-		return store.Zone{}, err
+		return domain.Zone{}, err
 	}
 	var p zoneProps
 	if err := json.Unmarshal(props, &p); err != nil {
-		return store.Zone{}, badRequest("properties", jsonError(err))
+		return domain.Zone{}, badRequest("properties", jsonError(err))
 	}
 	if p.Kind == "" {
 		p.Kind = "网格"
 	}
-	return store.Zone{Name: p.Name, UnitID: p.UnitID, Role: p.Role, Kind: p.Kind, Geom: g, ValidFrom: p.ValidFrom, ValidTo: p.ValidTo}, nil
+	return domain.Zone{Name: p.Name, UnitID: p.UnitID, Role: p.Role, Kind: p.Kind, Geom: g, ValidFrom: p.ValidFrom, ValidTo: p.ValidTo}, nil
 }
 
 func (h *Handler) createZone(c echo.Context) error {
@@ -77,7 +77,7 @@ func (h *Handler) createZone(c echo.Context) error {
 }
 
 func (h *Handler) patchZone(c echo.Context) error {
-	id, _, merged, err := mergedByID(c, h.Store.Zone, func(z store.Zone) any {
+	id, _, merged, err := mergedByID(c, h.Svc.Zone, func(z domain.Zone) any {
 		f := geojson.NewFeature(z.Geom)
 		f.Properties = geojson.Properties{"name": z.Name, "unit_id": z.UnitID, "role": z.Role, "kind": z.Kind, "valid_from": z.ValidFrom, "valid_to": z.ValidTo}
 		return f

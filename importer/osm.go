@@ -24,6 +24,7 @@ import (
 	"everymeter/geo"
 	"everymeter/service"
 	"everymeter/store"
+	"everymeter/vocab"
 )
 
 // SourceOSM is the source of every asset imported from OpenStreetMap.
@@ -63,7 +64,7 @@ func Classify(tags osm.Tags) (kind, reason string) {
 		return "", "highway area (area=yes): a square is an area, not a line"
 	}
 	if roadClasses[hw] {
-		return "road", ""
+		return string(vocab.Road), ""
 	}
 	switch hw {
 	case "service":
@@ -71,16 +72,16 @@ func Classify(tags osm.Tags) (kind, reason string) {
 		case "parking_aisle", "drive-through":
 			return "", "highway=service service=" + s + ": inside a car park or drive-through"
 		}
-		return "alley", ""
+		return string(vocab.Alley), ""
 	case "alley":
-		return "alley", ""
+		return string(vocab.Alley), ""
 	case "footway", "path", "steps":
 		switch f := tags.Find("footway"); f {
 		case "sidewalk", "crossing":
 			return "", "footway=" + f + ": part of the road beside it"
 		}
 		if tags.Find("name") != "" || tags.Find("name:zh") != "" || tags.Find("lit") == "yes" {
-			return "alley", ""
+			return string(vocab.Alley), ""
 		}
 		return "", "highway=" + hw + " neither named nor lit: not a built-up lane"
 	}

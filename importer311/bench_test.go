@@ -170,7 +170,7 @@ func BenchmarkHeatmapScale(b *testing.B) {
 				from time.Time
 			}{{"30 days", to.AddDate(0, 0, -30)}, {"3 years", to.AddDate(-3, 0, 0)}} {
 				d := p50(5, func() error {
-					_, err := svc.UnitStats(ctx, service.StatsQuery{From: per.from, To: to, Now: time.Now(),
+					_, err := svc.UnitStats(ctx, service.Who{Role: "leader"}, service.StatsQuery{From: per.from, To: to, Now: time.Now(),
 						Weights: service.DefaultScoreWeights, MinReceived: 5})
 					return err
 				})

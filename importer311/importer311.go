@@ -48,6 +48,7 @@ import (
 
 	"everymeter/importer"
 	"everymeter/store"
+	"everymeter/vocab"
 )
 
 // Source is the reports' source column for LA 311 imports.
@@ -91,11 +92,11 @@ func Category(requestType string) string {
 func Status(s string) (string, bool) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "closed":
-		return "closed", true
+		return string(vocab.Closed), true
 	case "cancelled", "canceled":
-		return "voided", true
+		return string(vocab.Voided), true
 	case "open", "pending", "referred out":
-		return "dispatched", true
+		return string(vocab.Dispatched), true
 	}
 	return "", false
 }
@@ -228,7 +229,7 @@ func Read(r io.Reader) (Rows, error) {
 		if a := get(rec, "actiontaken"); a != "" {
 			row.Description += " (" + a + ")"
 		}
-		if c, ok := ParseDate(get(rec, "closeddate")); ok && status == "closed" {
+		if c, ok := ParseDate(get(rec, "closeddate")); ok && status == string(vocab.Closed) {
 			if c.Before(created) {
 				c = created // a few rows close before they open; keep the durations non-negative
 			}
@@ -236,7 +237,7 @@ func Read(r io.Reader) (Rows, error) {
 			if updated.Before(c) {
 				row.UpdatedAt = c
 			}
-		} else if status == "closed" {
+		} else if status == string(vocab.Closed) {
 			row.ClosedAt = &updated
 		}
 		out.Rows = append(out.Rows, row)

@@ -11,6 +11,7 @@ import (
 	"everymeter/geo"
 	"everymeter/service"
 	"everymeter/store"
+	"everymeter/vocab"
 )
 
 // Council is one Neighborhood Council polygon.
@@ -71,7 +72,7 @@ func UnitsFromZones(ctx context.Context, svc *service.Service, path string, acto
 		}
 		u, err := svc.Store.UnitByCode(ctx, "NC"+c.ID)
 		if errors.Is(err, store.ErrNotFound) {
-			u, err = svc.CreateUnit(ctx, actor, store.Unit{Code: "NC" + c.ID, Name: c.Name, Kind: "community"})
+			u, err = svc.CreateUnit(ctx, actor, store.Unit{Code: "NC" + c.ID, Name: c.Name, Kind: string(vocab.Community)})
 		}
 		if err != nil {
 			return out, fmt.Errorf("unit NC%s %s: %w", c.ID, c.Name, err)
@@ -84,7 +85,7 @@ func UnitsFromZones(ctx context.Context, svc *service.Service, path string, acto
 		if err != nil {
 			return out, fmt.Errorf("zone of NC%s %s: %w", c.ID, c.Name, err)
 		}
-		if _, err := svc.CreateZone(ctx, actor, store.Zone{Name: c.Name, UnitID: u.ID, Role: "lead", Kind: "neighborhood council", Geom: g}); err != nil {
+		if _, err := svc.CreateZone(ctx, actor, store.Zone{Name: c.Name, UnitID: u.ID, Role: string(vocab.Lead), Kind: "neighborhood council", Geom: g}); err != nil {
 			return out, fmt.Errorf("zone of NC%s %s: %w", c.ID, c.Name, err)
 		}
 	}

@@ -26,6 +26,7 @@ import (
 
 	"everymeter/bench/row"
 	"everymeter/geo"
+	"everymeter/vocab"
 )
 
 // Config says what to run against and how hard.
@@ -195,7 +196,7 @@ func (r *run) setup(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if m.Role != "unit_staff" || m.UnitID == nil {
+		if vocab.Role(m.Role) != vocab.UnitStaff || m.UnitID == nil {
 			return fmt.Errorf("loadgen: staff token of user %d is a %s without a unit", m.ID, m.Role)
 		}
 		r.staff[*m.UnitID] = t
@@ -457,7 +458,7 @@ func (c *client) create(ctx context.Context) {
 		return
 	}
 	f.Acked, f.ReportID, f.Status = true, a.Report.ID, a.Report.Status
-	if a.Report.UnitID != nil && a.Report.Status == "dispatched" {
+	if a.Report.UnitID != nil && vocab.Status(a.Report.Status) == vocab.Dispatched {
 		if _, ok := c.r.staff[*a.Report.UnitID]; ok {
 			c.queue = append(c.queue, pending{f: f, unitID: *a.Report.UnitID})
 		}
@@ -482,12 +483,12 @@ func (c *client) transition(ctx context.Context) {
 		p.f.Status = a.Report.Status
 		return true
 	}
-	switch p.f.Status {
-	case "dispatched":
-		if step(KindAccept, map[string]any{"action": "accept", "note": "load test"}) {
+	switch vocab.Status(p.f.Status) {
+	case vocab.Dispatched:
+		if step(KindAccept, map[string]any{"action": vocab.Accept, "note": "load test"}) {
 			c.queue = append(c.queue, p)
 		}
-	case "accepted":
+	case vocab.Accepted:
 		ct, body := multipartPhoto(c.r.jpeg)
 		st, out := c.do(ctx, KindPhoto, http.MethodPost, base+"/photos", token, ct, body, nil)
 		var ph struct {
@@ -497,7 +498,7 @@ func (c *client) transition(ctx context.Context) {
 			(st != http.StatusCreated && st != http.StatusOK) || !c.expect(json.Unmarshal(out, &ph) == nil && ph.ID > 0, "photo: no id in %s", trim(out)) {
 			return
 		}
-		step(KindResolve, map[string]any{"action": "resolve", "note": "fixed (load test)", "photo_id": ph.ID})
+		step(KindResolve, map[string]any{"action": vocab.Resolve, "note": "fixed (load test)", "photo_id": ph.ID})
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -18,6 +19,7 @@ import (
 	"everymeter/server"
 	"everymeter/service"
 	"everymeter/store"
+	"everymeter/vocab"
 )
 
 // Server is the full everymeter server on a real loopback listener over a database holding the demo town, with
@@ -48,7 +50,7 @@ func StartDemo(ctx context.Context, st *store.Store, dataDir string, log *slog.L
 	town := demo.Generate()
 	s.Town = town.Bound()
 	for _, a := range town.Assets {
-		if l, ok := a.Geom.(orb.LineString); ok && (a.Kind == "road" || a.Kind == "alley") {
+		if l, ok := a.Geom.(orb.LineString); ok && slices.Contains(vocab.LinearKinds, a.Kind) {
 			s.Roads = append(s.Roads, l)
 		}
 	}
@@ -79,8 +81,8 @@ func (s *Server) accounts(ctx context.Context, reporters int) error {
 	_, _ = rand.Read(pb)
 	pw := "load-" + hex.EncodeToString(pb)
 	n := 0
-	signIn := func(name, role, unit string) (string, error) {
-		if _, err := s.Svc.AddUser(ctx, name, role, unit, pw); err != nil {
+	signIn := func(name string, role vocab.Role, unit string) (string, error) {
+		if _, err := s.Svc.AddUser(ctx, name, string(role), unit, pw); err != nil {
 			return "", fmt.Errorf("loadgen: add user %s: %w", name, err)
 		}
 		// Sign-ins are throttled per client address (30 a minute); these come from setup, not from the network,
@@ -93,7 +95,7 @@ func (s *Server) accounts(ctx context.Context, reporters int) error {
 		return tok, nil
 	}
 	for i := 0; i < reporters; i++ {
-		tok, err := signIn(fmt.Sprintf("load-%s-inspector-%d", run, i), "inspector", "")
+		tok, err := signIn(fmt.Sprintf("load-%s-inspector-%d", run, i), vocab.Inspector, "")
 		if err != nil {
 			return err
 		}
@@ -104,7 +106,7 @@ func (s *Server) accounts(ctx context.Context, reporters int) error {
 		return err
 	}
 	for _, u := range units {
-		tok, err := signIn(fmt.Sprintf("load-%s-staff-%d", run, u.ID), "unit_staff", u.Code)
+		tok, err := signIn(fmt.Sprintf("load-%s-staff-%d", run, u.ID), vocab.UnitStaff, u.Code)
 		if err != nil {
 			return err
 		}

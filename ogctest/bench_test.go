@@ -96,7 +96,7 @@ func BenchmarkOGCvsSQL(b *testing.B) {
 		b.Fatal(err)
 	}
 	newServer := func(cache *tilecache.Cache) *httptest.Server {
-		h := &handlers.Handler{Svc: svc, Store: st, Log: log, Extra: []func(*handlers.Router){handlers.OGC(cache)}}
+		h := &handlers.Handler{Svc: svc, Log: log, Extra: []func(*handlers.Router){handlers.OGC(cache)}}
 		srv := httptest.NewServer(handlers.New(h))
 		b.Cleanup(srv.Close)
 		return srv
@@ -111,7 +111,7 @@ func BenchmarkOGCvsSQL(b *testing.B) {
 	// z14 tile over Vaduz; the road layer (the densest)
 	tl := maptile.At(orb.Point{9.5209, 47.1410}, 14)
 	layer := store.TileLayerByName("road")
-	tileSQL, tileArgs := layer.TileQuery(tl)
+	tileSQL, tileArgs := layer.TileQuery(tl, nil)
 	var tileBytes []byte
 	if err := st.Pool.QueryRow(ctx, tileSQL, tileArgs...).Scan(&tileBytes); err != nil {
 		b.Fatal(err)
@@ -280,7 +280,7 @@ func everyTile(b *testing.B, st *store.Store, base string, fetch func(string) ([
 		}
 		want := make([][]byte, len(tiles))
 		bare := func(i int) error {
-			sql, args := layer.TileQuery(tiles[i])
+			sql, args := layer.TileQuery(tiles[i], nil)
 			var out []byte
 			err := st.Pool.QueryRow(ctx, sql, args...).Scan(&out)
 			want[i] = out

@@ -7,6 +7,8 @@ import (
 	"encoding/xml"
 	"strings"
 	"time"
+
+	"everymeter/vocab"
 )
 
 // Spec is the specification URL a discovery document names.
@@ -44,16 +46,14 @@ const (
 	Closed = "closed"
 )
 
-// ClosedStatuses are the everymeter statuses reported as closed: the loop ended (verified, voided or folded into
-// another report as a duplicate). Every other status still needs someone to act, so it is open.
-var ClosedStatuses = []string{"closed", "voided", "duplicate"}
+// ClosedStatuses are the everymeter statuses reported as closed: the loop ended (vocab.TerminalStatuses: verified,
+// voided or folded into another report as a duplicate). Every other status still needs someone to act, so it is open.
+var ClosedStatuses = vocab.Strings(vocab.TerminalStatuses)
 
 // Status maps an everymeter report status onto open or closed.
 func Status(s string) string {
-	for _, c := range ClosedStatuses {
-		if s == c {
-			return Closed
-		}
+	if vocab.Status(s).Terminal() {
+		return Closed
 	}
 	return Open
 }

@@ -14,14 +14,16 @@ import (
 
 	"golang.org/x/crypto/argon2"
 
+	"everymeter/domain"
 	"everymeter/store"
+	"everymeter/vocab"
 )
 
-// Roles a user can have.
-var Roles = []string{"admin", "planner", "inspector", "unit_staff", "leader"}
+// Roles a user can have (vocab.Roles).
+var Roles = vocab.Strings(vocab.Roles)
 
 // SessionTTL is how long a sign-in lasts.
-const SessionTTL = 12 * time.Hour
+const SessionTTL = domain.SessionTTL
 
 // argon2id parameters (OWASP's second recommended set: 19 MiB, 2 passes, 1 lane).
 const (
@@ -79,7 +81,7 @@ func (s *Service) AddUser(ctx context.Context, username, role, unitCode, passwor
 	c.check(validName(username), "username", "use 1–64 letters, digits, '_', '.', '@' or '-'")
 	c.check(contains(Roles, role), "role", "role must be one of "+strings.Join(Roles, ", "))
 	c.check(len(password) >= 8, "password", "use at least 8 characters")
-	c.check(role != "unit_staff" || unitCode != "", "unit", "unit_staff users need --unit UNIT_CODE")
+	c.check(vocab.Role(role) != vocab.UnitStaff || unitCode != "", "unit", "unit_staff users need --unit UNIT_CODE")
 	if err := c.err(); err != nil {
 		return store.User{}, err
 	}
@@ -182,6 +184,14 @@ func validName(s string) bool {
 		}
 	}
 	return true
+}
+
+// either joins values as "a, b or c".
+func either(vs []string) string {
+	if len(vs) < 2 {
+		return strings.Join(vs, "")
+	}
+	return strings.Join(vs[:len(vs)-1], ", ") + " or " + vs[len(vs)-1]
 }
 
 func contains(list []string, s string) bool {

@@ -8,10 +8,20 @@ import (
 	"unicode/utf8"
 
 	"everymeter/store"
+	"everymeter/vocab"
 )
 
-// CategoryTypes are 事件 (event: territory first) and 部件 (part: the asset's owner first).
-var CategoryTypes = []string{"event", "part"}
+// CategoryTypes are 事件 (event: territory first) and 部件 (part: the asset's owner first): vocab.CategoryTypes.
+var CategoryTypes = vocab.Strings(vocab.CategoryTypes)
+
+// categoryTypeNames is "event (事件) or part (部件)".
+var categoryTypeNames = func() string {
+	n := make([]string, len(vocab.CategoryTypes))
+	for i, t := range vocab.CategoryTypes {
+		n[i] = fmt.Sprintf("%s (%s)", t, t.Label().Zh)
+	}
+	return either(n)
+}()
 
 func checkCategory(c store.Category) error {
 	var k checker
@@ -19,7 +29,7 @@ func checkCategory(c store.Category) error {
 	k.check(strings.TrimSpace(c.NameZh) != "" && utf8.RuneCountInString(c.NameZh) <= 200, "name_zh", "name_zh must be 1–200 characters")
 	k.check(utf8.RuneCountInString(c.NameEn) <= 200, "name_en", "at most 200 characters")
 	k.check(utf8.RuneCountInString(c.Group) <= 100, "group", "at most 100 characters")
-	k.check(contains(CategoryTypes, c.Type), "type", "type must be event (事件) or part (部件)")
+	k.check(contains(CategoryTypes, c.Type), "type", "type must be "+categoryTypeNames)
 	k.check(c.DefaultUnitCode == "" || validCode(c.DefaultUnitCode), "default_unit_code", "a unit code: letters, digits, '_', '.' or '-'")
 	k.check(c.TimeLimitHours > 0 && c.TimeLimitHours <= 8760, "time_limit_hours", "time_limit_hours must be more than 0 and at most 8760 (a year)")
 	k.check(c.UrgentLimitHours == nil || (*c.UrgentLimitHours > 0 && *c.UrgentLimitHours <= 8760), "urgent_time_limit_hours",

@@ -9,14 +9,16 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"everymeter/domain"
 	"everymeter/store"
+	"everymeter/vocab"
 )
 
 // HeatWeights are the weights a heat map can sum per cell (see store.HeatCells for the formulas).
 var HeatWeights = []string{"count", "age", "overdue", "urgency"}
 
-// AllStatuses are every report status.
-var AllStatuses = []string{"reported", "dispatched", "accepted", "resolved", "closed", "rework", "returned", "voided", "duplicate"}
+// AllStatuses are every report status (vocab.Statuses).
+var AllStatuses = vocab.Strings(vocab.Statuses)
 
 // MaxHeatCells bounds the cells one heat-map request may span (bbox × zoom), so no request scans a continent
 // of small cells.
@@ -28,26 +30,11 @@ const MaxHeatCells = 1_000_000
 // report is in one cell of each grid.
 const HeatCellCap = 65_536
 
-// HeatRequest is a parsed heat-map request.
-type HeatRequest struct {
-	BBox       *orb.Bound
-	Zoom       int
-	Status     string // "" or "outstanding": not closed/voided/duplicate; "all"; or a comma list of statuses
-	Categories []string
-	UnitID     *int64
-	Since      *time.Time
-	Until      *time.Time
-	Weight     string
-	Geometry   bool // the cell squares are wanted (GeoJSON), not only centres
-}
+// HeatRequest is domain.HeatRequest (the definition moved to package domain).
+type HeatRequest = domain.HeatRequest
 
-// HeatMap is the answer: the grid used and its non-empty cells.
-type HeatMap struct {
-	Level  int
-	CellM  float64 // cell side in Web-Mercator meters
-	Weight string
-	Cells  []store.HeatCell
-}
+// HeatMap is domain.HeatMap (the definition moved to package domain).
+type HeatMap = domain.HeatMap
 
 // HeatLevelForZoom picks the grid for a map zoom: cells of about 16 screen pixels (2^(21−zoom) Mercator meters
 // at 256-pixel tiles), rounded down to the nearest kept level so a cell is never coarser than asked.
@@ -96,7 +83,12 @@ func mercator(lon, lat float64) (float64, float64) {
 }
 
 // Heatmap validates a request and sums its cells.
-func (s *Service) Heatmap(ctx context.Context, q HeatRequest, now time.Time) (HeatMap, error) {
+// The visibility policy's case-aggregates entry limits the cells to the reports a principal may see.
+func (s *Service) Heatmap(ctx context.Context, p domain.Principal, q HeatRequest, now time.Time) (HeatMap, error) {
+	v, err := view(p, CaseAggregates)
+	if err != nil {
+		return HeatMap{}, err
+	}
 	var c checker
 	c.check(q.Zoom >= 0 && q.Zoom <= 22, "zoom", "zoom must be an integer from 0 to 22")
 	if q.Weight == "" {
@@ -122,6 +114,11 @@ func (s *Service) Heatmap(ctx context.Context, q HeatRequest, now time.Time) (He
 	if err := c.err(); err != nil {
 		return HeatMap{}, err
 	}
+	unit, ok := v.narrow(q.UnitID)
+	if !ok {
+		unit = &nobody
+	}
+	q.UnitID = unit
 	cells, err := s.Store.HeatCells(ctx, store.HeatQuery{Level: level, BBox: q.BBox, Statuses: statuses, Categories: q.Categories,
 		UnitID: q.UnitID, Since: q.Since, Until: q.Until, Weight: q.Weight, Now: now}, q.Geometry)
 	if err != nil {
@@ -135,7 +132,7 @@ func (s *Service) Heatmap(ctx context.Context, q HeatRequest, now time.Time) (He
 func ParseStatuses(s string) ([]string, error) {
 	switch strings.TrimSpace(s) {
 	case "", "outstanding":
-		return store.OpenStatuses, nil
+		return vocab.Strings(vocab.OpenStatuses), nil
 	case "all":
 		return nil, nil
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"everymeter/domain"
 )
 
 // Login throttling: after MaxFailures wrong passwords for one username within LockWindow, that username is
@@ -16,15 +18,8 @@ const (
 	MaxAttemptsPerMinute = 30
 )
 
-// LockedError says a sign-in was refused for throttling, and until when.
-type LockedError struct {
-	Until  time.Time
-	Reason string
-}
-
-func (e *LockedError) Error() string {
-	return fmt.Sprintf("%s; try again in %d seconds", e.Reason, int(time.Until(e.Until).Seconds()+1))
-}
+// LockedError is domain.LockedError (the definition moved to package domain).
+type LockedError = domain.LockedError
 
 // loginGuard remembers recent failures per username and attempts per client address, in memory (a restart
 // forgets them, which errs on the side of letting people in).

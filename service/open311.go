@@ -2,10 +2,13 @@ package service
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"slices"
+	"strings"
 
+	"everymeter/domain"
 	"everymeter/store"
+	"everymeter/vocab"
 )
 
 // Open311 serves the Open311 GeoReport v2 endpoint: public reads of categories and reports, and filing through a
@@ -16,10 +19,10 @@ type Open311 struct {
 }
 
 // Open311Reporters are the roles whose API key may file reports (those that may POST /api/v1/reports).
-var Open311Reporters = []string{"inspector", "admin"}
+var Open311Reporters = vocab.Strings(vocab.ReporterRoles)
 
 // ErrNotReporter means the API key is valid but its user's role may not file reports.
-var ErrNotReporter = errors.New("service: this user may not file reports")
+var ErrNotReporter = domain.ErrNotReporter
 
 // Services lists the active categories (Open311 services).
 func (o *Open311) Services(ctx context.Context) ([]store.Category, error) {
@@ -35,14 +38,32 @@ func (o *Open311) Service(ctx context.Context, code string) (store.Category, err
 	return c, err
 }
 
-// Requests lists reports for Open311 (a public list, as the spec intends).
-func (o *Open311) Requests(ctx context.Context, f store.Open311Filter) ([]store.Open311Row, error) {
-	return o.Svc.Store.Open311Requests(ctx, f)
+// Requests lists reports for Open311 (a public list, as the spec intends): the visibility policy's published
+// entry, the same for every principal, and without who reported, resolved or verified them.
+func (o *Open311) Requests(ctx context.Context, p domain.Principal, f store.Open311Filter) ([]store.Open311Row, error) {
+	if err := o.Svc.allow(p, Published); err != nil {
+		return nil, err
+	}
+	rows, err := o.Svc.Store.Open311Requests(ctx, f)
+	for i := range rows {
+		published(&rows[i])
+	}
+	return rows, err
 }
 
-// Request returns one report for Open311.
-func (o *Open311) Request(ctx context.Context, id int64) (store.Open311Row, error) {
-	return o.Svc.Store.Open311Request(ctx, id)
+// Request returns one report for Open311, as Requests publishes it.
+func (o *Open311) Request(ctx context.Context, p domain.Principal, id int64) (store.Open311Row, error) {
+	if err := o.Svc.allow(p, Published); err != nil {
+		return store.Open311Row{}, err
+	}
+	r, err := o.Svc.Store.Open311Request(ctx, id)
+	published(&r)
+	return r, err
+}
+
+// published blanks what Open311 never publishes: the people behind a report.
+func published(r *store.Open311Row) {
+	r.ReporterID, r.ResolverID, r.VerifierID, r.IdempotencyKey = nil, nil, nil, nil
 }
 
 // Submit files a report for the user owning apiKey: ErrAuth for an unknown or revoked key (or a disabled user),
@@ -53,8 +74,8 @@ func (o *Open311) Submit(ctx context.Context, apiKey string, in NewReport) (File
 		return Filed{}, err
 	}
 	if !slices.Contains(Open311Reporters, u.Role) {
-		return Filed{}, ErrNotReporter
+		return Filed{}, fmt.Errorf("%w: only %s may", ErrNotReporter, strings.Join(Open311Reporters, " and "))
 	}
-	in.Source = "open311"
+	in.Source = string(vocab.FromOpen311)
 	return o.Reports.File(ctx, Who{ID: u.ID, Name: u.Username, Role: u.Role, UnitID: u.UnitID}, in)
 }

@@ -10,7 +10,7 @@ import (
 	"fmt"
 	"image"
 	"image/jpeg"
-	_ "image/png" // decoder registration for PNG uploads
+	_ "image/png"
 	"math"
 	"net/http"
 	"os"
@@ -18,16 +18,18 @@ import (
 
 	"github.com/paulmach/orb"
 	"golang.org/x/image/draw"
-	_ "golang.org/x/image/webp" // decoder registration for WebP uploads
+	_ "golang.org/x/image/webp"
 
+	"everymeter/domain"
 	"everymeter/store"
+	"everymeter/vocab"
 	"everymeter/workflow"
 )
 
 // Photo limits.
 const (
-	MaxPhotoBytes  = 10 << 20 // per upload
-	MaxPhotoPixels = 50e6     // decoded size bound, against decompression bombs
+	MaxPhotoBytes  = domain.MaxPhotoBytes // per upload
+	MaxPhotoPixels = 50e6                 // decoded size bound, against decompression bombs
 	ThumbMaxSide   = 320
 )
 
@@ -35,15 +37,10 @@ const (
 var PhotoTypes = []string{"image/jpeg", "image/png", "image/webp"}
 
 // ErrPhotoTooLarge is returned for uploads over MaxPhotoBytes.
-var ErrPhotoTooLarge = errors.New("service: photo larger than 10 MB")
+var ErrPhotoTooLarge = domain.ErrPhotoTooLarge
 
-// Uploaded is the answer to a photo upload.
-type Uploaded struct {
-	Photo   store.Photo
-	Created bool // false when the same file was already attached to the report
-	// Suggested is the GPS position from the photo's EXIF, if it had one.
-	Suggested *orb.Point
-}
+// Uploaded is domain.Uploaded (the definition moved to package domain).
+type Uploaded = domain.Uploaded
 
 // DetectPhotoType returns the image type of b by its magic bytes, or "" when it is not JPEG, PNG or WebP.
 func DetectPhotoType(b []byte) string {
@@ -59,17 +56,11 @@ func DetectPhotoType(b []byte) string {
 
 // CanUpload reports whether who may attach photos to r: inspectors and admins to any report they see, unit staff
 // to their unit's; nobody to a voided or duplicate report.
-func (w Who) CanUpload(r store.Report) bool {
-	if r.Status == string(workflow.Voided) || r.Status == string(workflow.Duplicate) {
+func CanUpload(w Who, r store.Report) bool {
+	if vocab.Is(r.Status, vocab.DiscardedStatuses) || !vocab.Is(w.Role, vocab.PhotographerRoles) {
 		return false
 	}
-	switch w.Role {
-	case "inspector", "admin":
-		return true
-	case "unit_staff":
-		return w.CanSee(r)
-	}
-	return false
+	return vocab.Role(w.Role) != vocab.UnitStaff || CanSee(w, r)
 }
 
 // AddPhoto checks, cleans and stores an uploaded photo of a report: the type comes from the bytes, EXIF GPS is read
@@ -80,7 +71,7 @@ func (s *Reports) AddPhoto(ctx context.Context, who Who, reportID int64, data []
 	if err != nil {
 		return Uploaded{}, err
 	}
-	if !who.CanUpload(r) {
+	if !CanUpload(who, r) {
 		return Uploaded{}, &workflow.Error{Kind: workflow.ErrForbidden, Status: workflow.Status(r.Status),
 			Detail: fmt.Sprintf("a %s may not add photos to a %s report", who.Role, r.Status)}
 	}
@@ -123,7 +114,7 @@ func (s *Reports) AddPhoto(ctx context.Context, who Who, reportID int64, data []
 		return Uploaded{}, err
 	}
 	p := store.Photo{ReportID: r.ID, SHA256: hash, ContentType: ct, Bytes: int64(len(clean)),
-		Width: cfg.Width, Height: cfg.Height, ExifPoint: suggested, UploaderID: who.idPtr()}
+		Width: cfg.Width, Height: cfg.Height, ExifPoint: suggested, UploaderID: idPtr(who)}
 	var out store.Photo
 	created := false
 	err = s.Store.WithTx(ctx, func(tx *store.Store) error {
@@ -131,7 +122,7 @@ func (s *Reports) AddPhoto(ctx context.Context, who Who, reportID int64, data []
 		if out, created, err = tx.AddPhoto(ctx, p); err != nil || !created {
 			return err
 		}
-		_, err = tx.AddReportEvent(ctx, store.ReportEvent{ReportID: r.ID, At: s.now(), ActorID: who.idPtr(), Actor: who.Name,
+		_, err = tx.AddReportEvent(ctx, store.ReportEvent{ReportID: r.ID, At: s.now(), ActorID: idPtr(who), Actor: who.Name,
 			Action: "photo", FromStatus: r.Status, ToStatus: r.Status, UnitID: r.UnitID, PhotoID: &out.ID})
 		return err
 	})

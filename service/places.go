@@ -11,25 +11,30 @@ import (
 
 	"everymeter/geo"
 	"everymeter/store"
+	"everymeter/vocab"
 )
 
-// AssetKinds maps each asset kind to the geometry class it must have. Linear kinds take part in meter
-// coverage; areal kinds in area coverage.
-var AssetKinds = map[string]geo.Class{
-	"road":   geo.Lineal,
-	"alley":  geo.Lineal,
-	"market": geo.Polygonal,
-	"park":   geo.Polygonal,
-}
+// AssetKinds maps each asset kind (vocab.AssetKinds) to the geometry class its vocab.Shape asks for. Linear kinds
+// take part in meter coverage; areal kinds in area coverage.
+var AssetKinds = func() map[string]geo.Class {
+	m := make(map[string]geo.Class, len(vocab.AssetKinds))
+	for _, k := range vocab.AssetKinds {
+		m[string(k)] = geo.Lineal
+		if sh, _ := k.Shape(); sh == vocab.Areal {
+			m[string(k)] = geo.Polygonal
+		}
+	}
+	return m
+}()
 
-// LinearKinds lists the kinds measured in meters, in display order.
-var LinearKinds = []string{"road", "alley"}
+// LinearKinds lists the kinds measured in meters, in display order (vocab.LinearKinds).
+var LinearKinds = vocab.Strings(vocab.LinearKinds)
 
-// UnitKinds are the kinds of responsible unit.
-var UnitKinds = []string{"department", "town", "community", "team"}
+// UnitKinds are the kinds of responsible unit (vocab.UnitKinds).
+var UnitKinds = vocab.Strings(vocab.UnitKinds)
 
-// ZoneRoles are the roles a zone or assignment gives its unit; only lead counts for ownership.
-var ZoneRoles = []string{"lead", "support"}
+// ZoneRoles are the roles a zone or assignment gives its unit (vocab.ZoneRoles); only lead counts for ownership.
+var ZoneRoles = vocab.Strings(vocab.ZoneRoles)
 
 func kindNames() string {
 	ks := make([]string, 0, len(AssetKinds))
@@ -242,7 +247,7 @@ func assetAudit(a store.Asset) map[string]any {
 func (s *Service) checkZone(ctx context.Context, z store.Zone) error {
 	var c checker
 	c.check(utf8.RuneCountInString(z.Name) <= 200, "properties.name", "name must be at most 200 characters")
-	c.check(contains(ZoneRoles, z.Role), "properties.role", "role must be lead or support")
+	c.check(contains(ZoneRoles, z.Role), "properties.role", "role must be "+either(ZoneRoles))
 	c.check(utf8.RuneCountInString(z.Kind) <= 50, "properties.kind", "kind must be at most 50 characters")
 	if z.Geom == nil {
 		c.add("geometry", "a geometry is required")
@@ -351,7 +356,7 @@ func (s *Service) checkAssignment(ctx context.Context, tx *store.Store, a store.
 		return err
 	}
 	linear := AssetKinds[asset.Kind] == geo.Lineal
-	c.check(contains(ZoneRoles, a.Role), "role", "role must be lead or support")
+	c.check(contains(ZoneRoles, a.Role), "role", "role must be "+either(ZoneRoles))
 	c.check(!math.IsNaN(a.FromM) && !math.IsInf(a.FromM, 0) && a.FromM >= 0, "from_m", "from_m must be a number ≥ 0")
 	c.check(!math.IsNaN(a.ToM) && !math.IsInf(a.ToM, 0), "to_m", "to_m must be a number")
 	if a.FromM >= a.ToM {

@@ -13,8 +13,10 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
 
+	"everymeter/domain"
 	"everymeter/geo"
 	"everymeter/store"
+	"everymeter/vocab"
 	"everymeter/workflow"
 )
 
@@ -88,19 +90,14 @@ func (s *Reports) now() time.Time {
 	return time.Now().UTC()
 }
 
-// Who is the signed-in user acting on reports.
-type Who struct {
-	ID     int64
-	Name   string
-	Role   string
-	UnitID *int64
-}
+// Who is the principal acting on reports (kept as the report loop's name for it).
+type Who = domain.Principal
 
-func (w Who) actor() workflow.Actor { return workflow.Actor{ID: w.ID, Role: w.Role, UnitID: w.UnitID} }
+func actorOf(w Who) workflow.Actor { return workflow.Actor{ID: w.ID, Role: w.Role, UnitID: w.UnitID} }
 
-func (w Who) audit() store.Actor { return store.Actor{ID: w.ID, Name: w.Name} }
+func auditOf(w Who) store.Actor { return store.Actor{ID: w.ID, Name: w.Name} }
 
-func (w Who) idPtr() *int64 {
+func idPtr(w Who) *int64 {
 	if w.ID == 0 {
 		return nil
 	}
@@ -108,38 +105,60 @@ func (w Who) idPtr() *int64 {
 	return &id
 }
 
-// CanSee reports whether who may see a report: unit staff only their unit's, everyone else signed in all.
-func (w Who) CanSee(r store.Report) bool {
-	if w.Role != "unit_staff" {
-		return w.Role != ""
-	}
-	return w.UnitID != nil && r.UnitID != nil && *w.UnitID == *r.UnitID
+// CanSee reports whether who may see a report, by the visibility policy's cases entry.
+func CanSee(w Who, r store.Report) bool {
+	v, err := view(w, Cases)
+	return err == nil && v.sees(r.UnitID)
 }
 
 // Report returns a report who may see; others get store.ErrNotFound (not even its existence leaks).
 func (s *Reports) Report(ctx context.Context, who Who, id int64) (store.Report, error) {
+	v, err := view(who, Cases)
+	if err != nil {
+		return store.Report{}, err
+	}
 	r, err := s.Store.Report(ctx, id)
 	if err != nil {
 		return r, err
 	}
-	if !who.CanSee(r) {
+	if !v.sees(r.UnitID) {
 		return store.Report{}, store.ErrNotFound
 	}
 	return r, nil
 }
 
-// List lists reports; unit staff see only their unit's.
+// List lists reports; the visibility policy limits the query to the unit a principal may see.
 func (s *Reports) List(ctx context.Context, who Who, f store.ReportFilter) ([]store.Report, error) {
-	if who.Role == "unit_staff" {
-		if who.UnitID == nil {
-			return []store.Report{}, nil
-		}
-		if f.UnitID != nil && *f.UnitID != *who.UnitID {
-			return []store.Report{}, nil
-		}
-		f.UnitID = who.UnitID
+	v, err := view(who, Cases)
+	if err != nil {
+		return nil, err
 	}
+	unit, ok := v.narrow(f.UnitID)
+	if !ok {
+		return []store.Report{}, nil
+	}
+	f.UnitID = unit
 	return s.Store.Reports(ctx, f)
+}
+
+// Photos lists the photos of a report who may see.
+func (s *Reports) Photos(ctx context.Context, who Who, reportID int64) ([]store.Photo, error) {
+	if _, err := s.Report(ctx, who, reportID); err != nil {
+		return nil, err
+	}
+	return s.Store.PhotosOf(ctx, reportID)
+}
+
+// Photo returns a photo of a report who may see, and the path of its file (or its thumbnail's).
+func (s *Reports) Photo(ctx context.Context, who Who, id int64, thumb bool) (store.Photo, string, error) {
+	p, err := s.Store.Photo(ctx, id)
+	if err != nil {
+		return p, "", err
+	}
+	if _, err := s.Report(ctx, who, p.ReportID); err != nil {
+		return store.Photo{}, "", err
+	}
+	return p, s.PhotoPath(p.SHA256, thumb), nil
 }
 
 // History returns the recorded steps of a report who may see.
@@ -150,25 +169,11 @@ func (s *Reports) History(ctx context.Context, who Who, id int64) ([]store.Repor
 	return s.Store.ReportEvents(ctx, id)
 }
 
-// NewReport is a report as filed.
-type NewReport struct {
-	Point          *orb.Point // where; may be omitted when AssetID is given (a point on the asset is used)
-	AssetID        *int64
-	Category       string
-	Description    string
-	Address        string
-	Urgency        string // normal (default) or urgent
-	IdempotencyKey string // same reporter + same key → the same report
-	Source         string // app (default), open311, import311
-	SourceID       string
-}
+// NewReport is domain.NewReport (the definition moved to package domain).
+type NewReport = domain.NewReport
 
-// Filed is the answer to filing a report.
-type Filed struct {
-	Report     store.Report
-	Created    bool           // false when an idempotent retry found the earlier report
-	Duplicates []store.Report // open reports of the same category within DuplicateRadiusM over DuplicateWindow
-}
+// Filed is domain.Filed (the definition moved to package domain).
+type Filed = domain.Filed
 
 // Duplicate suggestions: open reports of the same category this close and this recent.
 const (
@@ -180,8 +185,8 @@ const (
 	maxDuplicates = 20
 )
 
-// Urgencies of a report.
-var Urgencies = []string{"normal", "urgent"}
+// Urgencies of a report (vocab.Urgencies).
+var Urgencies = vocab.Strings(vocab.Urgencies)
 
 // File validates, routes and stores a new report, and returns possible duplicates. Routing follows the standard:
 // 部件 (part) categories go to the asset's lead owner at the pin first, then the territory; 事件 (event) categories
@@ -189,18 +194,18 @@ var Urgencies = []string{"normal", "urgent"}
 // nothing is found the report waits in the dispatch queue. A found unit dispatches at once and starts the clock.
 func (s *Reports) File(ctx context.Context, who Who, in NewReport) (Filed, error) {
 	if in.Urgency == "" {
-		in.Urgency = "normal"
+		in.Urgency = string(vocab.Normal)
 	}
 	if in.Source == "" {
-		in.Source = "app"
+		in.Source = string(vocab.FromApp)
 	}
 	var c checker
 	c.check(in.Category != "", "category", "a category code is required (see GET /api/v1/categories)")
-	c.check(contains(Urgencies, in.Urgency), "urgency", "urgency must be normal or urgent")
+	c.check(contains(Urgencies, in.Urgency), "urgency", "urgency must be "+either(Urgencies))
 	c.check(utf8.RuneCountInString(in.Description) <= 4000, "description", "at most 4000 characters")
 	c.check(utf8.RuneCountInString(in.Address) <= 500, "address", "at most 500 characters")
 	c.check(utf8.RuneCountInString(in.IdempotencyKey) <= 200, "Idempotency-Key", "an Idempotency-Key has at most 200 characters")
-	c.check(contains([]string{"app", "open311", "import311"}, in.Source), "source", "unknown source")
+	c.check(vocab.Source(in.Source).Valid(), "source", "unknown source")
 	c.check(in.Point != nil || in.AssetID != nil, "geometry", "a GeoJSON Point (or an asset_id) is required")
 	if in.Point != nil {
 		p := *in.Point
@@ -261,7 +266,7 @@ func (s *Reports) file(ctx context.Context, who Who, in NewReport, fresh bool) (
 	}
 	r := store.Report{
 		CategoryCode: cat.Code, Description: in.Description, Address: in.Address, Urgency: in.Urgency,
-		Status: string(workflow.Reported), Geom: p, AssetID: in.AssetID, MeasureM: measure, ReporterID: who.idPtr(),
+		Status: string(workflow.Reported), Geom: p, AssetID: in.AssetID, MeasureM: measure, ReporterID: idPtr(who),
 		Source: in.Source, SourceID: in.SourceID,
 	}
 	if in.IdempotencyKey != "" {
@@ -281,10 +286,10 @@ func (s *Reports) file(ctx context.Context, who Who, in NewReport, fresh bool) (
 	}
 	// The report, its first steps and the duplicate search go in one statement: atomic without a transaction's
 	// extra round trips.
-	events := []store.ReportEvent{{At: now, ActorID: who.idPtr(), Actor: who.Name, Action: "create",
+	events := []store.ReportEvent{{At: now, ActorID: idPtr(who), Actor: who.Name, Action: string(vocab.Create),
 		ToStatus: string(workflow.Reported), Note: r.RoutingReason, Details: map[string]any{"source": r.Source}}}
 	if r.UnitID != nil {
-		events = append(events, store.ReportEvent{At: now, ActorID: who.idPtr(), Actor: who.Name, Action: "dispatch",
+		events = append(events, store.ReportEvent{At: now, ActorID: idPtr(who), Actor: who.Name, Action: string(vocab.Dispatch),
 			FromStatus: string(workflow.Reported), ToStatus: r.Status, Note: "routed automatically: " + r.RoutingReason,
 			UnitID: r.UnitID, Details: map[string]any{"decided_by": r.DecidedBy, "deadline": r.Deadline}})
 	}
@@ -339,7 +344,7 @@ func pinOn(pin *orb.Point, asset *store.Asset) (orb.Point, *float64, error) {
 // route decides the unit of a new report and writes the decision and its reason into r.
 func (s *Reports) route(ctx context.Context, r *store.Report, cat store.Category, asset *store.Asset) error {
 	var steps []string
-	if cat.Type == "part" && asset != nil {
+	if vocab.CategoryType(cat.Type) == vocab.PartType && asset != nil {
 		m := 0.0
 		if r.MeasureM != nil {
 			m = *r.MeasureM
@@ -440,15 +445,8 @@ func ownerNames(us []OwnerUnit) string {
 	return strings.Join(n, ", ")
 }
 
-// Move is one requested transition.
-type Move struct {
-	Action      string
-	Note        string
-	UnitID      *int64   // dispatch: the unit
-	PhotoID     *int64   // resolve: the after photo, attached to this report
-	DuplicateOf *int64   // duplicate: the earlier report
-	Hours       *float64 // extend: how much longer (default: the category's limit)
-}
+// Move is domain.Move (the definition moved to package domain).
+type Move = domain.Move
 
 // MaxExtendHours bounds one extension.
 const MaxExtendHours = 720
@@ -469,18 +467,18 @@ func (s *Reports) Transition(ctx context.Context, who Who, id int64, mv Move) (s
 		if err != nil {
 			return err
 		}
-		if !who.CanSee(r) {
+		if !CanSee(who, r) {
 			// Another unit's report: refuse without telling its status.
 			return &workflow.Error{Kind: workflow.ErrForbidden, Action: workflow.Action(mv.Action),
 				Detail: "only staff of the unit holding the report may act on it"}
 		}
 		from := workflow.Status(r.Status)
-		to, err := workflow.Decide(workflow.Report{Status: from, UnitID: r.UnitID, ResolverID: r.ResolverID}, workflow.Action(mv.Action), who.actor())
+		to, err := workflow.Decide(workflow.Report{Status: from, UnitID: r.UnitID, ResolverID: r.ResolverID}, workflow.Action(mv.Action), actorOf(who))
 		if err != nil {
 			return err
 		}
 		now := s.now()
-		ev = store.ReportEvent{ReportID: r.ID, At: now, ActorID: who.idPtr(), Actor: who.Name, Action: mv.Action,
+		ev = store.ReportEvent{ReportID: r.ID, At: now, ActorID: idPtr(who), Actor: who.Name, Action: mv.Action,
 			FromStatus: string(from), ToStatus: string(to), Note: mv.Note, Details: map[string]any{}}
 		if err := s.apply(ctx, tx, &r, to, mv, who, now, &ev); err != nil {
 			return err
@@ -558,12 +556,12 @@ func (s *Reports) apply(ctx context.Context, tx *store.Store, r *store.Report, t
 			return err
 		}
 		ev.PhotoID = &p.ID
-		r.ResolverID, r.ResolvedAt = who.idPtr(), &now
+		r.ResolverID, r.ResolvedAt = idPtr(who), &now
 	case workflow.Verify:
-		r.VerifierID, r.ClosedAt = who.idPtr(), &now
+		r.VerifierID, r.ClosedAt = idPtr(who), &now
 	case workflow.SendForRework:
 		r.ReworkCount++
-		r.VerifierID, r.ResolvedAt = who.idPtr(), nil
+		r.VerifierID, r.ResolvedAt = idPtr(who), nil
 		ev.Details["rework_count"] = r.ReworkCount
 	case workflow.Reopen:
 		r.ReopenCount++
@@ -618,7 +616,7 @@ func (s *Reports) apply(ctx context.Context, tx *store.Store, r *store.Report, t
 		} else if err != nil {
 			return err
 		}
-		if orig.Status == string(workflow.Duplicate) || orig.Status == string(workflow.Voided) {
+		if vocab.Is(orig.Status, vocab.DiscardedStatuses) {
 			return invalid("duplicate_of", fmt.Sprintf("report %d is %s itself; link to the report it stands for", orig.ID, orig.Status))
 		}
 		r.DuplicateOf = &orig.ID
@@ -627,10 +625,24 @@ func (s *Reports) apply(ctx context.Context, tx *store.Store, r *store.Report, t
 	return nil
 }
 
-func actionNames() string {
-	n := make([]string, len(workflow.Actions))
-	for i, a := range workflow.Actions {
-		n[i] = string(a)
+// CoverageLocator finds owners with a Coverage's owner lookup (the engine's, wired in package server).
+type CoverageLocator struct{ Coverage Coverage }
+
+// Owner asks the coverage and translates its answer.
+func (l CoverageLocator) Owner(ctx context.Context, st *store.Store, p orb.Point, at *time.Time) (OwnerResult, error) {
+	o, err := l.Coverage.Owner(ctx, st, p, at)
+	res := OwnerResult{MeasureM: o.MeasureM, DistanceM: o.DistanceM, Person: o.Person, Phone: o.Phone,
+		DecidedBy: o.DecidedBy, Reason: o.Reason, Ambiguous: o.Ambiguous}
+	if o.Asset != nil {
+		id := o.Asset.ID
+		res.AssetID, res.AssetName, res.AssetKind = &id, o.Asset.Name, o.Asset.Kind
 	}
-	return strings.Join(n, ", ")
+	for _, u := range o.Units {
+		res.Units = append(res.Units, OwnerUnit{ID: u.ID, Code: u.Code, Name: u.Name})
+	}
+	if errors.Is(err, domain.ErrNoOwner) {
+		return res, ErrNoOwner
+	}
+	return res, err
 }
+func actionNames() string { return strings.Join(vocab.Strings(vocab.Actions), ", ") }

@@ -6,23 +6,39 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"strings"
+	"sync"
+	"time"
 
 	"github.com/paulmach/orb"
 
+	"everymeter/domain"
 	"everymeter/geo"
 	"everymeter/store"
 )
 
-// Coverage keeps coverage results current after writes; the coverage engine implements it.
+// Coverage keeps coverage results current after writes and answers the coverage reads; the coverage engine
+// implements it (wired in package server, so that this package does not depend on the engine).
 type Coverage interface {
 	// RefreshAssets recomputes the coverage of the given assets (deleted ids are simply dropped).
 	RefreshAssets(ctx context.Context, tx *store.Store, assetIDs []int64) error
 	// RefreshTouching recomputes every asset whose geometry meets one of the given geometries.
 	RefreshTouching(ctx context.Context, tx *store.Store, geoms ...orb.Geometry) error
+
+	// Summary is the coverage of the whole network at a time (nil: now).
+	Summary(ctx context.Context, st *store.Store, at *time.Time) (domain.Summary, error)
+	// AssetCoverage is one asset's coverage with the source of every claim.
+	AssetCoverage(ctx context.Context, st *store.Store, id int64, at *time.Time) (domain.AssetCoverage, error)
+	// Segments writes the stored pieces matching f as a GeoJSON FeatureCollection; SegmentsAt computes them for a time.
+	Segments(ctx context.Context, st *store.Store, f domain.PieceFilter) ([]byte, error)
+	SegmentsAt(ctx context.Context, st *store.Store, f domain.PieceFilter, at time.Time) ([]byte, error)
+	// Gaps lists the stored gaps for the CSV export; GapsAt computes them for a time.
+	Gaps(ctx context.Context, st *store.Store, kind string, minLengthM float64) ([]domain.GapRow, error)
+	GapsAt(ctx context.Context, st *store.Store, kind string, minLengthM float64, at time.Time) ([]domain.GapRow, error)
+	// Owner answers who owns the meter nearest a point (domain.ErrNoOwner with candidates when nothing is near).
+	Owner(ctx context.Context, st *store.Store, p orb.Point, at *time.Time) (domain.OwnerResult, error)
 }
 
-// NoCoverage is a Coverage that does nothing (used where no engine is wired).
+// NoCoverage is a Coverage that keeps nothing and knows nothing (used where no engine is wired).
 type NoCoverage struct{}
 
 // RefreshAssets does nothing.
@@ -31,6 +47,41 @@ func (NoCoverage) RefreshAssets(context.Context, *store.Store, []int64) error { 
 // RefreshTouching does nothing.
 func (NoCoverage) RefreshTouching(context.Context, *store.Store, ...orb.Geometry) error { return nil }
 
+// Summary answers an empty network.
+func (NoCoverage) Summary(context.Context, *store.Store, *time.Time) (domain.Summary, error) {
+	return domain.Summary{}, nil
+}
+
+// AssetCoverage knows no asset.
+func (NoCoverage) AssetCoverage(context.Context, *store.Store, int64, *time.Time) (domain.AssetCoverage, error) {
+	return domain.AssetCoverage{}, domain.ErrNotFound
+}
+
+// Segments answers an empty collection.
+func (NoCoverage) Segments(context.Context, *store.Store, domain.PieceFilter) ([]byte, error) {
+	return []byte(`{"type":"FeatureCollection","features":[]}`), nil
+}
+
+// SegmentsAt answers an empty collection.
+func (n NoCoverage) SegmentsAt(ctx context.Context, st *store.Store, f domain.PieceFilter, _ time.Time) ([]byte, error) {
+	return n.Segments(ctx, st, f)
+}
+
+// Gaps lists none.
+func (NoCoverage) Gaps(context.Context, *store.Store, string, float64) ([]domain.GapRow, error) {
+	return nil, nil
+}
+
+// GapsAt lists none.
+func (NoCoverage) GapsAt(context.Context, *store.Store, string, float64, time.Time) ([]domain.GapRow, error) {
+	return nil, nil
+}
+
+// Owner finds nobody.
+func (NoCoverage) Owner(context.Context, *store.Store, orb.Point, *time.Time) (domain.OwnerResult, error) {
+	return domain.OwnerResult{DecidedBy: "none", Reason: "no coverage engine"}, domain.ErrNoOwner
+}
+
 // Service is the domain layer over the store.
 type Service struct {
 	Store    *store.Store
@@ -38,6 +89,7 @@ type Service struct {
 	Log      *slog.Logger
 	hooks    hookSet // write hooks (hooks.go)
 	guard    *loginGuard
+	live     sync.Map // OGC collection id → true once its table is known to exist (tables never go away at run time)
 }
 
 // New wires a service; cov may be nil.
@@ -53,24 +105,12 @@ func New(st *store.Store, cov Coverage, log *slog.Logger) *Service {
 
 // Sentinel errors of the domain layer.
 var (
-	ErrForbidden = errors.New("service: forbidden")
-	ErrAuth      = errors.New("service: wrong username or password")
+	ErrForbidden = domain.ErrForbidden
+	ErrAuth      = domain.ErrAuth
 )
 
-// ValidationError lists everything wrong with a request; it wraps geo.ErrInvalid.
-type ValidationError struct{ Errors []*geo.FieldError }
-
-// Error joins the field errors.
-func (v *ValidationError) Error() string {
-	parts := make([]string, len(v.Errors))
-	for i, e := range v.Errors {
-		parts[i] = e.Error()
-	}
-	return strings.Join(parts, "; ")
-}
-
-// Unwrap makes errors.Is(err, geo.ErrInvalid) hold.
-func (v *ValidationError) Unwrap() error { return geo.ErrInvalid }
+// ValidationError is domain.ValidationError (the definition moved to package domain).
+type ValidationError = domain.ValidationError
 
 // checker collects field errors.
 type checker struct{ errs []*geo.FieldError }

@@ -5,7 +5,9 @@ import (
 	"sort"
 	"time"
 
+	"everymeter/domain"
 	"everymeter/store"
+	"everymeter/vocab"
 )
 
 // Unit statistics (综合评价, DOMAIN.md §5). A unit's reports for a period are those created in [from, to) and
@@ -43,61 +45,23 @@ import (
 // reports, both on time, must not top a table of units handling hundreds. Ranks are competition ranks (equal
 // scores share a rank; the next rank skips).
 
-// ScoreWeights are the composite score's weights.
-type ScoreWeights struct {
-	Handling       float64 `json:"handling"`
-	OnTime         float64 `json:"on_time"`
-	Rework         float64 `json:"rework"`
-	OverduePending float64 `json:"overdue_pending"`
-	Extension      float64 `json:"extension"`
-}
+// ScoreWeights is domain.ScoreWeights (the definition moved to package domain).
+type ScoreWeights = domain.ScoreWeights
 
 // DefaultScoreWeights are 处置率 30, 按期处置率 20, (1−返工率) 20, (1−超期待处置率) 20, (1−延期率) 10.
-var DefaultScoreWeights = ScoreWeights{Handling: 30, OnTime: 20, Rework: 20, OverduePending: 20, Extension: 10}
+var DefaultScoreWeights = domain.DefaultScoreWeights
 
 // DefaultMinReceived is the smallest number of received reports a unit needs to be ranked.
-const DefaultMinReceived = 5
+const DefaultMinReceived = domain.DefaultMinReceived
 
-// Rates are a unit's ratios (nil: no denominator).
-type Rates struct {
-	Handling       *float64 `json:"handling"`
-	OnTime         *float64 `json:"on_time"`
-	Rework         *float64 `json:"rework"`
-	Closure        *float64 `json:"closure"`
-	Extension      *float64 `json:"extension"`
-	OverduePending *float64 `json:"overdue_pending"`
-}
+// Rates is domain.Rates (the definition moved to package domain).
+type Rates = domain.Rates
 
-// UnitStat is one row of the unit league table.
-type UnitStat struct {
-	UnitID          int64    `json:"unit_id"`
-	Code            string   `json:"code"`
-	Name            string   `json:"name"`
-	Received        int64    `json:"received"`
-	Due             int64    `json:"due"`
-	Handled         int64    `json:"handled"`
-	OnTime          int64    `json:"on_time"`
-	OverdueNow      int64    `json:"overdue_now"`
-	Rework          int64    `json:"rework"`
-	ToClose         int64    `json:"to_close"`
-	Closed          int64    `json:"closed"`
-	Extended        int64    `json:"extended"`
-	Rates           Rates    `json:"rates"`
-	AvgHoursToClose *float64 `json:"avg_hours_to_close"`
-	Km              float64  `json:"km"`
-	PerKm           *float64 `json:"per_km"`
-	Score           *float64 `json:"score"`
-	Rank            *int     `json:"rank"`
-	TooFew          bool     `json:"too_few"`
-}
+// UnitStat is domain.UnitStat (the definition moved to package domain).
+type UnitStat = domain.UnitStat
 
-// StatsQuery is a statistics period with the score settings.
-type StatsQuery struct {
-	From, To    time.Time
-	Weights     ScoreWeights
-	MinReceived int
-	Now         time.Time
-}
+// StatsQuery is domain.StatsQuery (the definition moved to package domain).
+type StatsQuery = domain.StatsQuery
 
 func ratio(a, b int64) *float64 {
 	if b == 0 {
@@ -120,8 +84,76 @@ func checkPeriod(c *checker, from, to time.Time) {
 	c.check(to.Sub(from) <= 20*366*24*time.Hour, "from", "the period may span at most 20 years")
 }
 
+// unitCounts folds the store's tallies into each unit's counts: the indicators' definitions (应处置, 处置, 按期处置,
+// 超期, 返工, 应结案, 结案, 延期) are these lines.
+func (s *Service) unitCounts(ctx context.Context, from, to, now time.Time) ([]store.UnitCounts, error) {
+	units, err := s.Store.UnitLeads(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tallies, err := s.Store.UnitTallies(ctx, from, to, now)
+	if err != nil {
+		return nil, err
+	}
+	byUnit := make(map[int64]*store.UnitCounts, len(units))
+	out := make([]store.UnitCounts, len(units))
+	closedH, closedN := make([]float64, len(units)), make([]int64, len(units))
+	at := map[int64]int{}
+	for i, u := range units {
+		out[i] = store.UnitCounts{UnitID: u.UnitID, Code: u.Code, Name: u.Name, LeadM: u.LeadM}
+		byUnit[u.UnitID], at[u.UnitID] = &out[i], i
+	}
+	for _, t := range tallies {
+		c := byUnit[t.UnitID]
+		if c == nil {
+			continue // a unit deleted while counting
+		}
+		st := vocab.Status(t.Status)
+		due := !vocab.Is(t.Status, vocab.DiscardedStatuses)
+		handled, running := st.Handled(), st.Running()
+		c.Received += t.N
+		if !due {
+			continue
+		}
+		c.Due += t.N
+		if handled {
+			c.Handled += t.N
+			if t.OnTime {
+				c.OnTime += t.N
+			}
+		}
+		if running && t.OverdueNow {
+			c.OverdueNow += t.N
+		}
+		if t.Reworked {
+			c.Rework += t.N
+		}
+		if handled || t.Reworked {
+			c.ToClose += t.N
+		}
+		if st == vocab.Closed {
+			c.Closed += t.N
+			closedH[at[t.UnitID]] += t.ClosedH
+			closedN[at[t.UnitID]] += t.ClosedN
+		}
+		if t.Extended {
+			c.Extended += t.N
+		}
+	}
+	for i := range out {
+		if closedN[i] > 0 {
+			avg := closedH[i] / float64(closedN[i])
+			out[i].AvgHoursClose = &avg
+		}
+	}
+	return out, nil
+}
+
 // UnitStats computes the league table for a period, ranked.
-func (s *Service) UnitStats(ctx context.Context, q StatsQuery) ([]UnitStat, error) {
+func (s *Service) UnitStats(ctx context.Context, p domain.Principal, q StatsQuery) ([]UnitStat, error) {
+	if err := s.allow(p, UnitStats); err != nil {
+		return nil, err
+	}
 	var c checker
 	checkPeriod(&c, q.From, q.To)
 	w := q.Weights
@@ -134,7 +166,7 @@ func (s *Service) UnitStats(ctx context.Context, q StatsQuery) ([]UnitStat, erro
 	if err := c.err(); err != nil {
 		return nil, err
 	}
-	counts, err := s.Store.UnitCounts(ctx, q.From, q.To, q.Now)
+	counts, err := s.unitCounts(ctx, q.From, q.To, q.Now)
 	if err != nil {
 		return nil, err
 	}
@@ -184,23 +216,14 @@ func (s *Service) UnitStats(ctx context.Context, q StatsQuery) ([]UnitStat, erro
 	return out, nil
 }
 
-// InspectorStat is one inspector's row: 上报数, 有效上报率 (valid / reported; valid = not voided or duplicate),
-// 按时核查率 (verifications within 24 h of the resolution / verifications; a verification is a verify or rework
-// decision on a resolved report, counted in the period it was made).
-type InspectorStat struct {
-	UserID           int64    `json:"user_id"`
-	Username         string   `json:"username"`
-	Reported         int64    `json:"reported"`
-	Valid            int64    `json:"valid"`
-	ValidRate        *float64 `json:"valid_rate"`
-	Verifications    int64    `json:"verifications"`
-	VerifiedOnTime   int64    `json:"verified_on_time"`
-	OnTimeVerifyRate *float64 `json:"on_time_verify_rate"`
-	AvgHoursToVerify *float64 `json:"avg_hours_to_verify"`
-}
+// InspectorStat is domain.InspectorStat (the definition moved to package domain).
+type InspectorStat = domain.InspectorStat
 
 // InspectorStats computes the inspectors' table for a period.
-func (s *Service) InspectorStats(ctx context.Context, from, to time.Time) ([]InspectorStat, error) {
+func (s *Service) InspectorStats(ctx context.Context, p domain.Principal, from, to time.Time) ([]InspectorStat, error) {
+	if err := s.allow(p, UnitStats); err != nil {
+		return nil, err
+	}
 	var c checker
 	checkPeriod(&c, from, to)
 	if err := c.err(); err != nil {
@@ -226,7 +249,12 @@ var TrendIntervals = []string{"day", "week", "month"}
 const MaxTrendBuckets = 3660
 
 // Trend counts reports created and closed per interval over a period.
-func (s *Service) Trend(ctx context.Context, interval string, from, to time.Time, unitID *int64, category string) ([]store.TrendPoint, error) {
+// The visibility policy's case-aggregates entry limits it to the units a principal may see.
+func (s *Service) Trend(ctx context.Context, p domain.Principal, interval string, from, to time.Time, unitID *int64, category string) ([]store.TrendPoint, error) {
+	v, err := view(p, CaseAggregates)
+	if err != nil {
+		return nil, err
+	}
 	var c checker
 	checkPeriod(&c, from, to)
 	c.check(contains(TrendIntervals, interval), "interval", "interval must be day, week or month")
@@ -236,11 +264,20 @@ func (s *Service) Trend(ctx context.Context, interval string, from, to time.Time
 	if err := c.err(); err != nil {
 		return nil, err
 	}
-	return s.Store.Trend(ctx, interval, from, to, unitID, category)
+	unit, ok := v.narrow(unitID)
+	if !ok {
+		unit = &nobody
+	}
+	return s.Store.Trend(ctx, interval, from, to, unit, category)
 }
 
 // Hotspots lists recurring problem places in a period (see store.Hotspots); minRepeat ≥ 2.
-func (s *Service) Hotspots(ctx context.Context, from, to time.Time, minRepeat, limit int) ([]store.Hotspot, error) {
+// The visibility policy's case-aggregates entry limits it to the reports a principal may see.
+func (s *Service) Hotspots(ctx context.Context, p domain.Principal, from, to time.Time, minRepeat, limit int) ([]store.Hotspot, error) {
+	v, err := view(p, CaseAggregates)
+	if err != nil {
+		return nil, err
+	}
 	var c checker
 	checkPeriod(&c, from, to)
 	c.check(minRepeat >= 2 && minRepeat <= 1000, "min_count", "min_count must be from 2 to 1000")
@@ -248,34 +285,24 @@ func (s *Service) Hotspots(ctx context.Context, from, to time.Time, minRepeat, l
 	if err := c.err(); err != nil {
 		return nil, err
 	}
-	return s.Store.Hotspots(ctx, from, to, minRepeat, limit)
+	return s.Store.Hotspots(ctx, from, to, minRepeat, limit, v.only())
 }
 
-// Briefing is everything the weekly briefing (通报) shows for a period.
-type Briefing struct {
-	From, To   time.Time
-	Now        time.Time
-	Totals     UnitStat // the sums over every unit (rates recomputed), plus Queue
-	Queue      int64    // reports created in the period not routed to any unit
-	Units      []UnitStat
-	Overdue    []store.OverdueItem
-	Coverage   []CoverageRow
-	CoveragePc *float64 // share of all road meters with a lead owner
-	Map        store.MapLayers
-	Weights    ScoreWeights
-}
+// Briefing is domain.Briefing (the definition moved to package domain).
+type Briefing = domain.Briefing
 
-// CoverageRow is one unit's share of the road network.
-type CoverageRow struct {
-	Code, Name string
-	LeadKm     float64
-	OverlapKm  float64
-	Share      *float64 // LeadKm / total network km
-}
+// CoverageRow is domain.CoverageRow (the definition moved to package domain).
+type CoverageRow = domain.CoverageRow
 
 // Briefing gathers the briefing for a period.
-func (s *Service) Briefing(ctx context.Context, q StatsQuery) (Briefing, error) {
-	units, err := s.UnitStats(ctx, q)
+// The ranking is every unit's (UnitStats); the overdue list and the map's report cells are the cases a principal
+// may see.
+func (s *Service) Briefing(ctx context.Context, p domain.Principal, q StatsQuery) (Briefing, error) {
+	cases, err := view(p, Cases)
+	if err != nil {
+		return Briefing{}, err
+	}
+	units, err := s.UnitStats(ctx, p, q)
 	if err != nil {
 		return Briefing{}, err
 	}
@@ -295,11 +322,10 @@ func (s *Service) Briefing(ctx context.Context, q StatsQuery) (Briefing, error) 
 	}
 	t.Rates = Rates{Handling: ratio(t.Handled, t.Due), OnTime: ratio(t.OnTime, t.Due), Rework: ratio(t.Rework, t.ToClose),
 		Closure: ratio(t.Closed, t.Due), Extension: ratio(t.Extended, t.Due), OverduePending: ratio(t.OverdueNow, t.Due)}
-	if err := s.Store.DB().QueryRow(ctx, `SELECT count(*) FROM reports WHERE created_at >= $1 AND created_at < $2 AND unit_id IS NULL`,
-		q.From, q.To).Scan(&b.Queue); err != nil {
+	if b.Queue, err = s.Store.CountQueued(ctx, q.From, q.To); err != nil {
 		return b, err
 	}
-	if b.Overdue, err = s.Store.WorstOverdue(ctx, q.Now, 10); err != nil {
+	if b.Overdue, err = s.Store.WorstOverdue(ctx, q.Now, 10, cases.only()); err != nil {
 		return b, err
 	}
 	byKind, err := s.Store.CoverageByKind(ctx, []string{"road", "alley"})
@@ -331,7 +357,7 @@ func (s *Service) Briefing(ctx context.Context, q StatsQuery) (Briefing, error) 
 		b.Coverage = append(b.Coverage, row)
 	}
 	sort.Slice(b.Coverage, func(i, j int) bool { return b.Coverage[i].LeadKm > b.Coverage[j].LeadKm })
-	if b.Map, err = s.Store.BriefingMap(ctx, 11); err != nil {
+	if b.Map, err = s.Store.BriefingMap(ctx, 11, cases.only()); err != nil {
 		return b, err
 	}
 	return b, nil

@@ -4,26 +4,15 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
+
+	"everymeter/domain"
 )
 
-// Asset is a road, alley, market, park or other mapped thing someone is responsible for.
-type Asset struct {
-	ID         int64
-	Kind       string
-	Name       string
-	Geom       orb.Geometry
-	Attributes map[string]any
-	LengthM    float64
-	AreaM      float64
-	Source     string
-	SourceID   string
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
-}
+// Asset is domain.Asset (the definition moved to package domain).
+type Asset = domain.Asset
 
 const assetCols = `id, kind, name, ST_AsBinary(geom), attributes, length_m, area_m, source, source_id, created_at, updated_at`
 
@@ -89,14 +78,8 @@ func (s *Store) DeleteAsset(ctx context.Context, id int64) (Asset, error) {
 	return scanAsset(s.db.QueryRow(ctx, `DELETE FROM assets WHERE id = $1 RETURNING `+assetCols, id))
 }
 
-// AssetFilter selects assets for a list.
-type AssetFilter struct {
-	Kind  string
-	BBox  *orb.Bound
-	Q     string
-	After int64 // cursor: ids greater than this
-	Limit int
-}
+// AssetFilter is domain.AssetFilter (the definition moved to package domain).
+type AssetFilter = domain.AssetFilter
 
 // Assets lists assets ordered by id, after the cursor; it returns at most Limit rows.
 func (s *Store) Assets(ctx context.Context, f AssetFilter) ([]Asset, error) {

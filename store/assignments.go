@@ -2,24 +2,12 @@ package store
 
 import (
 	"context"
-	"time"
+
+	"everymeter/domain"
 )
 
-// Assignment gives a unit a meter range of a linear asset.
-type Assignment struct {
-	ID        int64      `json:"id"`
-	AssetID   int64      `json:"asset_id"`
-	UnitID    int64      `json:"unit_id"`
-	FromM     float64    `json:"from_m"`
-	ToM       float64    `json:"to_m"`
-	Role      string     `json:"role"`
-	Person    string     `json:"person"`
-	Phone     string     `json:"phone"`
-	ValidFrom *time.Time `json:"valid_from"`
-	ValidTo   *time.Time `json:"valid_to"`
-	CreatedAt time.Time  `json:"created_at"`
-	UpdatedAt time.Time  `json:"updated_at"`
-}
+// Assignment is domain.Assignment (the definition moved to package domain).
+type Assignment = domain.Assignment
 
 const assignmentCols = `id, asset_id, unit_id, from_m, to_m, role, person, phone, valid_from, valid_to, created_at, updated_at`
 

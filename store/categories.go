@@ -2,36 +2,12 @@ package store
 
 import (
 	"context"
-	"time"
+
+	"everymeter/domain"
 )
 
-// Category is a problem category (问题类别) with its routing fallback and handling time limit.
-type Category struct {
-	Code   string `json:"code"`
-	NameZh string `json:"name_zh"`
-	NameEn string `json:"name_en"`
-	Group  string `json:"group"`
-	Type   string `json:"type"` // event (事件) or part (部件)
-	Sort   int    `json:"sort"`
-	Active bool   `json:"active"`
-	// DefaultUnitCode names the fallback unit by code; DefaultUnitID and DefaultUnitName are that unit's,
-	// when a unit with the code exists (nil and "" otherwise).
-	DefaultUnitCode  string    `json:"default_unit_code"`
-	DefaultUnitID    *int64    `json:"default_unit_id"`
-	DefaultUnitName  string    `json:"default_unit_name"`
-	TimeLimitHours   float64   `json:"time_limit_hours"`
-	UrgentLimitHours *float64  `json:"urgent_time_limit_hours"`
-	CreatedAt        time.Time `json:"created_at"`
-	UpdatedAt        time.Time `json:"updated_at"`
-}
-
-// LimitHours is the handling time limit for a report of the given urgency.
-func (c Category) LimitHours(urgency string) float64 {
-	if urgency == "urgent" && c.UrgentLimitHours != nil {
-		return *c.UrgentLimitHours
-	}
-	return c.TimeLimitHours
-}
+// Category is domain.Category (the definition moved to package domain).
+type Category = domain.Category
 
 const categoryCols = `c.code, c.name_zh, c.name_en, c.grp, c.type, c.sort, c.active, c.default_unit_code, u.id, COALESCE(u.name, ''),
 	c.time_limit_hours, c.urgent_time_limit_hours, c.created_at, c.updated_at`

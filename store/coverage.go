@@ -9,6 +9,8 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/ewkb"
 	"github.com/paulmach/orb/encoding/wkb"
+
+	"everymeter/domain"
 )
 
 // The coverage engine's SQL: loading what a computation needs, writing its results (coverage_pieces,
@@ -461,14 +463,8 @@ func (s *Store) CoverageByUnit(ctx context.Context) ([]UnitTotals, error) {
 	return out, mapErr(rows.Err())
 }
 
-// PieceFilter selects stored pieces for a GeoJSON list.
-type PieceFilter struct {
-	BBox       *orb.Bound
-	Kind       string
-	Status     string // "" for all
-	MinLengthM float64
-	Limit      int
-}
+// PieceFilter is domain.PieceFilter (the definition moved to package domain).
+type PieceFilter = domain.PieceFilter
 
 // CoverageFeatures returns the stored pieces matching f as a GeoJSON FeatureCollection written by PostGIS
 // (Go never decodes geometry it only passes through), ordered by asset and measure.
@@ -499,16 +495,8 @@ func (s *Store) CoverageFeatures(ctx context.Context, f PieceFilter) ([]byte, er
 	return b, mapErr(err)
 }
 
-// GapRow is one stored gap with its end points, for the CSV export.
-type GapRow struct {
-	AssetID   int64
-	AssetName string
-	Kind      string
-	FromM     float64
-	ToM       float64
-	Start     orb.Point
-	End       orb.Point
-}
+// GapRow is domain.GapRow (the definition moved to package domain).
+type GapRow = domain.GapRow
 
 // CoverageGaps lists the stored gaps of at least minLengthM meters, ordered by asset and measure.
 func (s *Store) CoverageGaps(ctx context.Context, kind string, minLengthM float64) ([]GapRow, error) {

@@ -1,4 +1,7 @@
 package store
 
-// OpenStatusList is openStatusList for the tests of package store_test.
-const OpenStatusList = openStatusList
+// The constant status lists, for the tests of package store_test.
+var (
+	OpenStatusList    = openStatusList
+	RunningStatusList = runningStatusList
+)

@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"errors"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -124,31 +123,5 @@ func TestFileReport(t *testing.T) {
 	}
 	if f, err := file(orb.Point{117.2, 36.2}, "JMZX-01", version3, "d"); err != nil || !f.Created {
 		t.Fatalf("filing under the current version = %+v, %v", f, err)
-	}
-}
-
-// TestOpenStatusListMatchesIndex keeps the duplicate search's status list, store.OpenStatuses and the predicate of
-// the partial index it relies on in step.
-func TestOpenStatusListMatchesIndex(t *testing.T) {
-	st, _ := testdb.New(t)
-	var def string
-	if err := st.Pool.QueryRow(t.Context(), `SELECT pg_get_indexdef('reports_open_dup_idx'::regclass)`).Scan(&def); err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range store.OpenStatuses {
-		if !strings.Contains(def, "'"+s+"'") {
-			t.Errorf("index predicate %s lacks %q", def, s)
-		}
-	}
-	if n := strings.Count(def, "::text"); n != len(store.OpenStatuses) {
-		t.Errorf("index predicate %s has %d statuses, OpenStatuses %d", def, n, len(store.OpenStatuses))
-	}
-	for _, s := range store.OpenStatuses {
-		if !strings.Contains(store.OpenStatusList, "'"+s+"'") {
-			t.Errorf("the duplicate search's list %s lacks %q", store.OpenStatusList, s)
-		}
-	}
-	if n := strings.Count(store.OpenStatusList, "'"); n != 2*len(store.OpenStatuses) {
-		t.Errorf("the duplicate search's list %s has %d statuses, OpenStatuses %d", store.OpenStatusList, n/2, len(store.OpenStatuses))
 	}
 }

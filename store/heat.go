@@ -6,37 +6,18 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/paulmach/orb"
+	"everymeter/domain"
 )
 
 // HeatLevels are the grid levels kept in heat_cells: cells of 2^k Web-Mercator meters (migration 00006 must list
 // the same).
 var HeatLevels = []int{7, 9, 11, 13}
 
-// TerminalStatuses are the statuses a report ends in (not outstanding).
-var TerminalStatuses = []string{"closed", "voided", "duplicate"}
+// HeatQuery is domain.HeatQuery (the definition moved to package domain).
+type HeatQuery = domain.HeatQuery
 
-// HeatQuery selects the cells of one heat map; zero values mean "any".
-type HeatQuery struct {
-	Level      int        // one of HeatLevels
-	BBox       *orb.Bound // cells meeting this box (lon/lat); nil: every cell
-	Statuses   []string   // nil: every status
-	Categories []string
-	UnitID     *int64 // 0: reports in the dispatch queue (no unit)
-	Since      *time.Time
-	Until      *time.Time // days: since and until are UTC dates (since inclusive, until exclusive)
-	Weight     string     // count, urgency, age or overdue
-	Now        time.Time  // the time ages and overdue are judged at
-}
-
-// HeatCell is one cell of a heat map.
-type HeatCell struct {
-	CX, CY   int
-	Count    int64
-	Weight   float64
-	Lon, Lat float64         // the cell's centre
-	Geometry json.RawMessage // the cell square as a GeoJSON Polygon in lon/lat (only when asked)
-}
+// HeatCell is domain.HeatCell (the definition moved to package domain).
+type HeatCell = domain.HeatCell
 
 // heatFilters adds the report filters shared by the aggregate and the raw (overdue) queries; col names the
 // table alias's columns, which have the same names in reports and in heat_cells except unit_id's NULL.
@@ -97,9 +78,9 @@ func (s *Store) HeatCells(ctx context.Context, q HeatQuery, withGeometry bool) (
 	case "urgency":
 		weight = "sum(h.n * CASE WHEN h.urgency = 'urgent' THEN 2 ELSE 1 END)::float8"
 	case "age":
-		w.args = append(w.args, nowDays)
-		weight = fmt.Sprintf(`sum(CASE WHEN h.status IN ('closed', 'voided', 'duplicate') THEN h.closed_age_days
-			ELSE h.n * $%d::float8 - h.created_days END)::float8`, len(w.args))
+		w.args = append(w.args, terminalStatuses, nowDays)
+		weight = fmt.Sprintf(`sum(CASE WHEN h.status = ANY($%d) THEN h.closed_age_days
+			ELSE h.n * $%d::float8 - h.created_days END)::float8`, len(w.args)-1, len(w.args))
 	default:
 		weight = "sum(h.n)::float8"
 	}
@@ -113,7 +94,7 @@ func (s *Store) HeatCells(ctx context.Context, q HeatQuery, withGeometry bool) (
 		// Overdue-now changes with the clock, so it is counted from the running reports, cell by cell with the
 		// same formula as the trigger, and joined to the cells.
 		o := where{args: w.args}
-		o.add("r.status IN ('dispatched', 'accepted', 'rework') AND r.deadline < $%d", q.Now)
+		o.add("r.status IN "+runningStatusList+" AND r.deadline < $%d", q.Now)
 		if q.Since != nil {
 			o.add("r.created_at >= $%d", q.Since.UTC().Truncate(24*time.Hour))
 		}

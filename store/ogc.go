@@ -6,41 +6,56 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/paulmach/orb"
+
+	"everymeter/domain"
 )
 
-// OGCProp is one property of an OGC API collection: its name, JSON Schema type and whether it can be
-// used as an equality filter (?name=value).
-type OGCProp struct {
-	Name   string
-	Type   string // "string", "integer", "number", "boolean", "object", "array", "date-time"
-	Filter bool
-	expr   string
-}
-
-// OGCCollection is one OGC API – Features collection. Its SQL parts are constants written in this file;
-// nothing of them comes from a request.
+// OGCCollection is one OGC API – Features collection: what clients see of it (domain.OGCCollection) and the SQL
+// that reads it. Its SQL parts are constants written in this file; nothing of them comes from a request.
 type OGCCollection struct {
-	ID           string
-	Title        string
-	Description  string
-	GeometryType string // GeoJSON type of every feature (queryables, tests)
-	Props        []OGCProp
-	Temporal     bool // features have created_at/updated_at; datetime filters on [created_at, updated_at]
-	StringIDs    bool // feature ids are strings "assetid_fromm" (coverage pieces); otherwise integers
+	domain.OGCCollection
+	exprs []string // SQL expression of each of Props, in order
 
 	from string // FROM clause; the row alias is t, the geometry (EPSG:4326) is column g of it or a lateral
 	cond string // constant condition
 	geom string // geometry expression in EPSG:4326
 	idx  string // expression for the && bbox test that an index can serve (defaults to geom)
+	unit string // the unit column of a collection of cases, for the visibility policy's unit limit
+}
+
+// ogcProp is a property with its SQL expression, as the table below writes it.
+type ogcProp struct {
+	Name   string
+	Type   string
+	Filter bool
+	expr   string
+}
+
+// ogcDef is a collection as the table below writes it.
+type ogcDef struct {
+	ID, Title, Description, GeometryType string
+	Props                                []ogcProp
+	Temporal, StringIDs                  bool
+	from, cond, geom, idx, unit          string
+}
+
+func (d ogcDef) collection() *OGCCollection {
+	c := &OGCCollection{OGCCollection: domain.OGCCollection{ID: d.ID, Title: d.Title, Description: d.Description,
+		GeometryType: d.GeometryType, Temporal: d.Temporal, StringIDs: d.StringIDs, Cases: d.unit != ""},
+		from: d.from, cond: d.cond, geom: d.geom, idx: d.idx, unit: d.unit}
+	for _, p := range d.Props {
+		c.Props = append(c.Props, domain.OGCProp{Name: p.Name, Type: p.Type, Filter: p.Filter})
+		c.exprs = append(c.exprs, p.expr)
+	}
+	return c
 }
 
 // Feature property expressions shared by the asset collections.
-var assetProps = []OGCProp{
+var assetProps = []ogcProp{
 	{Name: "name", Type: "string", Filter: true, expr: "t.name"},
 	{Name: "kind", Type: "string", expr: "t.kind"},
 	{Name: "length_m", Type: "number", expr: "t.length_m"},
@@ -52,7 +67,7 @@ var assetProps = []OGCProp{
 	{Name: "updated_at", Type: "date-time", expr: "t.updated_at"},
 }
 
-var pieceProps = []OGCProp{
+var pieceProps = []ogcProp{
 	{Name: "asset_id", Type: "integer", Filter: true, expr: "t.asset_id"},
 	{Name: "asset_name", Type: "string", Filter: true, expr: "a.name"},
 	{Name: "kind", Type: "string", Filter: true, expr: "a.kind"},
@@ -63,11 +78,12 @@ var pieceProps = []OGCProp{
 	{Name: "unit_ids", Type: "array", expr: "t.unit_ids"},
 }
 
-// OutstandingReportStatuses are the report statuses still waiting for someone (not closed, voided or a duplicate).
-const outstandingReports = `t.status IN ('reported', 'dispatched', 'accepted', 'resolved', 'rework', 'returned')`
+// outstandingReports keeps the reports still waiting for someone (vocab.OpenStatuses), written out like the
+// duplicate search's so reports_open_dup_idx serves the layers' bbox scans as well.
+var outstandingReports = `t.status IN ` + openStatusList
 
 // OGCCollections lists the collections in the order the landing page shows them.
-var OGCCollections = []*OGCCollection{
+var OGCCollections = collections([]ogcDef{
 	assetCollection("road", "Roads (主次干道)", "LineString"),
 	assetCollection("alley", "Back alleys (背街小巷)", "LineString"),
 	assetCollection("market", "Markets (集贸市场)", "Polygon"),
@@ -76,7 +92,7 @@ var OGCCollections = []*OGCCollection{
 		ID: "zones", Title: "Responsibility zones (责任区)", GeometryType: "MultiPolygon", Temporal: true,
 		Description: "Polygons drawn by planners: inside a zone its unit leads (or supports) every linear asset.",
 		from:        "zones t JOIN units u ON u.id = t.unit_id", cond: "true", geom: "t.geom",
-		Props: []OGCProp{
+		Props: []ogcProp{
 			{Name: "name", Type: "string", Filter: true, expr: "t.name"},
 			{Name: "unit_id", Type: "integer", Filter: true, expr: "t.unit_id"},
 			{Name: "unit_name", Type: "string", Filter: true, expr: "u.name"},
@@ -94,7 +110,7 @@ var OGCCollections = []*OGCCollection{
 		from: `assignments t JOIN assets a ON a.id = t.asset_id JOIN units u ON u.id = t.unit_id
 			CROSS JOIN LATERAL (SELECT em_line_sub(a.geom, t.from_m, t.to_m) AS g) s`,
 		cond: "ST_Dimension(a.geom) = 1", geom: "s.g", idx: "a.geom",
-		Props: []OGCProp{
+		Props: []ogcProp{
 			{Name: "asset_id", Type: "integer", Filter: true, expr: "t.asset_id"},
 			{Name: "asset_name", Type: "string", Filter: true, expr: "a.name"},
 			{Name: "kind", Type: "string", Filter: true, expr: "a.kind"},
@@ -126,8 +142,8 @@ var OGCCollections = []*OGCCollection{
 	{
 		ID: "reports", Title: "Outstanding reports (待办案卷)", GeometryType: "Point", Temporal: true,
 		Description: "Problems reported and not yet closed, voided or merged as duplicates.",
-		from:        "reports t LEFT JOIN units u ON u.id = t.unit_id", cond: outstandingReports, geom: "t.geom",
-		Props: []OGCProp{
+		from:        "reports t LEFT JOIN units u ON u.id = t.unit_id", cond: outstandingReports, geom: "t.geom", unit: "t.unit_id",
+		Props: []ogcProp{
 			{Name: "category", Type: "string", Filter: true, expr: "t.category_code"},
 			{Name: "status", Type: "string", Filter: true, expr: "t.status"},
 			{Name: "urgency", Type: "string", Filter: true, expr: "t.urgency"},
@@ -141,10 +157,19 @@ var OGCCollections = []*OGCCollection{
 			{Name: "updated_at", Type: "date-time", expr: "t.updated_at"},
 		},
 	},
+})
+
+// collections builds the list.
+func collections(defs []ogcDef) []*OGCCollection {
+	out := make([]*OGCCollection, len(defs))
+	for i, d := range defs {
+		out[i] = d.collection()
+	}
+	return out
 }
 
-func assetCollection(kind, title, geomType string) *OGCCollection {
-	return &OGCCollection{
+func assetCollection(kind, title, geomType string) ogcDef {
+	return ogcDef{
 		ID: kind, Title: title, GeometryType: geomType, Temporal: true,
 		Description: "Assets of kind " + kind + ".",
 		from:        "assets t", cond: "t.kind = '" + kind + "'", geom: "t.geom", Props: assetProps,
@@ -161,47 +186,8 @@ func OGCCollectionByID(id string) *OGCCollection {
 	return nil
 }
 
-// Prop returns the named property, or nil.
-func (c *OGCCollection) Prop(name string) *OGCProp {
-	for i := range c.Props {
-		if c.Props[i].Name == name {
-			return &c.Props[i]
-		}
-	}
-	return nil
-}
-
-// OGCKey is a position in a collection's id order: ID alone, or (ID, FromM) for coverage pieces.
-type OGCKey struct {
-	ID    int64
-	FromM float64
-}
-
-// ParseKey parses a feature id or paging cursor of the collection.
-func (c *OGCCollection) ParseKey(s string) (OGCKey, bool) {
-	if c.StringIDs {
-		a, b, ok := strings.Cut(s, "_")
-		if !ok {
-			return OGCKey{}, false
-		}
-		id, err1 := strconv.ParseInt(a, 10, 64)
-		m, err2 := strconv.ParseFloat(b, 64)
-		return OGCKey{ID: id, FromM: m}, err1 == nil && err2 == nil && m == m
-	}
-	id, err := strconv.ParseInt(s, 10, 64)
-	return OGCKey{ID: id}, err == nil
-}
-
-// String formats the key the way PostgreSQL writes the feature id (shortest exact float text).
-func (c *OGCCollection) keyString(k OGCKey) string {
-	if c.StringIDs {
-		return strconv.FormatInt(k.ID, 10) + "_" + strconv.FormatFloat(k.FromM, 'g', -1, 64)
-	}
-	return strconv.FormatInt(k.ID, 10)
-}
-
-// KeyString formats a key as the collection's feature id.
-func (c *OGCCollection) KeyString(k OGCKey) string { return c.keyString(k) }
+// OGCKey is domain.OGCKey (the definition moved to package domain).
+type OGCKey = domain.OGCKey
 
 func (c *OGCCollection) keyCols() string {
 	if c.StringIDs {
@@ -226,33 +212,16 @@ func (c *OGCCollection) keyCond(w *where, op string, k OGCKey) {
 	}
 }
 
-// OGCQuery selects features of a collection.
-type OGCQuery struct {
-	BBox      *orb.Bound // in lon/lat (EPSG:4326 / CRS84)
-	Start     *time.Time // datetime interval; nil = open
-	End       *time.Time
-	Filters   map[string]string // property name → value, properties checked by the caller with Prop
-	After     *OGCKey           // next pages: keys greater than this
-	Before    *OGCKey           // previous pages: keys less than this (the page nearest to it)
-	Limit     int
-	SRID      int  // output CRS: 4326, 3857 or 4490
-	FlipAxes  bool // write lat,lon (EPSG:4326 and EPSG:4490 axis order)
-	NoMatched bool // skip numberMatched
-}
+// OGCQuery is domain.OGCQuery (the definition moved to package domain).
+type OGCQuery = domain.OGCQuery
 
-// OGCPage describes one page of features; OGCItems writes the features themselves into the caller's
-// buffer.
-type OGCPage struct {
-	Returned int    // features on the page
-	First    OGCKey // smallest key on the page
-	Last     OGCKey // largest key on the page
-	More     bool   // there are features beyond the page in the direction read
-	Matched  int64  // numberMatched (-1 when not counted)
-}
+// OGCPage is domain.OGCPage (the definition moved to package domain).
+type OGCPage = domain.OGCPage
 
 func (c *OGCCollection) filters(q OGCQuery) (*where, error) {
 	w := &where{}
 	w.conds = append(w.conds, c.cond)
+	c.limitUnit(w, q.OnlyUnit)
 	if q.BBox != nil {
 		idx := c.idx
 		if idx == "" {
@@ -281,7 +250,8 @@ func (c *OGCCollection) filters(q OGCQuery) (*where, error) {
 	}
 	// In the collection's property order, so that the same filters always make the same SQL text (one
 	// prepared statement per shape on each connection).
-	for _, p := range c.Props {
+	for i, p := range c.Props {
+		expr := c.exprs[i]
 		v, ok := q.Filters[p.Name]
 		if !ok {
 			continue
@@ -292,15 +262,15 @@ func (c *OGCCollection) filters(q OGCQuery) (*where, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%w: %s must be an integer", ErrInvalid, p.Name)
 			}
-			w.add(p.expr+" = $%d", n)
+			w.add(expr+" = $%d", n)
 		case "number":
 			f, err := strconv.ParseFloat(v, 64)
 			if err != nil {
 				return nil, fmt.Errorf("%w: %s must be a number", ErrInvalid, p.Name)
 			}
-			w.add(p.expr+" = $%d", f)
+			w.add(expr+" = $%d", f)
 		default:
-			w.add(p.expr+" = $%d", v)
+			w.add(expr+" = $%d", v)
 		}
 	}
 	return w, nil
@@ -323,7 +293,7 @@ func (c *OGCCollection) featureSQL(w *where, srid int, flip bool) string {
 		if i > 0 {
 			props.WriteString(", ")
 		}
-		props.WriteString("'" + p.Name + "', " + p.expr)
+		props.WriteString("'" + p.Name + "', " + c.exprs[i])
 	}
 	id := c.idExpr() + "::text"
 	if c.StringIDs { // digits, '_', '.', '-', 'e': nothing to escape
@@ -418,10 +388,19 @@ func (s *Store) OGCItems(ctx context.Context, c *OGCCollection, q OGCQuery, feat
 	return page, nil
 }
 
-// OGCItem returns one feature of a collection as GeoJSON, or ErrNotFound.
-func (s *Store) OGCItem(ctx context.Context, c *OGCCollection, k OGCKey, srid int, flip bool) ([]byte, error) {
+// limitUnit adds the visibility policy's unit limit to a query of a collection of cases (only nil: no limit).
+func (c *OGCCollection) limitUnit(w *where, only *int64) {
+	if only != nil && c.unit != "" {
+		w.add(c.unit+" = $%d", *only)
+	}
+}
+
+// OGCItem returns one feature of a collection as GeoJSON, or ErrNotFound; only limits a collection of cases to
+// one unit's reports (nil: every unit).
+func (s *Store) OGCItem(ctx context.Context, c *OGCCollection, k OGCKey, srid int, flip bool, only *int64) ([]byte, error) {
 	w := &where{}
 	w.conds = append(w.conds, c.cond)
+	c.limitUnit(w, only)
 	if c.StringIDs {
 		w.add("t.asset_id = $%d AND t.from_m = $%d", k.ID, k.FromM)
 	} else {
@@ -433,22 +412,22 @@ func (s *Store) OGCItem(ctx context.Context, c *OGCCollection, k OGCKey, srid in
 	return f, mapErr(err)
 }
 
-// OGCExtent is a collection's spatial (lon/lat) and temporal extent.
-type OGCExtent struct {
-	BBox       *orb.Bound // nil when the collection is empty
-	Start, End *time.Time
-}
+// OGCExtent is domain.OGCExtent (the definition moved to package domain).
+type OGCExtent = domain.OGCExtent
 
-// OGCExtent computes a collection's extent.
-func (s *Store) OGCExtent(ctx context.Context, c *OGCCollection) (OGCExtent, error) {
+// OGCExtent computes a collection's extent; only limits a collection of cases to one unit's reports.
+func (s *Store) OGCExtent(ctx context.Context, c *OGCCollection, only *int64) (OGCExtent, error) {
 	var e OGCExtent
 	var minx, miny, maxx, maxy *float64
 	temporal := "NULL::timestamptz, NULL::timestamptz"
 	if c.Temporal {
 		temporal = "min(t.created_at), max(t.updated_at)"
 	}
+	w := &where{}
+	w.conds = append(w.conds, c.cond)
+	c.limitUnit(w, only)
 	err := s.db.QueryRow(ctx, `SELECT ST_XMin(x), ST_YMin(x), ST_XMax(x), ST_YMax(x), s, e FROM (
-		SELECT ST_Extent(`+c.geom+`)::box2d AS x, `+temporal+` FROM `+c.from+` WHERE `+c.cond+`) q(x, s, e)`).
+		SELECT ST_Extent(`+c.geom+`)::box2d AS x, `+temporal+` FROM `+c.from+` WHERE `+w.sql()+`) q(x, s, e)`, w.args...).
 		Scan(&minx, &miny, &maxx, &maxy, &e.Start, &e.End)
 	if err != nil {
 		return e, mapErr(err)
@@ -470,14 +449,8 @@ func (s *Store) OGCTableExists(ctx context.Context, c *OGCCollection) (bool, err
 
 // ---- API keys
 
-// APIKey is a user's key for desktop clients; only its hash is stored.
-type APIKey struct {
-	ID        int64      `json:"id"`
-	UserID    int64      `json:"user_id"`
-	Name      string     `json:"name"`
-	CreatedAt time.Time  `json:"created_at"`
-	RevokedAt *time.Time `json:"revoked_at"`
-}
+// APIKey is domain.APIKey (the definition moved to package domain).
+type APIKey = domain.APIKey
 
 // CreateAPIKey stores the hash of a new key for a user.
 func (s *Store) CreateAPIKey(ctx context.Context, userID int64, name string, hash []byte) (APIKey, error) {

@@ -3,29 +3,15 @@ package store
 import (
 	"context"
 	"fmt"
-	"time"
+
+	"everymeter/domain"
 )
 
-// Open311Filter selects reports for Open311's GET requests; zero values mean "any".
-type Open311Filter struct {
-	IDs        []int64  // service_request_id: when set, the other filters are ignored (as the spec says)
-	Categories []string // service_code
-	Statuses   []string // everymeter statuses (open/closed already expanded)
-	Since      *time.Time
-	Until      *time.Time
-	Limit      int
-}
+// Open311Filter is domain.Open311Filter (the definition moved to package domain).
+type Open311Filter = domain.Open311Filter
 
-// Open311Row is a report with what an Open311 answer needs beside it: the category's names, the asset's name,
-// the note of the last step that had one, and the first photo.
-type Open311Row struct {
-	Report
-	CategoryNameZh string
-	CategoryNameEn string
-	AssetName      string
-	LastNote       string
-	FirstPhotoID   *int64
-}
+// Open311Row is domain.Open311Row (the definition moved to package domain).
+type Open311Row = domain.Open311Row
 
 // open311From joins what Open311Row adds to a report; the two lateral lookups use the (report_id, …) indexes of
 // report_events and photos, so a page of 1000 costs 2000 index probes, not two scans.

@@ -2,24 +2,14 @@ package store
 
 import (
 	"context"
-	"time"
 
 	"github.com/paulmach/orb"
+
+	"everymeter/domain"
 )
 
-// Photo is the metadata of an image attached to a report; the bytes live in the data directory by content hash.
-type Photo struct {
-	ID          int64
-	ReportID    int64
-	SHA256      string // hex hash of the served (EXIF-stripped) file
-	ContentType string
-	Bytes       int64
-	Width       int
-	Height      int
-	ExifPoint   *orb.Point // GPS position read from the original's EXIF, if any
-	UploaderID  *int64
-	CreatedAt   time.Time
-}
+// Photo is domain.Photo (the definition moved to package domain).
+type Photo = domain.Photo
 
 const photoCols = `id, report_id, sha256, content_type, bytes, width, height, ST_X(exif_geom), ST_Y(exif_geom), uploader_id, created_at`
 

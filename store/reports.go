@@ -6,86 +6,12 @@ import (
 	"time"
 
 	"github.com/paulmach/orb"
+
+	"everymeter/domain"
 )
 
-// Report is one problem report (案卷) and where it stands in the closed loop (see package workflow).
-type Report struct {
-	ID           int64
-	CategoryCode string
-	Description  string
-	Address      string
-	Urgency      string // normal or urgent
-	Status       string
-	Geom         orb.Point
-	AssetID      *int64
-	MeasureM     *float64
-	UnitID       *int64
-	UnitName     string // joined from units; empty when no unit
-	// Routing: how the unit was chosen (nearest_meter, zone, asset, category_default, none, manual, import) and why.
-	DecidedBy      string
-	RoutingReason  string
-	ReporterID     *int64
-	ResolverID     *int64
-	VerifierID     *int64
-	DuplicateOf    *int64
-	IdempotencyKey *string
-	ReworkCount    int
-	ReopenCount    int
-	ExtensionCount int
-	ReturnCount    int
-	// TimeLimitHours is the limit the current deadline was computed from (nil before dispatch).
-	TimeLimitHours *float64
-	Deadline       *time.Time
-	DispatchedAt   *time.Time
-	AcceptedAt     *time.Time
-	ResolvedAt     *time.Time
-	ClosedAt       *time.Time
-	Source         string // app, open311 or import311
-	SourceID       string
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-}
-
-// Running statuses: a unit holds the report and the deadline clock runs.
-var RunningStatuses = []string{"dispatched", "accepted", "rework"}
-
-// OpenStatuses are every status that still needs someone to act (not closed, voided or duplicate).
-var OpenStatuses = []string{"reported", "dispatched", "accepted", "resolved", "rework", "returned"}
-
-// openStatusList is OpenStatuses as an SQL list, the predicate of the partial index reports_open_dup_idx
-// (migration 00007); TestOpenStatusListMatchesIndex keeps the three in step.
-const openStatusList = `('reported', 'dispatched', 'accepted', 'resolved', 'rework', 'returned')`
-
-// Light is the traffic light of the report's deadline at now: green below 80% of the time limit elapsed, yellow
-// from 80% to 100%, red beyond; "" when no deadline runs (not dispatched). Resolved and closed reports are judged
-// at the time they were resolved.
-func (r Report) Light(now time.Time) string {
-	if r.Deadline == nil || r.DispatchedAt == nil {
-		return ""
-	}
-	switch r.Status {
-	case "reported", "returned", "voided", "duplicate":
-		return ""
-	case "resolved", "closed":
-		if r.ResolvedAt != nil {
-			now = *r.ResolvedAt
-		}
-	}
-	total := r.Deadline.Sub(*r.DispatchedAt)
-	elapsed := now.Sub(*r.DispatchedAt)
-	switch {
-	case elapsed > total:
-		return "red"
-	case total <= 0 || float64(elapsed) >= 0.8*float64(total):
-		return "yellow"
-	}
-	return "green"
-}
-
-// Overdue reports whether the deadline passed before the report was resolved (or, while it runs, before now).
-func (r Report) Overdue(now time.Time) bool {
-	return r.Light(now) == "red"
-}
+// Report is domain.Report (the definition moved to package domain).
+type Report = domain.Report
 
 const reportCols = `r.id, r.category_code, r.description, r.address, r.urgency, r.status, ST_X(r.geom), ST_Y(r.geom),
 	r.asset_id, r.measure_m, r.unit_id, COALESCE(u.name, ''), r.decided_by, r.routing_reason, r.reporter_id, r.resolver_id,
@@ -260,24 +186,11 @@ func (s *Store) UpdateReportState(ctx context.Context, r Report) (Report, error)
 	return s.Report(ctx, r.ID)
 }
 
-// ReportFilter selects reports for a list; zero values mean "any".
-type ReportFilter struct {
-	Statuses   []string
-	Category   string
-	UnitID     *int64
-	ReporterID *int64
-	BBox       *orb.Bound
-	Overdue    *bool // true: running past the deadline now; false: not so
-	Since      *time.Time
-	Until      *time.Time
-	Q          string
-	Source     string
-	Before     int64 // cursor: ids smaller than this (lists run newest first)
-	Limit      int
-}
+// ReportFilter is domain.ReportFilter (the definition moved to package domain).
+type ReportFilter = domain.ReportFilter
 
 // overdueSQL is true for a report whose clock runs and whose deadline has passed.
-const overdueSQL = `(r.status IN ('dispatched', 'accepted', 'rework') AND r.deadline < now())`
+var overdueSQL = `(r.status IN ` + runningStatusList + ` AND r.deadline < now())`
 
 // Reports lists reports newest first (by id), before the cursor; it returns at most Limit rows.
 func (s *Store) Reports(ctx context.Context, f ReportFilter) ([]Report, error) {
@@ -377,22 +290,8 @@ func (s *Store) CountReports(ctx context.Context) (int64, error) {
 	return n, mapErr(err)
 }
 
-// ReportEvent is one recorded step of a report's loop.
-type ReportEvent struct {
-	ID         int64          `json:"id"`
-	ReportID   int64          `json:"report_id"`
-	At         time.Time      `json:"at"`
-	ActorID    *int64         `json:"actor_id"`
-	Actor      string         `json:"actor"`
-	Action     string         `json:"action"`
-	FromStatus string         `json:"from_status"`
-	ToStatus   string         `json:"to_status"`
-	Note       string         `json:"note"`
-	UnitID     *int64         `json:"unit_id"`
-	UnitName   string         `json:"unit_name"`
-	PhotoID    *int64         `json:"photo_id"`
-	Details    map[string]any `json:"details"`
-}
+// ReportEvent is domain.ReportEvent (the definition moved to package domain).
+type ReportEvent = domain.ReportEvent
 
 // AddReportEvent records one step; At defaults to now.
 func (s *Store) AddReportEvent(ctx context.Context, e ReportEvent) (ReportEvent, error) {

@@ -2,97 +2,104 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"time"
+
+	"everymeter/domain"
+	"everymeter/vocab"
 )
 
-// UnitCounts are the raw counts of one unit's reports created in a period; service/stats.go defines each
-// indicator and derives the rates.
-type UnitCounts struct {
-	UnitID        int64
-	Code, Name    string
-	Received      int64 // created in the period and routed to the unit
-	Due           int64 // received, not voided or duplicate (应处置)
-	Handled       int64 // due, resolved or closed (处置)
-	OnTime        int64 // handled, resolved (or closed) no later than the deadline (按期处置)
-	OverdueNow    int64 // due, clock running (dispatched, accepted, rework) past the deadline at now (超期)
-	Rework        int64 // due with rework_count > 0 (返工)
-	ToClose       int64 // due that were reported fixed at least once: handled or rework_count > 0 (应结案)
-	Closed        int64 // due and closed (结案)
-	Extended      int64 // due with extension_count > 0 (延期)
-	AvgHoursClose *float64
-	LeadM         float64 // meters of road the unit leads (coverage pieces covered or overlap)
+// UnitCounts is domain.UnitCounts (the definition moved to package domain).
+type UnitCounts = domain.UnitCounts
+
+// UnitTally is how many of one unit's reports created in a period share a status and the facts the indicators
+// read; the service folds tallies into indicators (service/stats.go), so that what counts as due, handled or on
+// time is decided there, not in SQL.
+type UnitTally struct {
+	UnitID     int64
+	Status     string
+	Reworked   bool // rework_count > 0
+	Extended   bool // extension_count > 0
+	OnTime     bool // resolved (or closed) no later than the deadline
+	OverdueNow bool // the deadline passed before now
+	N          int64
+	ClosedN    int64   // of them, closed with a closing time
+	ClosedH    float64 // their hours from dispatch (or filing) to closing, summed
 }
 
-// UnitCounts counts, for every unit, its reports created in [from, to); now judges overdue.
-func (s *Store) UnitCounts(ctx context.Context, from, to, now time.Time) ([]UnitCounts, error) {
-	rows, err := s.db.Query(ctx, `WITH r AS (
-			SELECT unit_id,
-				count(*) AS received,
-				count(*) FILTER (WHERE status NOT IN ('voided', 'duplicate')) AS due,
-				count(*) FILTER (WHERE status IN ('resolved', 'closed')) AS handled,
-				count(*) FILTER (WHERE status IN ('resolved', 'closed') AND deadline IS NOT NULL
-					AND COALESCE(resolved_at, closed_at) <= deadline) AS on_time,
-				count(*) FILTER (WHERE status IN ('dispatched', 'accepted', 'rework') AND deadline < $3) AS overdue_now,
-				count(*) FILTER (WHERE status NOT IN ('voided', 'duplicate') AND rework_count > 0) AS rework,
-				count(*) FILTER (WHERE status IN ('resolved', 'closed')
-					OR (status NOT IN ('voided', 'duplicate') AND rework_count > 0)) AS to_close,
-				count(*) FILTER (WHERE status = 'closed') AS closed,
-				count(*) FILTER (WHERE status NOT IN ('voided', 'duplicate') AND extension_count > 0) AS extended,
-				avg(extract(epoch FROM closed_at - COALESCE(dispatched_at, created_at)) / 3600)
-					FILTER (WHERE status = 'closed' AND closed_at IS NOT NULL) AS avg_h
-			FROM reports WHERE created_at >= $1 AND created_at < $2 AND unit_id IS NOT NULL GROUP BY unit_id),
-		k AS (SELECT u AS unit_id, sum(p.to_m - p.from_m) AS lead_m
-			FROM coverage_pieces p, unnest(p.unit_ids) AS u WHERE p.status IN ('covered', 'overlap') GROUP BY u)
-		SELECT u.id, u.code, u.name, COALESCE(r.received, 0), COALESCE(r.due, 0), COALESCE(r.handled, 0),
-			COALESCE(r.on_time, 0), COALESCE(r.overdue_now, 0), COALESCE(r.rework, 0), COALESCE(r.to_close, 0),
-			COALESCE(r.closed, 0), COALESCE(r.extended, 0), r.avg_h, COALESCE(k.lead_m, 0)
-		FROM units u LEFT JOIN r ON r.unit_id = u.id LEFT JOIN k ON k.unit_id = u.id ORDER BY u.code`, from, to, now)
+// UnitTallies tallies the reports created in [from, to) that a unit holds; now judges overdue.
+func (s *Store) UnitTallies(ctx context.Context, from, to, now time.Time) ([]UnitTally, error) {
+	rows, err := s.db.Query(ctx, `SELECT unit_id, status, rework_count > 0, extension_count > 0,
+			COALESCE(deadline IS NOT NULL AND COALESCE(resolved_at, closed_at) <= deadline, false),
+			COALESCE(deadline < $3, false),
+			count(*), count(closed_at),
+			COALESCE(sum(extract(epoch FROM closed_at - COALESCE(dispatched_at, created_at)) / 3600), 0)
+		FROM reports WHERE created_at >= $1 AND created_at < $2 AND unit_id IS NOT NULL
+		GROUP BY 1, 2, 3, 4, 5, 6`, from, to, now)
 	if err != nil {
 		return nil, mapErr(err)
 	}
 	defer rows.Close()
-	out := []UnitCounts{}
+	var out []UnitTally
 	for rows.Next() {
-		var c UnitCounts
-		if err := rows.Scan(&c.UnitID, &c.Code, &c.Name, &c.Received, &c.Due, &c.Handled, &c.OnTime, &c.OverdueNow,
-			&c.Rework, &c.ToClose, &c.Closed, &c.Extended, &c.AvgHoursClose, &c.LeadM); err != nil {
+		var t UnitTally
+		if err := rows.Scan(&t.UnitID, &t.Status, &t.Reworked, &t.Extended, &t.OnTime, &t.OverdueNow, &t.N, &t.ClosedN, &t.ClosedH); err != nil {
 			return nil, mapErr(err)
 		}
-		out = append(out, c)
+		out = append(out, t)
 	}
 	return out, mapErr(rows.Err())
 }
 
-// InspectorCounts are one inspector's counts for a period.
-type InspectorCounts struct {
-	UserID         int64
-	Username       string
-	Reported       int64 // reports they filed in the period (上报数)
-	Valid          int64 // of those, not voided or duplicate
-	Verifications  int64 // reports they verified (closed or sent back) that were resolved in the period
-	VerifiedOnTime int64 // of those, verified within 24 h of the resolution
-	AvgHoursVerify *float64
+// UnitLead is a unit with the meters of road it leads (coverage pieces covered or overlap).
+type UnitLead struct {
+	UnitID     int64
+	Code, Name string
+	LeadM      float64
 }
+
+// UnitLeads lists every unit, by code, with the meters it leads.
+func (s *Store) UnitLeads(ctx context.Context) ([]UnitLead, error) {
+	rows, err := s.db.Query(ctx, `WITH k AS (SELECT u AS unit_id, sum(p.to_m - p.from_m) AS lead_m
+			FROM coverage_pieces p, unnest(p.unit_ids) AS u WHERE p.status = ANY($1) GROUP BY u)
+		SELECT u.id, u.code, u.name, COALESCE(k.lead_m, 0) FROM units u LEFT JOIN k ON k.unit_id = u.id ORDER BY u.code`,
+		ownedCoverages)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []UnitLead
+	for rows.Next() {
+		var u UnitLead
+		if err := rows.Scan(&u.UnitID, &u.Code, &u.Name, &u.LeadM); err != nil {
+			return nil, mapErr(err)
+		}
+		out = append(out, u)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// InspectorCounts is domain.InspectorCounts (the definition moved to package domain).
+type InspectorCounts = domain.InspectorCounts
 
 // InspectorCounts counts, for every inspector and every user who filed or verified a report in [from, to).
 func (s *Store) InspectorCounts(ctx context.Context, from, to time.Time) ([]InspectorCounts, error) {
 	rows, err := s.db.Query(ctx, `WITH rep AS (
 			SELECT reporter_id AS uid, count(*) AS reported,
-				count(*) FILTER (WHERE status NOT IN ('voided', 'duplicate')) AS valid
+				count(*) FILTER (WHERE status <> ALL($3)) AS valid
 			FROM reports WHERE created_at >= $1 AND created_at < $2 AND reporter_id IS NOT NULL GROUP BY reporter_id),
 		ver AS (
 			SELECT e.actor_id AS uid, count(*) AS n,
 				count(*) FILTER (WHERE e.at <= r.resolved_at + interval '24 hours') AS on_time,
 				avg(extract(epoch FROM e.at - r.resolved_at) / 3600) AS avg_h
 			FROM report_events e JOIN reports r ON r.id = e.report_id
-			WHERE e.action IN ('verify', 'rework') AND e.actor_id IS NOT NULL AND r.resolved_at IS NOT NULL
+			WHERE e.action = ANY($4) AND e.actor_id IS NOT NULL AND r.resolved_at IS NOT NULL
 				AND e.at >= $1 AND e.at < $2
 			GROUP BY e.actor_id)
 		SELECT u.id, u.username, COALESCE(rep.reported, 0), COALESCE(rep.valid, 0), COALESCE(ver.n, 0),
 			COALESCE(ver.on_time, 0), ver.avg_h
 		FROM users u LEFT JOIN rep ON rep.uid = u.id LEFT JOIN ver ON ver.uid = u.id
-		WHERE u.role = 'inspector' OR rep.uid IS NOT NULL OR ver.uid IS NOT NULL ORDER BY u.username`, from, to)
+		WHERE u.role = $5 OR rep.uid IS NOT NULL OR ver.uid IS NOT NULL ORDER BY u.username`, from, to,
+		discardedStatuses, verifyingActions, string(vocab.Inspector))
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -108,12 +115,8 @@ func (s *Store) InspectorCounts(ctx context.Context, from, to time.Time) ([]Insp
 	return out, mapErr(rows.Err())
 }
 
-// TrendPoint is one time bucket of a trend.
-type TrendPoint struct {
-	T       time.Time
-	Created int64
-	Closed  int64
-}
+// TrendPoint is domain.TrendPoint (the definition moved to package domain).
+type TrendPoint = domain.TrendPoint
 
 // Trend counts reports created and closed per interval (day, week or month; UTC) in [from, to), every bucket
 // present (zeros included). unitID nil: all units.
@@ -145,25 +148,16 @@ func (s *Store) Trend(ctx context.Context, interval string, from, to time.Time, 
 	return out, mapErr(rows.Err())
 }
 
-// OverdueItem is a report running past its deadline, with its owner.
-type OverdueItem struct {
-	ID           int64
-	CategoryCode string
-	CategoryName string
-	Address      string
-	UnitID       int64
-	UnitName     string
-	Deadline     time.Time
-	Status       string
-	CreatedAt    time.Time
-}
+// OverdueItem is domain.OverdueItem (the definition moved to package domain).
+type OverdueItem = domain.OverdueItem
 
-// WorstOverdue returns the limit reports whose clock runs furthest past the deadline at now.
-func (s *Store) WorstOverdue(ctx context.Context, now time.Time, limit int) ([]OverdueItem, error) {
+// WorstOverdue returns the limit reports whose clock runs furthest past the deadline at now; only limits them to
+// one unit's (nil: every unit).
+func (s *Store) WorstOverdue(ctx context.Context, now time.Time, limit int, only *int64) ([]OverdueItem, error) {
 	rows, err := s.db.Query(ctx, `SELECT r.id, r.category_code, c.name_zh, r.address, r.unit_id, u.name, r.deadline, r.status, r.created_at
 		FROM reports r JOIN units u ON u.id = r.unit_id JOIN categories c ON c.code = r.category_code
-		WHERE r.status IN ('dispatched', 'accepted', 'rework') AND r.deadline < $1
-		ORDER BY r.deadline, r.id LIMIT $2`, now, limit)
+		WHERE r.status IN `+runningStatusList+` AND r.deadline < $1 AND ($3::bigint IS NULL OR r.unit_id = $3)
+		ORDER BY r.deadline, r.id LIMIT $2`, now, limit, only)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -179,22 +173,8 @@ func (s *Store) WorstOverdue(ctx context.Context, now time.Time, limit int) ([]O
 	return out, mapErr(rows.Err())
 }
 
-// Hotspot is a place where problems recur: a 50 m stretch of a named asset, or a small grid cell.
-type Hotspot struct {
-	AssetID    *int64
-	AssetName  string
-	FromM      *float64
-	ToM        *float64
-	CellLevel  int
-	CX, CY     int
-	Lon, Lat   float64 // the centroid of its reports
-	Count      int64
-	Reopened   int64 // reports with reopen_count > 0 (反弹)
-	Repeat     bool  // some category has at least the repeat threshold of reports (重复投诉)
-	Categories json.RawMessage
-	FirstAt    time.Time
-	LastAt     time.Time
-}
+// Hotspot is domain.Hotspot (the definition moved to package domain).
+type Hotspot = domain.Hotspot
 
 // HotspotBinM is the length of the measure bins along an asset; HotspotLevel the grid level (2^6 = 64 Mercator
 // meters, about 50 m on the ground at 40° latitude) of reports not tied to an asset.
@@ -205,15 +185,16 @@ const (
 
 // Hotspots groups the reports created in [from, to) by asset and 50 m measure bin (reports routed by nearest
 // meter carry asset_id and measure_m), or else by 64 m Mercator cell, and keeps the groups with a reopened
-// report or with at least minRepeat reports of one category; most reports first.
-func (s *Store) Hotspots(ctx context.Context, from, to time.Time, minRepeat, limit int) ([]Hotspot, error) {
+// report or with at least minRepeat reports of one category; most reports first. only limits the reports to one
+// unit's (nil: every unit).
+func (s *Store) Hotspots(ctx context.Context, from, to time.Time, minRepeat, limit int, only *int64) ([]Hotspot, error) {
 	rows, err := s.db.Query(ctx, `WITH r AS (
 			SELECT r.id, r.category_code, r.reopen_count, r.created_at, r.geom,
 				CASE WHEN r.asset_id IS NOT NULL AND r.measure_m IS NOT NULL THEN r.asset_id END AS aid,
 				CASE WHEN r.asset_id IS NOT NULL AND r.measure_m IS NOT NULL THEN floor(r.measure_m / $3)::int END AS bin,
 				CASE WHEN r.asset_id IS NULL OR r.measure_m IS NULL THEN floor(ST_X(heat_merc(r.geom)) / $4)::int END AS cx,
 				CASE WHEN r.asset_id IS NULL OR r.measure_m IS NULL THEN floor(ST_Y(heat_merc(r.geom)) / $4)::int END AS cy
-			FROM reports r WHERE r.created_at >= $1 AND r.created_at < $2),
+			FROM reports r WHERE r.created_at >= $1 AND r.created_at < $2 AND ($7::bigint IS NULL OR r.unit_id = $7)),
 		bycat AS (
 			SELECT aid, bin, cx, cy, category_code, count(*) AS n FROM r GROUP BY 1, 2, 3, 4, 5),
 		g AS (
@@ -233,7 +214,7 @@ func (s *Store) Hotspots(ctx context.Context, from, to time.Time, minRepeat, lim
 		FROM g LEFT JOIN assets a ON a.id = g.aid
 		WHERE g.reopened > 0 OR g.n >= $5
 		ORDER BY g.n DESC, g.reopened DESC, g.aid, g.bin, g.cx, g.cy LIMIT $6`,
-		from, to, float64(HotspotBinM), float64(int64(1)<<HotspotLevel), minRepeat, limit)
+		from, to, float64(HotspotBinM), float64(int64(1)<<HotspotLevel), minRepeat, limit, only)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -256,28 +237,22 @@ func (s *Store) Hotspots(ctx context.Context, from, to time.Time, minRepeat, lim
 	return out, mapErr(rows.Err())
 }
 
-// MapLayers is what the briefing's small map draws: SVG path data in Web-Mercator meters with y flipped
-// (PostGIS ST_AsSVG), and the extent.
-type MapLayers struct {
-	MinX, MinY, Width, Height float64 // viewBox
-	Zones                     []string
-	Cells                     []MapCell
-}
+// MapLayers is domain.MapLayers (the definition moved to package domain).
+type MapLayers = domain.MapLayers
 
-// MapCell is one heat cell of the briefing map.
-type MapCell struct {
-	X, Y, Size float64 // top-left corner in SVG coordinates (y = −northing)
-	Count      int64
-}
+// MapCell is domain.MapCell (the definition moved to package domain).
+type MapCell = domain.MapCell
 
 // BriefingMap returns lead-zone outlines (simplified) and the outstanding-report cells at level over the extent
 // of the zones (or of the reports when there are no zones).
-func (s *Store) BriefingMap(ctx context.Context, level int) (MapLayers, error) {
+//
+// only limits the report cells to one unit's (nil: every unit); the zones are drawn for everyone.
+func (s *Store) BriefingMap(ctx context.Context, level int, only *int64) (MapLayers, error) {
 	var m MapLayers
 	var x0, y0, x1, y1 *float64
 	err := s.db.QueryRow(ctx, `SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (
 		SELECT COALESCE((SELECT ST_Extent(ST_Transform(geom, 3857)) FROM zones WHERE role = 'lead'),
-			(SELECT ST_Extent(heat_merc(geom)) FROM reports))::box2d AS e) x`).Scan(&x0, &y0, &x1, &y1)
+			(SELECT ST_Extent(heat_merc(geom)) FROM reports WHERE $1::bigint IS NULL OR unit_id = $1))::box2d AS e) x`, only).Scan(&x0, &y0, &x1, &y1)
 	if err != nil {
 		return m, mapErr(err)
 	}
@@ -305,7 +280,8 @@ func (s *Store) BriefingMap(ctx context.Context, level int) (MapLayers, error) {
 	}
 	size := float64(int64(1) << level)
 	rows, err = s.db.Query(ctx, `SELECT cx, cy, sum(n) FROM heat_cells WHERE level = $1
-		AND status NOT IN ('closed', 'voided', 'duplicate') GROUP BY cx, cy HAVING sum(n) > 0`, level)
+		AND status <> ALL($2) AND ($3::bigint IS NULL OR unit_id = $3)
+		GROUP BY cx, cy HAVING sum(n) > 0`, level, terminalStatuses, only)
 	if err != nil {
 		return m, mapErr(err)
 	}
@@ -319,4 +295,11 @@ func (s *Store) BriefingMap(ctx context.Context, level int) (MapLayers, error) {
 		m.Cells = append(m.Cells, MapCell{X: float64(cx) * size, Y: -float64(cy+1) * size, Size: size, Count: n})
 	}
 	return m, mapErr(rows.Err())
+}
+
+// CountQueued counts the reports created in [from, to) that no unit holds (the dispatch queue).
+func (s *Store) CountQueued(ctx context.Context, from, to time.Time) (int64, error) {
+	var n int64
+	err := s.db.QueryRow(ctx, `SELECT count(*) FROM reports WHERE created_at >= $1 AND created_at < $2 AND unit_id IS NULL`, from, to).Scan(&n)
+	return n, mapErr(err)
 }

@@ -17,15 +17,16 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 
+	"everymeter/domain"
 	"everymeter/migrations"
 )
 
 // Sentinel errors returned by the store.
 var (
-	ErrNotFound  = errors.New("store: not found")
-	ErrConflict  = errors.New("store: conflict")
-	ErrReference = errors.New("store: referenced record missing or still in use")
-	ErrInvalid   = errors.New("store: invalid value")
+	ErrNotFound  = domain.ErrNotFound
+	ErrConflict  = domain.ErrConflict
+	ErrReference = domain.ErrReference
+	ErrInvalid   = domain.ErrInvalid
 )
 
 // DB is what both a pool and a transaction offer.
@@ -234,11 +235,8 @@ func jsonOrNil(v any) ([]byte, error) {
 	return json.Marshal(v)
 }
 
-// Actor is who performs a write (for the audit log); ID 0 means the system or a command-line user.
-type Actor struct {
-	ID   int64
-	Name string
-}
+// Actor is domain.Actor (the definition moved to package domain).
+type Actor = domain.Actor
 
 // CountAssets returns how many assets are stored.
 func (s *Store) CountAssets(ctx context.Context) (int64, error) {

@@ -6,12 +6,14 @@ import (
 	"strconv"
 
 	"github.com/paulmach/orb/maptile"
+
+	"everymeter/domain"
 )
 
 // TileExtent and TileBuffer are the MVT grid size and the buffer around a tile, in tile units.
 const (
-	TileExtent = 4096
-	TileBuffer = 64
+	TileExtent = domain.TileExtent
+	TileBuffer = domain.TileBuffer
 )
 
 // GeneraliseBelow is the zoom below which geometries are simplified and short alleys dropped.
@@ -21,13 +23,10 @@ const GeneraliseBelow = 14
 // few pixels long and there are thousands of them).
 const ShortAlleyM = 100
 
-// TileLayer is one vector tile layer; its SQL parts are constants written in this file.
+// TileLayer is one vector tile layer: what clients see of it (domain.TileLayer) and its SQL parts, constants
+// written in this file.
 type TileLayer struct {
-	Name       string
-	GeomType   string // GeoJSON type family of its features (Point, LineString, Polygon)
-	MinZoom    int
-	MaxZoom    int
-	Fields     map[string]string // TileJSON vector_layers fields: name → type
+	domain.TileLayer
 	from       string
 	cond       string
 	lowZoom    string // extra condition below zoom 13
@@ -35,14 +34,15 @@ type TileLayer struct {
 	id         string // integer feature id expression, or "" for none
 	props      string // select list of attributes
 	simplifyOK bool   // polygons and lines are simplified at low zoom; points are not
+	unit       string // the unit column of a layer of cases, for the visibility policy's unit limit
 }
 
 var assetTileFields = map[string]string{"name": "String", "kind": "String", "length_m": "Number", "area_m": "Number"}
 
 func assetTileLayer(kind string, geomType string) *TileLayer {
 	l := &TileLayer{
-		Name: kind, GeomType: geomType, MinZoom: 0, MaxZoom: 22, Fields: assetTileFields,
-		from: "assets t", cond: "t.kind = '" + kind + "'", geom: "t.geom", id: "t.id",
+		TileLayer: domain.TileLayer{Name: kind, GeomType: geomType, MinZoom: 0, MaxZoom: 22, Fields: assetTileFields},
+		from:      "assets t", cond: "t.kind = '" + kind + "'", geom: "t.geom", id: "t.id",
 		props: "t.name, t.kind, t.length_m, t.area_m", simplifyOK: true,
 	}
 	if kind == "alley" {
@@ -60,19 +60,19 @@ var TileLayers = []*TileLayer{
 	assetTileLayer("market", "Polygon"),
 	assetTileLayer("park", "Polygon"),
 	{
-		Name: "gaps", GeomType: "LineString", MaxZoom: 22, Fields: pieceTileFields,
-		from: "coverage_pieces t JOIN assets a ON a.id = t.asset_id", cond: "t.status = 'gap'", geom: "t.geom",
+		TileLayer: domain.TileLayer{Name: "gaps", GeomType: "LineString", MaxZoom: 22, Fields: pieceTileFields},
+		from:      "coverage_pieces t JOIN assets a ON a.id = t.asset_id", cond: "t.status = 'gap'", geom: "t.geom",
 		props: "t.asset_id, a.name, a.kind, t.status", simplifyOK: true,
 	},
 	{
-		Name: "overlaps", GeomType: "LineString", MaxZoom: 22, Fields: pieceTileFields,
-		from: "coverage_pieces t JOIN assets a ON a.id = t.asset_id", cond: "t.status = 'overlap'", geom: "t.geom",
+		TileLayer: domain.TileLayer{Name: "overlaps", GeomType: "LineString", MaxZoom: 22, Fields: pieceTileFields},
+		from:      "coverage_pieces t JOIN assets a ON a.id = t.asset_id", cond: "t.status = 'overlap'", geom: "t.geom",
 		props: "t.asset_id, a.name, a.kind, t.status", simplifyOK: true,
 	},
 	{
-		Name: "reports", GeomType: "Point", MaxZoom: 22,
-		Fields: map[string]string{"category": "String", "status": "String", "urgency": "String", "unit_id": "Number"},
-		from:   "reports t", cond: outstandingReports, geom: "t.geom", id: "t.id",
+		TileLayer: domain.TileLayer{Name: "reports", GeomType: "Point", MaxZoom: 22, Cases: true,
+			Fields: map[string]string{"category": "String", "status": "String", "urgency": "String", "unit_id": "Number"}},
+		from: "reports t", cond: outstandingReports, geom: "t.geom", id: "t.id", unit: "t.unit_id",
 		props: "t.category_code AS category, t.status, t.urgency, t.unit_id",
 	},
 }
@@ -88,8 +88,8 @@ func TileLayerByName(name string) *TileLayer {
 }
 
 // TileQuery returns the SQL and arguments that make PostGIS build the layer's MVT for one tile (exported so
-// benchmarks can compare the server with the bare query).
-func (l *TileLayer) TileQuery(t maptile.Tile) (string, []any) {
+// benchmarks can compare the server with the bare query); only limits a layer of cases to one unit's reports.
+func (l *TileLayer) TileQuery(t maptile.Tile, only *int64) (string, []any) {
 	z := int(t.Z)
 	geom := "ST_Transform(" + l.geom + ", 3857)"
 	args := []any{z, int(t.X), int(t.Y), float64(TileBuffer) / TileExtent}
@@ -102,6 +102,10 @@ func (l *TileLayer) TileQuery(t maptile.Tile) (string, []any) {
 	cond := l.cond
 	if z < 13 && l.lowZoom != "" {
 		cond += " AND " + l.lowZoom
+	}
+	if only != nil && l.unit != "" {
+		args = append(args, *only)
+		cond += " AND " + l.unit + " = $" + strconv.Itoa(len(args))
 	}
 	id, idName := "", "NULL"
 	if l.id != "" {
@@ -116,9 +120,10 @@ func (l *TileLayer) TileQuery(t maptile.Tile) (string, []any) {
 	return sql, args
 }
 
-// Tile builds one layer's MVT for a tile; an empty tile is a zero-length slice.
-func (s *Store) Tile(ctx context.Context, l *TileLayer, t maptile.Tile) ([]byte, error) {
-	sql, args := l.TileQuery(t)
+// Tile builds one layer's MVT for a tile; an empty tile is a zero-length slice. only limits a layer of cases to
+// one unit's reports (nil: every unit).
+func (s *Store) Tile(ctx context.Context, l *TileLayer, t maptile.Tile, only *int64) ([]byte, error) {
+	sql, args := l.TileQuery(t, only)
 	var b []byte
 	err := s.db.QueryRow(ctx, sql, args...).Scan(&b)
 	return b, mapErr(err)

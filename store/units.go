@@ -2,21 +2,12 @@ package store
 
 import (
 	"context"
-	"time"
+
+	"everymeter/domain"
 )
 
-// Unit is a responsible unit (责任单位).
-type Unit struct {
-	ID            int64     `json:"id"`
-	Code          string    `json:"code"`
-	Name          string    `json:"name"`
-	Kind          string    `json:"kind"`
-	ParentID      *int64    `json:"parent_id"`
-	ContactPerson string    `json:"contact_person"`
-	Phone         string    `json:"phone"`
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
-}
+// Unit is domain.Unit (the definition moved to package domain).
+type Unit = domain.Unit
 
 const unitCols = `id, code, name, kind, parent_id, contact_person, phone, created_at, updated_at`
 

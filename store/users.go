@@ -3,18 +3,12 @@ package store
 import (
 	"context"
 	"time"
+
+	"everymeter/domain"
 )
 
-// User is a person who signs in.
-type User struct {
-	ID           int64     `json:"id"`
-	Username     string    `json:"username"`
-	PasswordHash string    `json:"-"`
-	Role         string    `json:"role"`
-	UnitID       *int64    `json:"unit_id"`
-	Disabled     bool      `json:"disabled"`
-	CreatedAt    time.Time `json:"created_at"`
-}
+// User is domain.User (the definition moved to package domain).
+type User = domain.User
 
 const userCols = `id, username, password_hash, role, unit_id, disabled, created_at`
 

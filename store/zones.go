@@ -2,25 +2,15 @@ package store
 
 import (
 	"context"
-	"time"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
+
+	"everymeter/domain"
 )
 
-// Zone is a polygon responsibility area drawn by a planner.
-type Zone struct {
-	ID        int64
-	Name      string
-	UnitID    int64
-	Role      string
-	Kind      string
-	Geom      orb.Geometry // MultiPolygon
-	ValidFrom *time.Time
-	ValidTo   *time.Time
-	CreatedAt time.Time
-	UpdatedAt time.Time
-}
+// Zone is domain.Zone (the definition moved to package domain).
+type Zone = domain.Zone
 
 const zoneCols = `id, name, unit_id, role, kind, ST_AsBinary(geom), valid_from, valid_to, created_at, updated_at`
 

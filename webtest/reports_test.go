@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"everymeter/internal/testapp"
+	"everymeter/vocab"
 )
 
 // spot is a point on a covered road and the unit that owns it.
@@ -273,6 +274,12 @@ func TestUnitResolvesInspectorVerifies(t *testing.T) {
 	u.waitJS("the report accepted", fmt.Sprintf(`!!document.querySelector('%s [data-testid=resolve-btn]')`, row), 15*time.Second)
 	if st := s.getReport("staff_j3", id).Status; st != "accepted" {
 		t.Errorf("after accept the report is %q", st)
+	}
+	// The buttons are the server's actions for this user (accept is no longer one), the badge vocab's label.
+	accept := eval[bool](u, fmt.Sprintf(`!!document.querySelector('%s [data-testid=accept-btn]')`, row))
+	badge := eval[string](u, fmt.Sprintf(`document.querySelector('%s .badge').textContent`, row))
+	if accept || badge != vocab.Accepted.Label().Zh {
+		t.Errorf("accepted row: accept button %v, badge %q; want no accept button and %q", accept, badge, vocab.Accepted.Label().Zh)
 	}
 	u.do("open the resolve form", click(row+` [data-testid=resolve-btn]`))
 	u.do("attach the after photo", chromedp.SetUploadFiles(row+` [data-testid=resolve-photo]`, []string{afterPhoto(t)}, chromedp.NodeReady))

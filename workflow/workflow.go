@@ -8,46 +8,48 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"everymeter/vocab"
 )
 
-// Status is where a report stands.
-type Status string
+// Status is where a report stands (package vocab owns the values and their meaning).
+type Status = vocab.Status
 
-// The statuses of the loop (the reports.status CHECK in migration 00003 lists the same).
+// The statuses of the loop, named here too so the table below reads as the loop.
 const (
-	Reported   Status = "reported"   // filed, in the dispatch queue
-	Dispatched Status = "dispatched" // sent to a unit; the clock runs
-	Accepted   Status = "accepted"   // the unit took it
-	Resolved   Status = "resolved"   // the unit reports it fixed (with an after photo)
-	Closed     Status = "closed"     // verified on site and closed (核查结案)
-	Rework     Status = "rework"     // sent back to the unit (返工)
-	Returned   Status = "returned"   // the unit says not ours (回退): back in the dispatch queue
-	Voided     Status = "voided"     // 作废
-	Duplicate  Status = "duplicate"  // linked to another report
+	Reported   = vocab.Reported
+	Dispatched = vocab.Dispatched
+	Accepted   = vocab.Accepted
+	Resolved   = vocab.Resolved
+	Closed     = vocab.Closed
+	Rework     = vocab.Rework
+	Returned   = vocab.Returned
+	Voided     = vocab.Voided
+	Duplicate  = vocab.Duplicate
 )
 
 // Statuses lists every status in loop order.
-var Statuses = []Status{Reported, Dispatched, Accepted, Resolved, Closed, Rework, Returned, Voided, Duplicate}
+var Statuses = vocab.Statuses
 
 // Action is a step someone takes on a report.
-type Action string
+type Action = vocab.Action
 
 // The actions of POST /api/v1/reports/{id}/transitions.
 const (
-	Dispatch      Action = "dispatch"  // send to a unit, or re-route to another (admin, acting as dispatcher)
-	Accept        Action = "accept"    // the unit takes it
-	Resolve       Action = "resolve"   // the unit reports it fixed
-	Verify        Action = "verify"    // an inspector confirms the fix: closed
-	SendForRework Action = "rework"    // an inspector sends it back to the unit (返工)
-	Reopen        Action = "reopen"    // a closed problem came back (反弹)
-	Return        Action = "return"    // the unit says it is not theirs (回退)
-	Extend        Action = "extend"    // the unit takes more time (延时)
-	Void          Action = "void"      // 作废
-	MarkDuplicate Action = "duplicate" // link to an earlier report of the same problem
+	Dispatch      = vocab.Dispatch
+	Accept        = vocab.Accept
+	Resolve       = vocab.Resolve
+	Verify        = vocab.Verify
+	SendForRework = vocab.SendForRework
+	Reopen        = vocab.Reopen
+	Return        = vocab.Return
+	Extend        = vocab.Extend
+	Void          = vocab.Void
+	MarkDuplicate = vocab.MarkDuplicate
 )
 
 // Actions lists every action.
-var Actions = []Action{Dispatch, Accept, Resolve, Verify, SendForRework, Reopen, Return, Extend, Void, MarkDuplicate}
+var Actions = vocab.Actions
 
 // Report is what the rules look at.
 type Report struct {
@@ -59,7 +61,7 @@ type Report struct {
 // Actor is who asks.
 type Actor struct {
 	ID     int64
-	Role   string // admin, planner, inspector, unit_staff, leader
+	Role   string // a vocab.Role
 	UnitID *int64 // the unit_staff's unit
 }
 
@@ -77,22 +79,31 @@ type rule struct {
 	action Action
 	from   []Status
 	to     Status // "" keeps the status (extend)
-	roles  []string
+	roles  []vocab.Role
 	rel    relation
 }
 
+// The roles of the table's rows.
+var (
+	admins           = []vocab.Role{vocab.Admin}
+	unitStaff        = []vocab.Role{vocab.UnitStaff}
+	verifiers        = []vocab.Role{vocab.Inspector, vocab.Admin}
+	unitOrAdmin      = []vocab.Role{vocab.UnitStaff, vocab.Admin}
+	adminOrInspector = []vocab.Role{vocab.Admin, vocab.Inspector}
+)
+
 // rules is the whole loop. Dispatch from dispatched/accepted/rework is a re-route by the dispatcher.
 var rules = []rule{
-	{Dispatch, []Status{Reported, Returned, Dispatched, Accepted, Rework}, Dispatched, []string{"admin"}, anyone},
-	{Accept, []Status{Dispatched, Rework}, Accepted, []string{"unit_staff"}, holdingUnit},
-	{Resolve, []Status{Accepted, Rework}, Resolved, []string{"unit_staff"}, holdingUnit},
-	{Verify, []Status{Resolved}, Closed, []string{"inspector", "admin"}, notResolver},
-	{SendForRework, []Status{Resolved}, Rework, []string{"inspector", "admin"}, notResolver},
-	{Reopen, []Status{Closed}, Dispatched, []string{"inspector", "admin"}, anyone},
-	{Return, []Status{Dispatched, Accepted, Rework}, Returned, []string{"unit_staff"}, holdingUnit},
-	{Extend, []Status{Dispatched, Accepted, Rework}, "", []string{"unit_staff", "admin"}, holdingUnit},
-	{Void, []Status{Reported, Returned, Dispatched, Accepted, Rework, Resolved}, Voided, []string{"admin"}, anyone},
-	{MarkDuplicate, []Status{Reported, Returned, Dispatched}, Duplicate, []string{"admin", "inspector"}, anyone},
+	{Dispatch, []Status{Reported, Returned, Dispatched, Accepted, Rework}, Dispatched, admins, anyone},
+	{Accept, []Status{Dispatched, Rework}, Accepted, unitStaff, holdingUnit},
+	{Resolve, []Status{Accepted, Rework}, Resolved, unitStaff, holdingUnit},
+	{Verify, []Status{Resolved}, Closed, verifiers, notResolver},
+	{SendForRework, []Status{Resolved}, Rework, verifiers, notResolver},
+	{Reopen, []Status{Closed}, Dispatched, verifiers, anyone},
+	{Return, []Status{Dispatched, Accepted, Rework}, Returned, unitStaff, holdingUnit},
+	{Extend, []Status{Dispatched, Accepted, Rework}, "", unitOrAdmin, holdingUnit},
+	{Void, []Status{Reported, Returned, Dispatched, Accepted, Rework, Resolved}, Voided, admins, anyone},
+	{MarkDuplicate, []Status{Reported, Returned, Dispatched}, Duplicate, adminOrInspector, anyone},
 }
 
 // Sentinel kinds of refusal.
@@ -118,10 +129,10 @@ func (e *Error) Error() string { return e.Detail }
 func (e *Error) Unwrap() error { return e.Kind }
 
 // ValidStatus reports whether s is a status of the loop.
-func ValidStatus(s string) bool { return slices.Contains(Statuses, Status(s)) }
+func ValidStatus(s string) bool { return Status(s).Valid() }
 
 // ValidAction reports whether a is an action of the loop.
-func ValidAction(a string) bool { return slices.Contains(Actions, Action(a)) }
+func ValidAction(a string) bool { return Action(a).Valid() }
 
 // Allowed lists the actions the status allows anyone to take, in table order.
 func Allowed(s Status) []Action {
@@ -171,12 +182,12 @@ func Decide(r Report, a Action, who Actor) (Status, error) {
 	forbid := func(detail string) (Status, error) {
 		return "", &Error{Kind: ErrForbidden, Status: r.Status, Action: a, Allowed: Allowed(r.Status), Detail: detail}
 	}
-	if !slices.Contains(ru.roles, who.Role) {
-		return forbid(fmt.Sprintf("only %s may %s a report; you are %s", strings.Join(ru.roles, " or "), a, roleName(who.Role)))
+	if !vocab.Is(who.Role, ru.roles) {
+		return forbid(fmt.Sprintf("only %s may %s a report; you are %s", strings.Join(vocab.Strings(ru.roles), " or "), a, roleName(who.Role)))
 	}
 	switch ru.rel {
 	case holdingUnit:
-		if who.Role == "unit_staff" && (who.UnitID == nil || r.UnitID == nil || *who.UnitID != *r.UnitID) {
+		if vocab.Role(who.Role) == vocab.UnitStaff && (who.UnitID == nil || r.UnitID == nil || *who.UnitID != *r.UnitID) {
 			return forbid(fmt.Sprintf("only staff of the unit holding the report may %s it", a))
 		}
 	case notResolver:
@@ -197,16 +208,10 @@ func roleName(r string) string {
 	return r
 }
 
-func joinActions(as []Action) string {
-	s := make([]string, len(as))
-	for i, a := range as {
-		s[i] = string(a)
-	}
-	return strings.Join(s, ", ")
-}
+func joinActions(as []Action) string { return strings.Join(vocab.Strings(as), ", ") }
 
 // Running reports whether the deadline clock runs in status s (a unit holds the report).
-func Running(s Status) bool { return s == Dispatched || s == Accepted || s == Rework }
+func Running(s Status) bool { return s.Running() }
 
 // Terminal reports whether nothing more happens in status s except a reopen (closed).
-func Terminal(s Status) bool { return s == Closed || s == Voided || s == Duplicate }
+func Terminal(s Status) bool { return s.Terminal() }

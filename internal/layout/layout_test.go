@@ -12,10 +12,13 @@ import (
 
 // forbidden lists, per package, the everymeter packages it must never depend on (directly or not).
 var forbidden = map[string][]string{
-	"everymeter/geo":        {"everymeter/"}, // pure: no project package at all
-	"everymeter/store":      {"everymeter/service", "everymeter/handlers", "everymeter/server", "everymeter/coverage"},
-	"everymeter/service":    {"everymeter/handlers", "everymeter/server"},
-	"everymeter/handlers":   {"everymeter/server", "everymeter/cmd"},
+	"everymeter/geo":     {"everymeter/"}, // pure: no project package at all
+	"everymeter/store":   {"everymeter/service", "everymeter/handlers", "everymeter/server", "everymeter/coverage"},
+	"everymeter/service": {"everymeter/handlers", "everymeter/server"},
+	// handlers reach the domain only through the service's interfaces (handlers/service.go), with values of
+	// package domain: no store, no engine, not even the service package (which imports the store).
+	"everymeter/handlers":   {"everymeter/server", "everymeter/cmd", "everymeter/store", "everymeter/coverage", "everymeter/service"},
+	"everymeter/domain":     {"everymeter/store", "everymeter/service", "everymeter/handlers", "everymeter/coverage", "everymeter/server"},
 	"everymeter/migrations": {"everymeter/"},
 	"everymeter/pgctl":      {"everymeter/store", "everymeter/service", "everymeter/handlers"},
 }

@@ -19,10 +19,11 @@ import (
 	"everymeter/server"
 	"everymeter/service"
 	"everymeter/store"
+	"everymeter/vocab"
 )
 
 // Roles for which App signs in one user each (plus "anonymous", which has no token).
-var Roles = []string{"admin", "planner", "inspector", "unit_staff", "leader"}
+var Roles = vocab.Strings(vocab.Roles)
 
 // App is a running test server.
 type App struct {
@@ -54,14 +55,14 @@ func New(t testing.TB) *App {
 	t.Cleanup(srv.Close)
 	a := &App{T: t, URL: srv.URL, Store: st, DBURL: url, Svc: svc, Tokens: map[string]string{}, Users: map[string]store.User{}, Server: srv, Echo: e}
 	ctx := t.Context()
-	unit, err := st.UpsertUnit(ctx, store.Unit{Code: "TEST", Name: "测试单位", Kind: "department"})
+	unit, err := st.UpsertUnit(ctx, store.Unit{Code: "TEST", Name: "测试单位", Kind: string(vocab.Department)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	a.UnitID = unit.ID
 	for _, role := range Roles {
 		code := ""
-		if role == "unit_staff" {
+		if vocab.Role(role) == vocab.UnitStaff {
 			code = "TEST"
 		}
 		u, err := svc.AddUser(ctx, role+"1", role, code, Password)

@@ -1,13 +1,16 @@
 // Tiny i18n: zh-CN by default, English on request. Static markup uses
-// data-i18n="key" (text) and data-i18n-ph="key" (placeholder).
+// data-i18n="key" (text) and data-i18n-ph="key" (placeholder). The server's vocabulary (statuses, actions, roles,
+// coverage, zone roles, urgencies) comes from vocab.js, generated from package vocab, under these keys:
+// s_<status>, a_<action>, r_<role>, and the value itself for coverage, zone roles and urgencies.
+import { VOCAB } from './vocab.js';
+
 const dict = {
   zh: {
     product: 'everymeter 每一米', tagline: '网格化管理 · 每一米都有人负责',
     username: '用户名', password: '密码', login: '登录', logout: '退出', lang: 'EN',
     login_failed: '登录失败',
     v_planner: '规划', v_inspector: '巡查', v_unit: '处置', v_leader: '领导',
-    r_admin: '管理员', r_planner: '规划员', r_inspector: '监督员', r_unit_staff: '单位人员', r_leader: '领导',
-    covered: '已覆盖', gap: '空白', overlap: '重叠', support: '配合', lead: '牵头', percent_covered: '覆盖率',
+    percent_covered: '覆盖率',
     unit: '单位', km: '公里', m: '米', gaps: '空白路段', no_gaps: '没有空白路段', more_gaps: '另有 {n} 条较短的空白路段（在地图上以红色虚线显示）', search_asset: '搜索道路、市场、公园…',
     draw_zone: '画责任区', assign_range: '分配路段', name: '名称', role: '角色', kind: '类型',
     save: '保存', cancel: '取消', delete: '删除', confirm_delete: '确定删除？',
@@ -18,14 +21,12 @@ const dict = {
     edit_hint: '拖动顶点修改形状，然后保存', zone: '责任区', legend: '图例', units_none: '无',
     locate: '定位', on_map: '在地图上查看', locate_fail: '无法定位，请在地图上点选位置', tap_hint: '点击地图标记问题位置',
     owner: '责任单位', why: '原因', ambiguous: '靠近分界，可能有多个责任单位', nobody: '无人负责',
-    category: '问题类别', note: '描述', urgency: '紧急程度', normal: '普通', urgent: '紧急',
+    category: '问题类别', note: '描述', urgency: '紧急程度',
     photo: '照片', choose_photo: '拍照或选择照片', submit: '上报', queued: '网络不可用，已存入待发队列', queue: '待发',
     sent: '已上报', dup: '附近有 {n} 条相似问题', my_reports: '我的上报', to_verify: '附近待核查',
-    verify: '核查通过', rework: '返工', none: '暂无', close: '关闭',
-    accept: '受理', resolve: '处置完成', ret: '退回（非本单位）', after_photo: '处置后照片', need_photo: '请先选择处置后照片',
+    none: '暂无', close: '关闭',
+    after_photo: '处置后照片', need_photo: '请先选择处置后照片',
     left: '剩余 {t}', over: '超时 {t}', d: '天', h: '小时', min: '分',
-    s_reported: '已上报', s_filed: '已立案', s_dispatched: '已派遣', s_accepted: '已受理', s_resolved: '已处置',
-    s_rework: '返工', s_closed: '已结案', s_void: '已作废', s_returned: '已退回', s_verified: '已核查',
     heat: '热力图', all: '全部', since: '时间', d7: '近7天', d30: '近30天', d90: '近90天', overdue_only: '仅超期',
     ranking: '单位排名', rank: '名次', on_time: '按期处置率', closure: '结案率', rework_rate: '返工率',
     overdue_now: '当前超期', per_km: '每公里', score: '得分', too_few: '样本不足',
@@ -37,8 +38,7 @@ const dict = {
     username: 'Username', password: 'Password', login: 'Sign in', logout: 'Sign out', lang: '中文',
     login_failed: 'Sign-in failed',
     v_planner: 'Planner', v_inspector: 'Inspector', v_unit: 'Unit', v_leader: 'Leader',
-    r_admin: 'admin', r_planner: 'planner', r_inspector: 'inspector', r_unit_staff: 'unit staff', r_leader: 'leader',
-    covered: 'Covered', gap: 'Gap', overlap: 'Overlap', support: 'Support', lead: 'Lead', percent_covered: 'Covered',
+    percent_covered: 'Covered',
     unit: 'Unit', km: 'km', m: 'm', gaps: 'Gaps', no_gaps: 'No gaps', more_gaps: '{n} shorter gaps more (red dashes on the map)', search_asset: 'Search roads, markets, parks…',
     draw_zone: 'Draw zone', assign_range: 'Assign range', name: 'Name', role: 'Role', kind: 'Kind',
     save: 'Save', cancel: 'Cancel', delete: 'Delete', confirm_delete: 'Delete this?',
@@ -49,14 +49,12 @@ const dict = {
     edit_hint: 'Drag vertices to change the shape, then save', zone: 'Zone', legend: 'Legend', units_none: 'none',
     locate: 'Locate me', on_map: 'Show on map', locate_fail: 'Location unavailable; tap the map instead', tap_hint: 'Tap the map to pin a problem',
     owner: 'Responsible', why: 'Why', ambiguous: 'Near a boundary: more than one unit may own this', nobody: 'Nobody',
-    category: 'Category', note: 'Note', urgency: 'Urgency', normal: 'Normal', urgent: 'Urgent',
+    category: 'Category', note: 'Note', urgency: 'Urgency',
     photo: 'Photo', choose_photo: 'Take or choose a photo', submit: 'Submit', queued: 'Offline: saved to the outbox', queue: 'Outbox',
     sent: 'Reported', dup: '{n} similar reports nearby', my_reports: 'My reports', to_verify: 'To verify near me',
-    verify: 'Verify', rework: 'Rework', none: 'Nothing here', close: 'Close',
-    accept: 'Accept', resolve: 'Resolve', ret: 'Return (not ours)', after_photo: 'After photo', need_photo: 'Choose an after photo first',
+    none: 'Nothing here', close: 'Close',
+    after_photo: 'After photo', need_photo: 'Choose an after photo first',
     left: '{t} left', over: '{t} overdue', d: 'd', h: 'h', min: 'min',
-    s_reported: 'reported', s_filed: 'filed', s_dispatched: 'dispatched', s_accepted: 'accepted', s_resolved: 'resolved',
-    s_rework: 'rework', s_closed: 'closed', s_void: 'void', s_returned: 'returned', s_verified: 'verified',
     heat: 'Heat map', all: 'All', since: 'Since', d7: 'Last 7 days', d30: 'Last 30 days', d90: 'Last 90 days', overdue_only: 'Overdue only',
     ranking: 'Unit ranking', rank: 'Rank', on_time: 'On time', closure: 'Closure', rework_rate: 'Rework',
     overdue_now: 'Overdue', per_km: 'Per km', score: 'Score', too_few: 'too few',
@@ -64,6 +62,14 @@ const dict = {
     network: 'Network error', error: 'Error',
   },
 };
+
+const prefixes = { status: 's_', action: 'a_', role: 'r_', coverage: '', zone_role: '', urgency: '' };
+for (const [kind, prefix] of Object.entries(prefixes)) {
+  for (const [value, l] of Object.entries(VOCAB[kind].labels)) {
+    dict.zh[prefix + value] = l.zh;
+    dict.en[prefix + value] = l.en;
+  }
+}
 
 let lang = localStorage.getItem('em_lang') === 'en' ? 'en' : 'zh';
 

@@ -165,13 +165,14 @@ export function mount({ map, panel, categories }) {
             const li = ev.target.closest('li');
             try {
               await api(`/api/v1/reports/${id}/transitions`, { method: 'POST', body: { action, note: note.value.trim() } });
-              toast(t(action));
+              toast(t('a_' + action));
               li.remove();
             } catch (e) { toastErr(e); }
           };
-          return item(f, h('div', { class: 'row' }, note,
-            h('button', { type: 'button', class: 'ok', 'data-testid': 'verify-btn', 'data-action': 'verify', 'data-i18n': 'verify', text: t('verify'), onclick: act('verify') }),
-            h('button', { type: 'button', class: 'danger', 'data-testid': 'rework-btn', 'data-action': 'rework', 'data-i18n': 'rework', text: t('rework'), onclick: act('rework') })));
+          const btn = (action, cls) => h('button', { type: 'button', class: cls, 'data-testid': action + '-btn', 'data-action': action, 'data-i18n': 'a_' + action, text: t('a_' + action), onclick: act(action) });
+          // Only the verdicts the server's workflow allows this user now (actions): not on a report they resolved.
+          const acts = [btn('verify', 'ok'), btn('rework', 'danger')].filter((b) => (f.properties.actions || []).includes(b.dataset.action));
+          return item(f, h('div', { class: 'row' }, note, acts));
         }) : lbl('none', 'li', { class: 'muted' })));
     } catch (e) { toastErr(e); }
   }

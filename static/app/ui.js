@@ -29,7 +29,7 @@ export const toastErr = (e) => (console.warn(e), toast(e && e.network ? t('netwo
 export const km = (m) => ((m || 0) / 1000).toFixed(2);
 export const pct = (x) => (x === null || x === undefined ? '—' : (x <= 1 ? x * 100 : x).toFixed(1) + '%');
 export const fmtTime = (s) => (s ? new Date(s).toLocaleString(getLang() === 'en' ? 'en-GB' : 'zh-CN', { dateStyle: 'short', timeStyle: 'short' }) : '');
-export const statusLabel = (s) => (t('s_' + s) === 's_' + s ? s : t('s_' + s));
+export const statusLabel = (s) => t('s_' + s).replace(/^s_/, '');
 
 export function duration(ms) {
   const m = Math.round(Math.abs(ms) / 60000), d = Math.floor(m / 1440), hh = Math.floor((m % 1440) / 60);

@@ -2,6 +2,7 @@
 // light, accept / resolve (after photo required) / return as not ours.
 import { api, qs } from './api.js';
 import { t } from './i18n.js';
+import { SETS } from './vocab.js';
 import { h, toast, toastErr, statusLabel, fmtTime, dot, remaining, catName, fileButton } from './ui.js';
 import { fitOnce, ensureView, onView, segments, markDrawn } from './map.js';
 
@@ -27,7 +28,7 @@ export function mount({ map, panel, categories }) {
 
   async function load() {
     try {
-      const fc = await api('/api/v1/reports' + qs({ status: 'dispatched,accepted,rework' }));
+      const fc = await api('/api/v1/reports' + qs({ status: SETS.running_statuses.join(',') }));
       features = (fc.features || []).sort((a, b) => (Date.parse(a.properties.deadline) || Infinity) - (Date.parse(b.properties.deadline) || Infinity));
       render();
       group.clearLayers(); markers.clear();
@@ -51,7 +52,7 @@ export function mount({ map, panel, categories }) {
 
   async function transition(id, body) {
     await api(`/api/v1/reports/${id}/transitions`, { method: 'POST', body });
-    toast(t(body.action === 'return' ? 'ret' : body.action));
+    toast(t('a_' + body.action));
     await load();
   }
 
@@ -64,14 +65,14 @@ export function mount({ map, panel, categories }) {
     const p = f.properties || {};
     const id = p.id ?? f.id;
     const extra = h('div', { class: 'action-form', hidden: true });
-    const btn = (k, action, on) => h('button', { type: 'button', 'data-testid': action + '-btn', 'data-action': action, 'data-i18n': k, text: t(k), onclick: on });
+    const btn = (action, on) => h('button', { type: 'button', 'data-testid': action + '-btn', 'data-action': action, 'data-i18n': 'a_' + action, text: t('a_' + action), onclick: on });
     const guard = (fn) => async (ev) => { const b = ev.currentTarget; b.disabled = true; try { await fn(); } catch (e) { toastErr(e); } finally { b.disabled = false; } };
-    const accept = btn('accept', 'accept', guard(() => transition(id, { action: 'accept' })));
-    const resolve = btn('resolve', 'resolve', () => {
+    const accept = btn('accept', guard(() => transition(id, { action: 'accept' })));
+    const resolve = btn('resolve', () => {
       const file = h('input', { type: 'file', accept: 'image/*', capture: 'environment', class: 'resolve-photo', 'data-testid': 'resolve-photo' });
       const note = h('input', { class: 'resolve-note', 'data-i18n-ph': 'note', placeholder: t('note') });
       extra.replaceChildren(h('label', { class: 'file-field' }, lbl('after_photo'), fileButton(file)), note,
-        h('button', { type: 'button', class: 'ok', 'data-testid': 'resolve-confirm', text: t('resolve'), onclick: guard(async () => {
+        h('button', { type: 'button', class: 'ok', 'data-testid': 'resolve-confirm', text: t('a_resolve'), onclick: guard(async () => {
           if (!file.files[0]) return toast(t('need_photo'), 'error');
           const fd = new FormData();
           fd.append('file', file.files[0], file.files[0].name);
@@ -80,15 +81,16 @@ export function mount({ map, panel, categories }) {
         }) }));
       extra.hidden = false;
     });
-    const ret = btn('ret', 'return', () => {
+    const ret = btn('return', () => {
       const note = h('input', { class: 'return-note', required: true, 'data-i18n-ph': 'note', placeholder: t('note') });
-      extra.replaceChildren(note, h('button', { type: 'button', class: 'danger', 'data-testid': 'return-confirm', text: t('ret'), onclick: guard(async () => {
+      extra.replaceChildren(note, h('button', { type: 'button', class: 'danger', 'data-testid': 'return-confirm', text: t('a_return'), onclick: guard(async () => {
         if (!note.value.trim()) return note.focus();
         await transition(id, { action: 'return', note: note.value.trim() });
       }) }));
       extra.hidden = false;
     });
-    const acts = p.status === 'accepted' ? [resolve, ret] : p.status === 'rework' ? [accept, resolve, ret] : [accept, ret];
+    // The buttons are the steps this user may take now, as the server's workflow answers them (actions).
+    const acts = [accept, resolve, ret].filter((b) => (p.actions || []).includes(b.dataset.action));
     return h('li', { 'data-report-id': id, 'data-light': p.light || '', class: 'light-' + (p.light || 'none') },
       h('div', { class: 'row head' }, dot(p.light), h('b', { text: catName(catByCode.get(p.category)) || p.category }),
         h('span', { class: 'badge', text: statusLabel(p.status) }), p.urgency === 'urgent' ? lbl('urgent', 'span', { class: 'badge bad' }) : ''),
