@@ -25,13 +25,20 @@ test: deps-test build
 	./bin/everymeter db stop --data $(TESTDATA) >/dev/null 2>&1 || true; \
 	exit $$status
 
-## bench: benchmarks that print figures and ratios (coverage engine vs naive SQL, …)
+## bench: benchmarks side by side with their baselines (one package at a time: they would skew each other's
+## figures), ending with one table — figure, baseline, ratio, load — printed and written to BENCH.md
+BENCH_ROWS ?= $(TESTDATA)/bench-rows.jsonl
 bench: deps-test build
 	./bin/everymeter db start --data $(TESTDATA) >/dev/null
-	TEST_DATABASE_URL="postgres://postgres@/postgres?host=$(TESTDATA)/run&sslmode=disable" \
+	@rm -f $(BENCH_ROWS)
+	set -o pipefail; status=0; start=$$(date +%s); \
+	  TEST_DATABASE_URL="postgres://postgres@/postgres?host=$(TESTDATA)/run&sslmode=disable" \
 	  EVERYMETER_SHARED="$${EVERYMETER_SHARED:-$(CURDIR)/../shared}" \
-	  go test -run '^$$' -bench . -benchtime 1x -timeout 60m ./... ; \
-	./bin/everymeter db stop --data $(TESTDATA) >/dev/null 2>&1 || true
+	  EVERYMETER_BENCH_ROWS="$(BENCH_ROWS)" EVERYMETER_BIN="$(CURDIR)/bin/everymeter" \
+	  go test -p 1 -run '^$$' -bench . -benchtime 1x -timeout 60m ./... || status=$$?; \
+	./bin/everymeter db stop --data $(TESTDATA) >/dev/null 2>&1 || true; \
+	go run ./bench/table -rows $(BENCH_ROWS) -out BENCH.md -took $$(( $$(date +%s) - start ))s || status=$$?; \
+	exit $$status
 
 deps:
 	@scripts/install-deps.sh run

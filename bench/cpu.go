@@ -55,19 +55,6 @@ func (s cpuSample) until(e cpuSample) (int, float64, float64) {
 	return cores, busy, self
 }
 
-// loadAvg returns the 1-minute load average, or "?".
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(b))
-	if len(f) == 0 {
-		return "?"
-	}
-	return f[0]
-}
-
 // pgCPU returns a function reading the CPU time the PostgreSQL backends serving database db have used so far,
 // when the cluster runs on this machine under everymeter's layout (socket directory <dir>/run, data directory
 // <dir>/pg); ok is false otherwise. Backends are told apart by their process title, which names the database,

@@ -228,6 +228,9 @@ func runOracle(t *testing.T, f *fixture, name string, sample []store.CoverageAss
 	}
 	t.Logf("%s: %d sampled ways, %d meters checked, %d disagree at boundaries (%.4f%%), %.0f m gap and %.0f m overlap among them",
 		name, len(sample), meters, bad, 100*float64(bad)/float64(meters), gaps, overlaps)
+	if len(sample) == 0 || meters == 0 {
+		t.Fatalf("%s: %d meters checked over %d ways; an oracle that checks nothing proves nothing", name, meters, len(sample))
+	}
 	if float64(bad) > 0.001*float64(meters) {
 		t.Errorf("%d of %d meters disagree with PostGIS: more than 0.1%%", bad, meters)
 	}

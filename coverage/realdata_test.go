@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/paulmach/orb"
@@ -17,25 +16,14 @@ import (
 	"github.com/paulmach/osm"
 	"github.com/paulmach/osm/osmpbf"
 
+	"everymeter/internal/shared"
 	"everymeter/store"
 )
 
-// sharedData returns the shared data directory, skipping the test when it is missing.
+// sharedData returns a path under the shared data directory (internal/shared: skips outside CI when absent).
 func sharedData(tb testing.TB, rel string) string {
 	tb.Helper()
-	var dirs []string
-	if s := os.Getenv("EVERYMETER_SHARED"); s != "" {
-		dirs = append(dirs, filepath.Join(s, "data"), s)
-	}
-	dirs = append(dirs, filepath.Join("..", "..", "shared", "data"))
-	for _, d := range dirs {
-		p := filepath.Join(d, rel)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	tb.Skipf("shared data %s not found (set EVERYMETER_SHARED to the shared directory)", rel)
-	return ""
+	return shared.Path(tb, rel)
 }
 
 // roadClasses are the OSM highway values loaded as roads; every other highway way becomes an alley.

@@ -24,6 +24,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
 
+	"everymeter/bench/row"
 	"everymeter/geo"
 	"everymeter/vocab"
 )
@@ -145,7 +146,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	wg.Wait()
 	rep.Elapsed = time.Since(start)
 	rep.collect(clients)
-	rep.LoadAvg = loadAvg()
+	rep.LoadAvg = row.Load()
 	return rep, ctx.Err()
 }
 

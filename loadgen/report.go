@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"runtime"
 	"slices"
 	"sort"
@@ -154,7 +153,7 @@ func stats(kind string, ds []time.Duration, sts map[int]int) KindStats {
 // under the id and in the status the client was last answered, and every report of the run's reporters carries a
 // key some client sent. st must be the database of the server the run was aimed at.
 func Reconcile(ctx context.Context, st *store.Store, r *Report) error {
-	groups, err := st.ReportKeyCounts(ctx, r.ReporterIDs)
+	groups, err := ReportKeyCounts(ctx, st, r.ReporterIDs)
 	if err != nil {
 		return err
 	}
@@ -162,7 +161,7 @@ func Reconcile(ctx context.Context, st *store.Store, r *Report) error {
 		reporter int64
 		key      string
 	}
-	db := make(map[rk]store.KeyCount, len(groups))
+	db := make(map[rk]KeyCount, len(groups))
 	c := &Reconciliation{InDB: len(groups)}
 	bad := func(n *int, format string, a ...any) {
 		*n++
@@ -264,17 +263,4 @@ func (r Report) Print(w io.Writer) {
 		}
 	}
 	fmt.Fprintf(w, "machine: %d cores, load average at the end %s (other work on the machine lowers the figures)\n", r.Cores, r.LoadAvg)
-}
-
-// loadAvg returns the 1, 5 and 15 minute load averages, or "unknown".
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/argon2"
@@ -66,8 +67,13 @@ func CheckPassword(hash, pw string) bool {
 	return subtle.ConstantTimeCompare(got, want) == 1
 }
 
-// dummyHash is checked when the user does not exist, so a login takes as long either way.
-var dummyHash, _ = HashPassword("everymeter-timing-equaliser")
+// dummyHash is checked when the user does not exist, so a login takes as long either way. It is made on first
+// use, not at start-up: an argon2id hash takes 19 MiB and, on a busy box, most of a second, which every process
+// linking this package (every CLI command, every test binary) paid before main.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := HashPassword("everymeter-timing-equaliser")
+	return h
+})
 
 // AddUser creates or updates a user (the `everymeter user add` command and admin tools).
 func (s *Service) AddUser(ctx context.Context, username, role, unitCode, password string) (store.User, error) {
@@ -135,7 +141,7 @@ func (s *Service) Login(ctx context.Context, username, password, addr string) (s
 		var err error
 		u, err = tx.UserByName(ctx, username)
 		if errors.Is(err, store.ErrNotFound) {
-			CheckPassword(dummyHash, password)
+			CheckPassword(dummyHash(), password)
 			refusal = ErrAuth
 			return countFailure(ctx, tx, keys)
 		} else if err != nil {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/paulmach/orb"
+
 	"everymeter/domain"
 	"everymeter/store"
 	"everymeter/vocab"
@@ -21,6 +23,12 @@ var AllStatuses = vocab.Strings(vocab.Statuses)
 // MaxHeatCells bounds the cells one heat-map request may span (bbox × zoom), so no request scans a continent
 // of small cells.
 const MaxHeatCells = 1_000_000
+
+// HeatCellCap is the most cells a heat map's box may span at the grid its zoom asks for before a coarser kept
+// grid is used instead: a city-wide box at street zoom would otherwise answer with tens of thousands of cells
+// (74k for Los Angeles at z13, in most of a second), more than a screen can show. The totals are the same: every
+// report is in one cell of each grid.
+const HeatCellCap = 65_536
 
 // HeatRequest is domain.HeatRequest (the definition moved to package domain).
 type HeatRequest = domain.HeatRequest
@@ -39,6 +47,32 @@ func HeatLevelForZoom(zoom int) int {
 		}
 	}
 	return best
+}
+
+// HeatLevel picks the grid for a request: the zoom's (HeatLevelForZoom), or the finest coarser kept grid on which
+// the box spans at most HeatCellCap cells (the coarsest when none does).
+func HeatLevel(zoom int, bbox *orb.Bound) int {
+	level := HeatLevelForZoom(zoom)
+	if bbox == nil {
+		return level
+	}
+	for _, k := range store.HeatLevels {
+		if k >= level {
+			level = k
+			if heatSpan(*bbox, k) <= HeatCellCap {
+				break
+			}
+		}
+	}
+	return level
+}
+
+// heatSpan is the number of cells of grid level the box meets.
+func heatSpan(b orb.Bound, level int) float64 {
+	size := float64(int64(1) << level)
+	x0, y0 := mercator(b.Min[0], b.Min[1])
+	x1, y1 := mercator(b.Max[0], b.Max[1])
+	return (math.Floor(x1/size) - math.Floor(x0/size) + 1) * (math.Floor(y1/size) - math.Floor(y0/size) + 1)
 }
 
 // mercator is spherical Web Mercator in meters (for sizing a request only; cells use PostGIS's).
@@ -68,12 +102,10 @@ func (s *Service) Heatmap(ctx context.Context, p domain.Principal, q HeatRequest
 	if q.Since != nil && q.Until != nil && !q.Until.After(*q.Since) {
 		c.add("until", "until must be after since")
 	}
-	level := HeatLevelForZoom(q.Zoom)
+	level := HeatLevel(q.Zoom, q.BBox)
 	size := float64(int64(1) << level)
 	if q.BBox != nil {
-		x0, y0 := mercator(q.BBox.Min[0], q.BBox.Min[1])
-		x1, y1 := mercator(q.BBox.Max[0], q.BBox.Max[1])
-		if n := (math.Floor(x1/size) - math.Floor(x0/size) + 1) * (math.Floor(y1/size) - math.Floor(y0/size) + 1); n > MaxHeatCells {
+		if n := heatSpan(*q.BBox, level); n > MaxHeatCells {
 			c.add("bbox", fmt.Sprintf("the box spans %.0f cells of %.0f m at zoom %d (at most %d): zoom out or draw a smaller box", n, size, q.Zoom, MaxHeatCells))
 		}
 	} else if q.Zoom > 10 {

@@ -147,36 +147,6 @@ func (s *Store) HeatCells(ctx context.Context, q HeatQuery, withGeometry bool) (
 	return out, mapErr(rows.Err())
 }
 
-// NaiveHeatCells computes the same counts as HeatCells (weight count, no since/until) straight from reports with
-// GROUP BY over the snapped grid — the baseline the benchmark compares against.
-func (s *Store) NaiveHeatCells(ctx context.Context, q HeatQuery) ([]HeatCell, error) {
-	size := float64(int64(1) << q.Level)
-	w := where{}
-	sizeArg := 1
-	w.args = append(w.args, size)
-	if q.BBox != nil {
-		b := *q.BBox
-		w.add(`r.geom && ST_MakeEnvelope($%d, $%d, $%d, $%d, 4326)`, b.Min[0], b.Min[1], b.Max[0], b.Max[1])
-	}
-	heatFilters(&w, q, "COALESCE(unit_id, 0)")
-	rows, err := s.db.Query(ctx, fmt.Sprintf(`SELECT floor(ST_X(heat_merc(r.geom)) / $%d)::int, floor(ST_Y(heat_merc(r.geom)) / $%[1]d)::int,
-		count(*) FROM reports r WHERE %s GROUP BY 1, 2 ORDER BY 1, 2`, sizeArg, w.sql()), w.args...)
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	defer rows.Close()
-	out := []HeatCell{}
-	for rows.Next() {
-		var c HeatCell
-		if err := rows.Scan(&c.CX, &c.CY, &c.Count); err != nil {
-			return nil, mapErr(err)
-		}
-		c.Weight = float64(c.Count)
-		out = append(out, c)
-	}
-	return out, mapErr(rows.Err())
-}
-
 // RebuildHeat recounts every heat cell from the reports.
 func (s *Store) RebuildHeat(ctx context.Context) error {
 	_, err := s.db.Exec(ctx, `SELECT heat_rebuild()`)

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -119,6 +120,40 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *Store) error) error {
 // DB exposes the underlying pool or transaction to sibling domain packages' store files.
 func (s *Store) DB() DB { return s.db }
 
+// Warm opens n connections of the pool at once (at most its size) and readies each backend for the first request:
+// PostGIS loaded and PROJ's transform to Web Mercator set up, which a backend does on first use and which costs,
+// on a busy box, several hundred milliseconds per connection. Without it the first concurrent requests after a
+// start each wait for a new connection to be made and readied (the "start-up stall"); serve calls it before
+// listening.
+func (s *Store) Warm(ctx context.Context, n int) error {
+	n = min(n, int(s.Pool.Config().MaxConns))
+	conns := make([]*pgxpool.Conn, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := s.Pool.Acquire(ctx)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			conns[i] = c
+			var x float64
+			errs[i] = c.QueryRow(ctx, `SELECT ST_X(ST_Transform(ST_SetSRID(ST_MakePoint(9.5, 47.1), 4326), 3857))`).Scan(&x)
+		}()
+	}
+	wg.Wait()
+	// Released together, after all were acquired: acquiring one at a time would reuse the first n times.
+	for _, c := range conns {
+		if c != nil {
+			c.Release()
+		}
+	}
+	return mapErr(errors.Join(errs...))
+}
+
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.Pool.Ping(ctx) }
 
@@ -128,7 +163,11 @@ func migrationsProvider(url string) (*goose.Provider, *sql.DB, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	db := stdlib.OpenDB(*cfg)
+	return provider(stdlib.OpenDB(*cfg))
+}
+
+// provider builds the goose provider on db, closing db when it cannot.
+func provider(db *sql.DB) (*goose.Provider, *sql.DB, error) {
 	// Out-of-order migrations are applied rather than refused: features land in parallel branches, and a
 	// database that already has a later number must still get an earlier one that arrives after it.
 	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS, goose.WithAllowOutofOrder(true))
@@ -157,6 +196,21 @@ func SchemaStatus(ctx context.Context, url string) (current, latest int64, err e
 		return 0, 0, err
 	}
 	defer db.Close()
+	return schemaStatus(ctx, p)
+}
+
+// SchemaStatus is SchemaStatus on the store's own pool: no connection of its own, so a command's start (and
+// every readiness probe) does not pay for a new backend just to read one version number.
+func (s *Store) SchemaStatus(ctx context.Context) (current, latest int64, err error) {
+	p, db, err := provider(stdlib.OpenDBFromPool(s.Pool)) // closing db leaves the pool open
+	if err != nil {
+		return 0, 0, err
+	}
+	defer db.Close()
+	return schemaStatus(ctx, p)
+}
+
+func schemaStatus(ctx context.Context, p *goose.Provider) (current, latest int64, err error) {
 	current, err = p.GetDBVersion(ctx)
 	if err != nil {
 		return 0, 0, err

@@ -60,7 +60,7 @@ func cmdUser(ctx context.Context, app *cli, args []string) error {
 		return err
 	}
 	defer db.Close()
-	if err := checkSchema(ctx, db.URL); err != nil {
+	if err := checkSchema(ctx, db.Store); err != nil {
 		return err
 	}
 	u, err := newService(db.Store, app).AddUser(ctx, pos[0], *role, *unit, pw)
@@ -83,7 +83,7 @@ func cmdDemo(ctx context.Context, app *cli, args []string) error {
 		return err
 	}
 	defer db.Close()
-	if err := checkSchema(ctx, db.URL); err != nil {
+	if err := checkSchema(ctx, db.Store); err != nil {
 		return err
 	}
 	return loadDemo(ctx, app, newService(db.Store, app))

@@ -51,7 +51,7 @@ func cmdBench(ctx context.Context, app *cli, args []string) error {
 		if !strings.HasPrefix(name, "everymeter_bench_") {
 			return usageError{"--scratch takes the name of a database made by everymeter bench --keep (everymeter_bench_…)"}
 		}
-		if url, err = store.DatabaseURL(db.URL, name); err != nil {
+		if url, err = bench.DatabaseURL(db.URL, name); err != nil {
 			return err
 		}
 		if _, err := store.Migrate(ctx, url); err != nil {
@@ -86,7 +86,7 @@ func scratchDatabase(ctx context.Context, app *cli, serverURL, prefix string, ke
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	name := prefix + hex.EncodeToString(b)
-	url, drop, err := store.ScratchDatabase(ctx, serverURL, name)
+	url, drop, err := bench.ScratchDatabase(ctx, serverURL, name)
 	if err != nil {
 		return "", nil, err
 	}

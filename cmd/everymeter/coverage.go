@@ -30,7 +30,7 @@ func cmdCoverage(ctx context.Context, app *cli, args []string) error {
 		return err
 	}
 	defer db.Close()
-	if err := checkSchema(ctx, db.URL); err != nil {
+	if err := checkSchema(ctx, db.Store); err != nil {
 		return err
 	}
 	var bar *progressbar.ProgressBar

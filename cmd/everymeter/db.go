@@ -36,7 +36,8 @@ func openDB(ctx context.Context, app *cli, dataDir string, exclusive bool, maxCo
 		if err != nil {
 			return nil, err
 		}
-		if err := pgctl.WaitReady(ctx, url, 10*time.Second); err != nil {
+		// Waiting on the pool itself: the connection that answers stays in it for the command's first query.
+		if err := waitPing(ctx, st, 10*time.Second); err != nil {
 			st.Close()
 			return nil, fmt.Errorf("database at DATABASE_URL does not answer: %w", err)
 		}
@@ -97,9 +98,25 @@ func (d *database) stopCluster() {
 	}
 }
 
+// waitPing pings st until it answers or timeout passes.
+func waitPing(ctx context.Context, st *store.Store, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := st.Ping(ctx)
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
 // checkSchema refuses to run on a database whose schema is behind the binary.
-func checkSchema(ctx context.Context, url string) error {
-	cur, latest, err := store.SchemaStatus(ctx, url)
+func checkSchema(ctx context.Context, st *store.Store) error {
+	cur, latest, err := st.SchemaStatus(ctx)
 	if err != nil {
 		return fmt.Errorf("reading schema version: %w (run `everymeter migrate`)", err)
 	}

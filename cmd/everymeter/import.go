@@ -69,7 +69,7 @@ func withImportService(ctx context.Context, app *cli, data string, fn func(svc *
 		return err
 	}
 	defer db.Close()
-	if err := checkSchema(ctx, db.URL); err != nil {
+	if err := checkSchema(ctx, db.Store); err != nil {
 		return err
 	}
 	res, err := fn(newService(db.Store, app))

@@ -35,12 +35,12 @@ func cmdServe(ctx context.Context, app *cli, args []string) error {
 		return err
 	}
 	defer db.Close()
-	if err := checkSchema(ctx, db.URL); err != nil {
+	if err := checkSchema(ctx, db.Store); err != nil {
 		return err
 	}
 	w := server.Wire(db.Store, app.log, server.Options{
 		DataDir: dbf.data, SecureCookies: *secure, TrustedProxies: trusted, TileURL: envOr("EVERYMETER_TILE_URL", ""), Static: static.FS,
-		Ready: func(ctx context.Context) error { return checkSchema(ctx, db.URL) },
+		Ready: func(ctx context.Context) error { return checkSchema(ctx, db.Store) },
 	})
 	e, svc := w.Echo, w.Svc
 	go w.Engine.Watch(ctx, db.Store, time.Minute) // validity that starts or ends later shows within a minute
@@ -54,6 +54,13 @@ func cmdServe(ctx context.Context, app *cli, args []string) error {
 			}
 		}
 	}
+	// Connections made and readied before the first request, not by it: otherwise a restart stalls every open
+	// map for about a second while the first concurrent requests each wait for a new backend.
+	warm := time.Now()
+	if err := db.Store.Warm(ctx, 16); err != nil {
+		return fmt.Errorf("warming the database connections: %w", err)
+	}
+	app.log.Info("database connections ready", "connections", 16, "took", time.Since(warm).Round(time.Millisecond))
 	srv := e.Server
 	srv.Addr = *addr
 	errc := make(chan error, 1)

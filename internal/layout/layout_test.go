@@ -1,7 +1,11 @@
 package layout
 
 import (
+	"io/fs"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -62,5 +66,43 @@ func TestDataFlowsOneWay(t *testing.T) {
 		if strings.Contains(line, " everymeter/cmd/") || strings.HasSuffix(line, " everymeter/cmd/everymeter") {
 			t.Errorf("a package imports the command: %s", line)
 		}
+	}
+}
+
+// skipCall is a test skipping itself; only internal/ci may, so that under CI=true every skip is a failure.
+var skipCall = regexp.MustCompile(`\.(Skip|Skipf|SkipNow)\(`)
+
+// TestSkipsGoThroughCI fails for every Skip outside internal/ci: a skip written anywhere else would let a CI run
+// pass without running the test.
+func TestSkipsGoThroughCI(t *testing.T) {
+	root := filepath.Join("..", "..")
+	seen := 0
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "node_modules" || d.Name() == "vendor" || strings.HasPrefix(d.Name(), ".")) && path != root {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || filepath.Dir(path) == filepath.Join(root, "internal", "ci") {
+			return nil
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		seen++
+		for i, line := range strings.Split(string(src), "\n") {
+			if skipCall.MatchString(line) && !strings.HasPrefix(strings.TrimSpace(line), "//") {
+				t.Errorf("%s:%d skips without internal/ci (use ci.Missing): %s", path, i+1, strings.TrimSpace(line))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seen < 100 {
+		t.Fatalf("walked %d Go files; the tree has hundreds — the walk is looking in the wrong place", seen)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"everymeter/internal/ci"
 )
 
 // candidates are the data directories to look in: $EVERYMETER_SHARED (the shared directory or its data
@@ -35,15 +37,12 @@ func Find(rel string) string {
 }
 
 // Path returns the path of rel under the shared data directory. Where the data is absent the test is
-// skipped, saying why — except in CI (CI=true), where the data is always present and its absence fails.
+// skipped, saying why — except in CI (CI=true), where its absence fails (internal/ci).
 func Path(tb testing.TB, rel string) string {
 	tb.Helper()
 	if p := Find(rel); p != "" {
 		return p
 	}
-	if os.Getenv("CI") != "" {
-		tb.Fatalf("shared test data %s is missing (looked in %v); CI always has ../shared", rel, candidates())
-	}
-	tb.Skipf("shared test data %s is absent (looked in %v); set EVERYMETER_SHARED to the shared directory", rel, candidates())
+	ci.Missing(tb, "shared test data %s is absent (looked in %v); set EVERYMETER_SHARED to the shared directory", rel, candidates())
 	return ""
 }

@@ -1,13 +1,19 @@
-package store
+package bench
+
+// The benchmarks' own SQL: a synthetic backlog of reports and the scratch databases it goes into. It lives here,
+// not in the store, because nothing but a benchmark may bulk-generate reports or drop the reports' indexes.
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
+
+	"everymeter/store"
 )
 
 // GenerateReports inserts n synthetic reports in one INSERT … SELECT over generate_series, for benchmarks: spread
@@ -19,34 +25,34 @@ import (
 // built again afterwards from their own definitions (pg_get_indexdef): building an index over a million rows at
 // once is several times faster than growing it a row at a time, GiST above all. The triggers stay, so the heat
 // cells are counted as for any other write (one set operation for the whole statement).
-func (s *Store) GenerateReports(ctx context.Context, n int, bound orb.Bound) (int64, error) {
+func GenerateReports(ctx context.Context, st *store.Store, n int, bound orb.Bound) (int64, error) {
 	var rows int64
-	err := s.WithTx(ctx, func(tx *Store) error {
+	err := pgx.BeginFunc(ctx, st.Pool, func(tx pgx.Tx) error {
 		// A million rows with their indexes and heat cells take longer than the pool's statement timeout.
-		if _, err := tx.db.Exec(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
-			return mapErr(err)
+		if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
+			return err
 		}
-		if _, err := tx.db.Exec(ctx, `SET LOCAL maintenance_work_mem = '512MB'`); err != nil {
-			return mapErr(err)
+		if _, err := tx.Exec(ctx, `SET LOCAL maintenance_work_mem = '512MB'`); err != nil {
+			return err
 		}
 		var stored int64
-		if err := tx.db.QueryRow(ctx, `SELECT count(*) FROM reports`).Scan(&stored); err != nil {
-			return mapErr(err)
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM reports`).Scan(&stored); err != nil {
+			return err
 		}
 		var defs []string
 		if int64(n) >= stored {
 			var err error
-			if defs, err = tx.dropReportIndexes(ctx); err != nil {
+			if defs, err = dropReportIndexes(ctx, tx); err != nil {
 				return err
 			}
 		}
 		var err error
-		if rows, err = tx.generateReports(ctx, n, bound); err != nil {
+		if rows, err = generateReports(ctx, tx, n, bound); err != nil {
 			return err
 		}
 		for _, def := range defs {
-			if _, err := tx.db.Exec(ctx, def); err != nil {
-				return fmt.Errorf("store: rebuild index: %w", mapErr(err))
+			if _, err := tx.Exec(ctx, def); err != nil {
+				return fmt.Errorf("bench: rebuild index: %w", err)
 			}
 		}
 		return nil
@@ -54,47 +60,47 @@ func (s *Store) GenerateReports(ctx context.Context, n int, bound orb.Bound) (in
 	if err != nil {
 		return rows, err
 	}
-	if _, err := s.db.Exec(ctx, `ANALYZE reports`); err != nil {
-		return rows, mapErr(err)
+	if _, err := st.Pool.Exec(ctx, `ANALYZE reports`); err != nil {
+		return rows, err
 	}
 	return rows, nil
 }
 
 // dropReportIndexes drops the indexes of reports that back no constraint and returns the statements that build
 // them again, as the catalog defines them.
-func (s *Store) dropReportIndexes(ctx context.Context) ([]string, error) {
-	rows, err := s.db.Query(ctx, `SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+func dropReportIndexes(ctx context.Context, tx pgx.Tx) ([]string, error) {
+	rows, err := tx.Query(ctx, `SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
 		FROM pg_index i
 		WHERE i.indrelid = 'reports'::regclass
 			AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
 		ORDER BY 1`)
 	if err != nil {
-		return nil, mapErr(err)
+		return nil, err
 	}
 	var names, defs []string
 	for rows.Next() {
 		var name, def string
 		if err := rows.Scan(&name, &def); err != nil {
 			rows.Close()
-			return nil, mapErr(err)
+			return nil, err
 		}
 		names, defs = append(names, name), append(defs, def)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, mapErr(err)
+		return nil, err
 	}
 	for _, name := range names {
 		// name is the catalog's own regclass text (already quoted where needed), never input.
-		if _, err := s.db.Exec(ctx, `DROP INDEX `+name); err != nil {
-			return nil, mapErr(err)
+		if _, err := tx.Exec(ctx, `DROP INDEX `+name); err != nil {
+			return nil, err
 		}
 	}
 	return defs, nil
 }
 
-func (s *Store) generateReports(ctx context.Context, n int, bound orb.Bound) (int64, error) {
-	tag, err := s.db.Exec(ctx, `WITH cats AS (SELECT array_agg(code ORDER BY code) AS codes FROM categories WHERE active),
+func generateReports(ctx context.Context, tx pgx.Tx, n int, bound orb.Bound) (int64, error) {
+	tag, err := tx.Exec(ctx, `WITH cats AS (SELECT array_agg(code ORDER BY code) AS codes FROM categories WHERE active),
 			us AS (SELECT array_agg(id ORDER BY id) AS ids FROM units),
 			src AS (SELECT g, random() AS r, now() - random() * interval '365 days' AS t, random() AS x, random() AS y
 				FROM generate_series(1, $5::int) g),
@@ -118,7 +124,7 @@ func (s *Store) generateReports(ctx context.Context, n int, bound orb.Bound) (in
 			'app', t, t
 		FROM st`, bound.Min[0], bound.Min[1], bound.Max[0], bound.Max[1], n)
 	if err != nil {
-		return 0, mapErr(err)
+		return 0, err
 	}
 	return tag.RowsAffected(), nil
 }
@@ -128,7 +134,7 @@ func (s *Store) generateReports(ctx context.Context, n int, bound orb.Bound) (in
 // the real data. The name is an identifier, so it is checked here rather than passed as an argument.
 func ScratchDatabase(ctx context.Context, base, name string) (string, func(context.Context) error, error) {
 	if !scratchName.MatchString(name) {
-		return "", nil, fmt.Errorf("%w: scratch database name %q", ErrInvalid, name)
+		return "", nil, fmt.Errorf("bench: scratch database name %q is not a plain lower-case identifier", name)
 	}
 	dbURL, err := DatabaseURL(base, name)
 	if err != nil {
@@ -140,7 +146,7 @@ func ScratchDatabase(ctx context.Context, base, name string) (string, func(conte
 	}
 	defer conn.Close(ctx)
 	if _, err := conn.Exec(ctx, `CREATE DATABASE `+pgx.Identifier{name}.Sanitize()); err != nil {
-		return "", nil, fmt.Errorf("store: create scratch database %s: %w", name, err)
+		return "", nil, fmt.Errorf("bench: create scratch database %s: %w", name, err)
 	}
 	drop := func(ctx context.Context) error {
 		c, err := pgx.Connect(ctx, base)
@@ -158,7 +164,7 @@ func ScratchDatabase(ctx context.Context, base, name string) (string, func(conte
 func DatabaseURL(base, name string) (string, error) {
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		return "", fmt.Errorf("%w: the database address must be a postgres:// URL to name a database beside it", ErrInvalid)
+		return "", errors.New("bench: the database address must be a postgres:// URL to name a database beside it")
 	}
 	u.Path = "/" + name
 	return u.String(), nil
