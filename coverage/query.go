@@ -249,7 +249,7 @@ func unitNames(ctx context.Context, st *store.Store, cs []claim) (map[int64]stor
 }
 
 // Statuses a piece can have.
-var Statuses = []string{"gap", "covered", "overlap"}
+var Statuses = domain.PieceStatuses
 
 // SegmentFilter selects stored pieces for the GeoJSON lists.
 type SegmentFilter = store.PieceFilter

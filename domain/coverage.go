@@ -6,6 +6,9 @@ import (
 	"github.com/paulmach/orb"
 )
 
+// PieceStatuses are the statuses of a stretch of coverage: no lead unit, one, two or more.
+var PieceStatuses = []string{"gap", "covered", "overlap"}
+
 // PieceFilter selects stored pieces for a GeoJSON list.
 type PieceFilter struct {
 	BBox       *orb.Bound
