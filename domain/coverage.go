@@ -4,7 +4,12 @@ import (
 	"time"
 
 	"github.com/paulmach/orb"
+
+	"everymeter/vocab"
 )
+
+// PieceStatuses are the statuses of a stretch of coverage: no lead unit, one, two or more.
+var PieceStatuses = vocab.Strings(vocab.Coverages)
 
 // PieceFilter selects stored pieces for a GeoJSON list.
 type PieceFilter struct {

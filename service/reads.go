@@ -133,16 +133,13 @@ func (s *Service) APIKeys(ctx context.Context, p domain.Principal) ([]domain.API
 
 // ---- coverage
 
-// coverageStatuses are the statuses of a coverage piece.
-var coverageStatuses = []string{"gap", "covered", "overlap"}
-
 // checkPieceFilter validates the kind and status of a piece filter.
 func checkPieceFilter(f domain.PieceFilter) error {
 	if f.Kind != "" && !slices.Contains(LinearKinds, f.Kind) {
 		return invalid("kind", fmt.Sprintf("kind %q is not a linear kind; use one of %s", truncate(f.Kind), strings.Join(LinearKinds, ", ")))
 	}
-	if f.Status != "" && !slices.Contains(coverageStatuses, f.Status) {
-		return invalid("status", "status must be one of "+strings.Join(coverageStatuses, ", "))
+	if f.Status != "" && !slices.Contains(domain.PieceStatuses, f.Status) {
+		return invalid("status", "status must be one of "+strings.Join(domain.PieceStatuses, ", "))
 	}
 	return nil
 }

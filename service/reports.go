@@ -124,7 +124,22 @@ func (s *Reports) Report(ctx context.Context, who Who, id int64) (store.Report, 
 	if !v.sees(r.UnitID) {
 		return store.Report{}, store.ErrNotFound
 	}
+	if err := s.redact(who, &r); err != nil {
+		return store.Report{}, err
+	}
 	return r, nil
+}
+
+// redact blanks who filed a report for a principal the policy's reporters entry denies it.
+func (s *Reports) redact(who Who, rs ...*store.Report) error {
+	v, err := view(who, Reporters)
+	if err != nil || !v.Denied {
+		return err
+	}
+	for _, r := range rs {
+		r.ReporterID, r.IdempotencyKey = nil, nil
+	}
+	return nil
 }
 
 // List lists reports; the visibility policy limits the query to the unit a principal may see.
@@ -138,7 +153,16 @@ func (s *Reports) List(ctx context.Context, who Who, f store.ReportFilter) ([]st
 		return []store.Report{}, nil
 	}
 	f.UnitID = unit
-	return s.Store.Reports(ctx, f)
+	rs, err := s.Store.Reports(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	for i := range rs {
+		if err := s.redact(who, &rs[i]); err != nil {
+			return nil, err
+		}
+	}
+	return rs, nil
 }
 
 // Photos lists the photos of a report who may see.
@@ -166,7 +190,20 @@ func (s *Reports) History(ctx context.Context, who Who, id int64) ([]store.Repor
 	if _, err := s.Report(ctx, who, id); err != nil {
 		return nil, err
 	}
-	return s.Store.ReportEvents(ctx, id)
+	ev, err := s.Store.ReportEvents(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if v, err := view(who, Reporters); err != nil {
+		return nil, err
+	} else if v.Denied {
+		for i := range ev {
+			if ev[i].Action == "create" { // the filing's actor is the reporter
+				ev[i].ActorID, ev[i].Actor = nil, ""
+			}
+		}
+	}
+	return ev, nil
 }
 
 // NewReport is domain.NewReport (the definition moved to package domain).
@@ -500,6 +537,9 @@ func (s *Reports) Transition(ctx context.Context, who Who, id int64, mv Move) (s
 		ev.UnitName = out.UnitName
 		return nil
 	})
+	if err == nil {
+		err = s.redact(who, &out)
+	}
 	return out, ev, err
 }
 

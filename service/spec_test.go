@@ -338,6 +338,10 @@ func TestVisibilitySpec(t *testing.T) {
 		{"anonymous", service.MapData, none},
 		{"anonymous", service.Published, all}, // … only what Open311 publishes
 		{"unit_staff", service.Published, all},
+		{"unit_staff", service.Reporters, none}, // who filed a case is private: the unit deals with the problem
+		{"inspector", service.Reporters, all},
+		{"leader", service.Reporters, all},
+		{"anonymous", service.Reporters, none},
 	} {
 		got, err := service.ScopeOf(domain.Principal{Role: strings.TrimPrefix(c.role, "anonymous")}, c.resource)
 		if err != nil || got != c.scope {
@@ -383,6 +387,17 @@ func TestVisibilitySpec(t *testing.T) {
 				other := tw.zoneU.ID + tw.roadU.ID - *c.p.UnitID
 				if rs, _ := tw.rs.List(ctx, c.p, domain.ReportFilter{UnitID: &other, Limit: 100}); len(rs) != 0 {
 					t.Errorf("filtering by the other unit lists %d reports", len(rs))
+				}
+			}
+			// Who filed a case the principal sees: shown to those the policy lets know it, blank for the others.
+			knows := c.p.Role != "unit_staff"
+			for _, r := range rs {
+				if (r.ReporterID != nil) != knows {
+					t.Errorf("report %d: reporter %v shown to %s", r.ID, r.ReporterID, c.p.Role)
+				}
+				ev, err := tw.rs.History(ctx, c.p, r.ID)
+				if err != nil || len(ev) == 0 || ev[0].Action != "create" || (ev[0].Actor == tw.inspector.Name) != knows {
+					t.Errorf("history of %d as %s: %+v (%v); the filing's actor shown: %v", r.ID, c.p.Role, ev, err, knows)
 				}
 			}
 			for _, id := range c.notFound {

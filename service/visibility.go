@@ -25,6 +25,9 @@ const (
 	// Published is what Open311 GeoReport v2 publishes to anyone: every request's service, status,
 	// description, address and place, never who reported it.
 	Published Resource = "published"
+	// Reporters is who filed a case (reporter_id, the filing's actor in the history): private to those who
+	// dispatch, verify or oversee; the unit fixing the problem deals with the problem, not with the person.
+	Reporters Resource = "reporters"
 )
 
 // Scope is how much of a resource a principal sees.
@@ -50,12 +53,12 @@ const Anonymous = "anonymous"
 // what Open311 publishes. A role × resource pair missing here is an error, never a default: a new resource or
 // role must be decided before anything is served.
 var policy = map[string]map[Resource]Scope{
-	"admin":      {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll},
-	"planner":    {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll},
-	"inspector":  {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll},
-	"leader":     {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll},
-	"unit_staff": {Cases: ScopeUnit, CaseAggregates: ScopeUnit, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll},
-	Anonymous:    {Cases: ScopeNone, CaseAggregates: ScopeNone, UnitStats: ScopeNone, MapData: ScopeNone, Published: ScopeAll},
+	"admin":      {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll},
+	"planner":    {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll},
+	"inspector":  {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll},
+	"leader":     {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll},
+	"unit_staff": {Cases: ScopeUnit, CaseAggregates: ScopeUnit, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeNone},
+	Anonymous:    {Cases: ScopeNone, CaseAggregates: ScopeNone, UnitStats: ScopeNone, MapData: ScopeNone, Published: ScopeAll, Reporters: ScopeNone},
 }
 
 // Policy returns the table (a copy), for documentation and the tests that walk every route.

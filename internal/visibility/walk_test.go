@@ -11,6 +11,7 @@ import (
 	"math"
 	"mime/multipart"
 	"net/http"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -120,6 +121,9 @@ var routes = map[string]route{
 	"/open311/v2/requests/:file": {service.Published, published, ""},
 	"/open311/v2/tokens/:file":   {service.Published, published, ""},
 }
+
+// reporterShown matches a report naming its reporter (the policy keeps it from unit staff).
+var reporterShown = regexp.MustCompile(`"reporter_id":\s*\d`)
 
 // world is what the walk set up.
 type world struct {
@@ -381,6 +385,9 @@ func (w *world) walkQuery(t *testing.T, path string, spec route, q string, first
 		w.checkNoB(t, u, res)
 		if path == "/api/v1/stats/trend" {
 			w.checkTrend(t, u, res)
+		}
+		if spec.answer == listsCases && reporterShown.Match(res.Body) {
+			t.Errorf("GET %s: unit staff are told who filed a case: %.300s", u, excerpt(res.Body, "reporter_id"))
 		}
 		if spec.answer == listsCases && rq.wantA && first {
 			w.checkA(t, u, res)
