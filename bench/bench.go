@@ -86,11 +86,8 @@ func Reports(ctx context.Context, st *store.Store, cfg Config) (Result, error) {
 		return res, err
 	}
 	defer os.RemoveAll(dataDir)
-	e, svc := server.Build(st, log, server.Options{DataDir: dataDir})
-	eng, ok := svc.Coverage.(*coverage.Engine)
-	if !ok {
-		return res, errors.New("bench: the server has no coverage engine")
-	}
+	built := server.New(st, log, server.Options{DataDir: dataDir})
+	e, svc, eng := built.Echo, built.Svc, built.Engine
 
 	t0 := time.Now()
 	if _, err := demo.Load(ctx, svc, io.Discard); err != nil {

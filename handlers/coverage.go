@@ -30,9 +30,6 @@ type coverageAPI struct {
 func CoverageRoutes(eng *coverage.Engine) func(r *Router) {
 	return func(r *Router) {
 		a := &coverageAPI{h: r.Handler(), eng: eng}
-		if a.h.Svc != nil {
-			eng.Attach(a.h.Svc)
-		}
 		r.Add(http.MethodGet, "/api/v1/coverage", a.summary, Signedin)
 		r.Add(http.MethodGet, "/api/v1/coverage/segments", a.segments(""), Signedin)
 		r.Add(http.MethodGet, "/api/v1/coverage/gaps", a.segments("gap"), Signedin)

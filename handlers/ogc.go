@@ -104,7 +104,6 @@ func OGC(tiles *tilecache.Cache) func(r *Router) {
 			tiles = tilecache.New(0)
 		}
 		o := &ogcAPI{h: h, tiles: tiles, keys: newAPIKeyCache()}
-		h.Svc.OnWrite(func(b orb.Bound) { tiles.InvalidateBound(b) })
 		r.e.Use(o.apiKeyAuth)
 
 		r.Add(http.MethodGet, "/ogc", o.landing, Signedin)

@@ -14,11 +14,11 @@ import (
 )
 
 // ReportService builds the report loop's service with the coverage engine's owner lookup for routing (Open311 and
-// the importers build theirs the same way).
-func ReportService(svc *service.Service, log *slog.Logger, opt Options) *service.Reports {
+// the importers build theirs the same way); eng may be nil (no routing by owner). Its writes publish through svc.
+func ReportService(svc *service.Service, eng *coverage.Engine, log *slog.Logger, opt Options) *service.Reports {
 	var loc service.Locator
-	if e, ok := svc.Coverage.(*coverage.Engine); ok {
-		loc = ownerLocator{e}
+	if eng != nil {
+		loc = ownerLocator{eng}
 	}
 	return service.NewReports(svc.Store, loc, opt.DataDir, log)
 }

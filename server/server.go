@@ -1,5 +1,6 @@
 // Package server wires everymeter's layers together — store → service (with the coverage engine) →
-// handlers — so that the command and the tests build exactly the same server.
+// handlers — so that the command and the tests build exactly the same server. It is also the one place
+// where the caches of derived views subscribe to what committed writes changed.
 package server
 
 import (
@@ -9,9 +10,12 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"everymeter/change"
+	"everymeter/coverage"
 	"everymeter/handlers"
 	"everymeter/service"
 	"everymeter/store"
+	"everymeter/tilecache"
 )
 
 // Options configure a server.
@@ -23,18 +27,59 @@ type Options struct {
 	Ready         func(ctx context.Context) error // extra readiness check (schema current)
 }
 
-// Service builds the domain layer with the coverage engine wired in.
+// Server is a built server: the HTTP handler and the parts behind it that the command runs or tests inspect.
+type Server struct {
+	Echo   *echo.Echo
+	Svc    *service.Service
+	Engine *coverage.Engine
+	Tiles  *tilecache.Cache
+}
+
+// tileCacheBytes bounds the vector tile cache.
+const tileCacheBytes = 256 << 20
+
+// Service builds the domain layer with a coverage engine wired in (for commands that serve nothing).
 func Service(st *store.Store, log *slog.Logger) *service.Service {
-	return service.New(st, coverageEngine(st, log), log)
+	return service.New(st, coverage.New(log), log)
+}
+
+// New builds a server over st.
+func New(st *store.Store, log *slog.Logger, opt Options) *Server {
+	eng := coverage.New(log)
+	s := &Server{Svc: service.New(st, eng, log), Engine: eng, Tiles: tilecache.New(tileCacheBytes)}
+	// The engine needs no subscription: it records what its refreshes change in the writes' own units of
+	// work, and its caches are keyed by row version.
+	s.Svc.Subscribe(InvalidateTiles(s.Tiles))
+	h := &handlers.Handler{
+		Svc: s.Svc, Store: st, Log: log, SecureCookies: opt.SecureCookies, Static: opt.Static, Ready: opt.Ready,
+		Config: handlers.AppConfig{TileURL: opt.TileURL, Attribution: "© OpenStreetMap contributors"},
+		Extra:  features(s, log, opt),
+	}
+	s.Echo = handlers.New(h)
+	return s
 }
 
 // Build returns the echo server and the domain service behind it.
 func Build(st *store.Store, log *slog.Logger, opt Options) (*echo.Echo, *service.Service) {
-	svc := Service(st, log)
-	h := &handlers.Handler{
-		Svc: svc, Store: st, Log: log, SecureCookies: opt.SecureCookies, Static: opt.Static, Ready: opt.Ready,
-		Config: handlers.AppConfig{TileURL: opt.TileURL, Attribution: "© OpenStreetMap contributors"},
-		Extra:  features(svc, log, opt),
+	s := New(st, log, opt)
+	return s.Echo, s.Svc
+}
+
+// tiled are the kinds of change the tile layers show: assets, coverage pieces and reports. Zones and
+// assignments show only through the coverage they change, which their unit of work records as well.
+var tiled = map[change.Kind]bool{change.Asset: true, change.Coverage: true, change.Report: true}
+
+// InvalidateTiles returns the subscriber that makes the tile cache forget the tiles a committed change
+// can have changed.
+func InvalidateTiles(tiles *tilecache.Cache) func(change.Event) {
+	return func(ev change.Event) {
+		for _, c := range ev.Changes {
+			if !tiled[c.Kind] {
+				continue
+			}
+			for _, b := range c.Bounds {
+				tiles.InvalidateBound(b.Orb())
+			}
+		}
 	}
-	return handlers.New(h), svc
 }

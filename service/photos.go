@@ -20,6 +20,7 @@ import (
 	"golang.org/x/image/draw"
 	_ "golang.org/x/image/webp" // decoder registration for WebP uploads
 
+	"everymeter/change"
 	"everymeter/store"
 	"everymeter/workflow"
 )
@@ -133,6 +134,7 @@ func (s *Reports) AddPhoto(ctx context.Context, who Who, reportID int64, data []
 		}
 		_, err = tx.AddReportEvent(ctx, store.ReportEvent{ReportID: r.ID, At: s.now(), ActorID: who.idPtr(), Actor: who.Name,
 			Action: "photo", FromStatus: r.Status, ToStatus: r.Status, UnitID: r.UnitID, PhotoID: &out.ID})
+		tx.Changed(change.Report, r.ID) // nothing mapped changes: no bound
 		return err
 	})
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"everymeter/change"
 	"everymeter/geo"
 	"everymeter/store"
 )
@@ -36,11 +37,12 @@ type Service struct {
 	Store    *store.Store
 	Coverage Coverage
 	Log      *slog.Logger
-	hooks    hookSet // write hooks (hooks.go)
+	events   *change.Bus // what committed transactions changed, for subscribers (events.go)
 	guard    *loginGuard
 }
 
-// New wires a service; cov may be nil.
+// New wires a service; cov may be nil. Its Store is st publishing to the service's subscribers: every
+// transaction run on it tells them, after the commit, what it changed.
 func New(st *store.Store, cov Coverage, log *slog.Logger) *Service {
 	if cov == nil {
 		cov = NoCoverage{}
@@ -48,7 +50,8 @@ func New(st *store.Store, cov Coverage, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{Store: st, Coverage: cov, Log: log, guard: newLoginGuard()}
+	bus := &change.Bus{}
+	return &Service{Store: st.Publishing(bus), Coverage: cov, Log: log, events: bus, guard: newLoginGuard()}
 }
 
 // Sentinel errors of the domain layer.

@@ -225,3 +225,14 @@ func (c *Cache) Contains(k Key) bool {
 	_, ok := c.items[k]
 	return ok
 }
+
+// Tiles returns a snapshot of the cached tiles (for tests that check them against fresh builds).
+func (c *Cache) Tiles() map[Key]*Tile {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[Key]*Tile, len(c.items))
+	for k, el := range c.items {
+		out[k] = el.Value.(*entry).tile
+	}
+	return out
+}

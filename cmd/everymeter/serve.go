@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"time"
 
-	"everymeter/coverage"
 	"everymeter/server"
 	"everymeter/service"
 	"everymeter/static"
@@ -33,13 +32,13 @@ func cmdServe(ctx context.Context, app *cli, args []string) error {
 	if err := checkSchema(ctx, db.URL); err != nil {
 		return err
 	}
-	e, svc := server.Build(db.Store, app.log, server.Options{
+	built := server.New(db.Store, app.log, server.Options{
 		DataDir: dbf.data, SecureCookies: *secure, TileURL: envOr("EVERYMETER_TILE_URL", ""), Static: static.FS,
 		Ready: func(ctx context.Context) error { return checkSchema(ctx, db.URL) },
 	})
-	if eng, ok := svc.Coverage.(*coverage.Engine); ok {
-		go eng.Watch(ctx, db.Store, time.Minute) // validity that starts or ends later shows within a minute
-	}
+	e, svc := built.Echo, built.Svc
+	// On the service's store, so that what the watch recomputes is published like any write.
+	go built.Engine.Watch(ctx, svc.Store, time.Minute) // validity that starts or ends later shows within a minute
 	if *demoFlag {
 		if n, err := db.Store.CountAssets(ctx); err != nil {
 			return err
