@@ -14,6 +14,7 @@ var forbidden = map[string][]string{
 	"everymeter/handlers":   {"everymeter/server", "everymeter/cmd"},
 	"everymeter/migrations": {"everymeter/"},
 	"everymeter/pgctl":      {"everymeter/store", "everymeter/service", "everymeter/handlers"},
+	"everymeter/change":     {"everymeter/"}, // pure: what changed, no project package
 }
 
 func deps(t *testing.T, pkg string) []string {
