@@ -9,6 +9,7 @@ import (
 	"log/slog"
 
 	"github.com/labstack/echo/v4"
+	"github.com/paulmach/orb"
 
 	"everymeter/change"
 	"everymeter/coverage"
@@ -51,7 +52,8 @@ func New(st *store.Store, log *slog.Logger, opt Options) *Server {
 	// work, and its caches are keyed by row version.
 	s.Svc.Subscribe(InvalidateTiles(s.Tiles))
 	h := &handlers.Handler{
-		Svc: s.Svc, Store: st, Log: log, SecureCookies: opt.SecureCookies, Static: opt.Static, Ready: opt.Ready,
+		// The service's store: a write made through it, wherever, is published like the service's own.
+		Svc: s.Svc, Store: s.Svc.Store, Log: log, SecureCookies: opt.SecureCookies, Static: opt.Static, Ready: opt.Ready,
 		Config: handlers.AppConfig{TileURL: opt.TileURL, Attribution: "© OpenStreetMap contributors"},
 		Extra:  features(s, log, opt),
 	}
@@ -73,13 +75,14 @@ var tiled = map[change.Kind]bool{change.Asset: true, change.Coverage: true, chan
 // can have changed.
 func InvalidateTiles(tiles *tilecache.Cache) func(change.Event) {
 	return func(ev change.Event) {
+		var bs []orb.Bound
 		for _, c := range ev.Changes {
-			if !tiled[c.Kind] {
-				continue
-			}
-			for _, b := range c.Bounds {
-				tiles.InvalidateBound(b.Orb())
+			if tiled[c.Kind] {
+				for _, b := range c.Bounds {
+					bs = append(bs, b.Orb())
+				}
 			}
 		}
+		tiles.InvalidateBounds(bs...)
 	}
 }
