@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,6 +23,8 @@ import (
 	"github.com/paulmach/orb/maptile"
 	"github.com/paulmach/orb/project"
 
+	"everymeter/change"
+	"everymeter/handlers"
 	"everymeter/internal/testdb"
 	"everymeter/server"
 	"everymeter/service"
@@ -33,7 +36,7 @@ import (
 const (
 	burstWrites  = 5000
 	burstWorkers = 50
-	burstReaders = 6
+	burstReaders = 4
 	burstLen     = 10 // writes a worker makes back to back before a pause
 )
 
@@ -48,6 +51,13 @@ const (
 
 // burstLayers are the tile layers the burst reads: each kind of write shows in one of them.
 var burstLayers = []string{"road", "alley", "gaps", "overlaps", "reports"}
+
+// layersOf are the layers that show each kind of change.
+var layersOf = map[change.Kind][]string{
+	change.Asset:    {"road", "alley", "gaps", "overlaps"},
+	change.Coverage: {"gaps", "overlaps"},
+	change.Report:   {"reports"},
+}
 
 // TestBurstLeavesNoStaleTile runs a whole server on a real PostGIS and makes 5,000 writes of every mapped
 // kind (zone moves, creates and deletes; assignment edits; asset edits; reports filed) in bursts across 50
@@ -89,6 +99,35 @@ func TestBurstLeavesNoStaleTile(t *testing.T) {
 		t.Fatalf("categories: %v (%d)", err, len(cats))
 	}
 	tiles := burstTiles()
+	// A reader at the worst moment: right when a change is published, fetch a tile it touches. Published
+	// after the commit, that tile is built from the new data; published before it (the bug this catches),
+	// the tile is built from the old data after the cache forgot it, and stays stale.
+	var published atomic.Int64
+	var eagerErr atomic.Pointer[error]
+	svc.Subscribe(func(ev change.Event) {
+		n := published.Add(1)
+		if n%4 != 0 {
+			return
+		}
+		bs := map[string][]orb.Bound{} // layer → bounds of the changes it shows
+		for _, c := range ev.Changes {
+			for _, l := range layersOf[c.Kind] {
+				for _, b := range c.Bounds {
+					bs[l] = append(bs[l], b.Orb())
+				}
+			}
+		}
+		for i := range tiles {
+			k := tiles[(int(n)+i*7)%len(tiles)]
+			tb := handlers.TileBound(maptile.New(k.X, k.Y, maptile.Zoom(k.Z)))
+			if slices.ContainsFunc(bs[k.Layer], tb.Intersects) {
+				if err := getTile(ctx, hs.URL, token, k); err != nil {
+					eagerErr.Store(&err)
+				}
+				return
+			}
+		}
+	})
 	setup := time.Since(start)
 
 	// Readers fill the cache until the writers are done.
@@ -156,6 +195,9 @@ func TestBurstLeavesNoStaleTile(t *testing.T) {
 	}
 	for err := range readErr {
 		t.Fatalf("tile read: %v", err)
+	}
+	if err := eagerErr.Load(); err != nil {
+		t.Fatalf("tile read at publication: %v", *err)
 	}
 
 	cached := srv.Tiles.Tiles()
