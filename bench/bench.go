@@ -87,8 +87,8 @@ func Reports(ctx context.Context, st *store.Store, cfg Config) (Result, error) {
 		return res, err
 	}
 	defer os.RemoveAll(dataDir)
-	w := server.Wire(st, log, server.Options{DataDir: dataDir})
-	e, svc, eng := w.Echo, w.Svc, w.Engine
+	built := server.New(st, log, server.Options{DataDir: dataDir})
+	e, svc, eng := built.Echo, built.Svc, built.Engine
 
 	t0 := time.Now()
 	if _, err := demo.Load(ctx, svc, io.Discard); err != nil {

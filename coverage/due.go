@@ -4,8 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/paulmach/orb"
-
 	"everymeter/store"
 )
 
@@ -16,13 +14,11 @@ import (
 // up everything at once.
 
 // RefreshDue recomputes, in one transaction, the assets touched by zones and assignments whose validity
-// began or ended in (since, now], and returns the database time it ran at (the next call's since). After
-// the commit the write hooks (tile caches) are told the bounds of the assets whose coverage changed.
+// began or ended in (since, now], and returns the database time it ran at (the next call's since). The
+// assets whose coverage changed are published after the commit, like any write's (see refresh).
 func (e *Engine) RefreshDue(ctx context.Context, st *store.Store, since time.Time) (time.Time, error) {
 	var now time.Time
-	var changed []*orb.Bound
 	err := st.WithTx(ctx, func(tx *store.Store) error {
-		changed = changed[:0]
 		var err error
 		if now, err = tx.Now(ctx); err != nil {
 			return err
@@ -32,26 +28,15 @@ func (e *Engine) RefreshDue(ctx context.Context, st *store.Store, since time.Tim
 			return err
 		}
 		if len(geoms) > 0 {
-			b, err := e.refreshTouching(ctx, tx, geoms...)
-			if err != nil {
+			if err := e.RefreshTouching(ctx, tx, geoms...); err != nil {
 				return err
 			}
-			changed = append(changed, b)
 		}
 		if len(ids) > 0 {
-			b, err := e.refresh(ctx, tx, store.RefreshSelection{IDs: ids}, false)
-			if err != nil {
-				return err
-			}
-			changed = append(changed, b)
+			return e.refresh(ctx, tx, store.RefreshSelection{IDs: ids}, false)
 		}
 		return nil
 	})
-	if err == nil {
-		for _, b := range changed {
-			e.notifyNow(b)
-		}
-	}
 	return now, err
 }
 

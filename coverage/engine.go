@@ -35,6 +35,7 @@ import (
 	"github.com/paulmach/orb/encoding/wkb"
 	"github.com/tidwall/rtree"
 
+	"everymeter/change"
 	"everymeter/geo"
 	"everymeter/service"
 	"everymeter/store"
@@ -53,16 +54,15 @@ const (
 // Engine computes coverage. Every refresh reads what it needs inside the caller's transaction, so the
 // server and the command line may both write. The only state kept between calls is a cache of prepared
 // zone and asset geometries keyed by their row version (id and xmin, which every update changes, so it
-// can never serve an outdated shape), and the bounds of refreshed assets waiting for their transaction's
-// commit to be told to the write hooks.
+// can never serve an outdated shape). What a refresh rewrites it records in the caller's unit of work
+// (change.Coverage, with the bounds of the assets whose results changed), which publishes it after the
+// commit; so the engine needs to hear of no commit itself.
 type Engine struct {
 	Log *slog.Logger
 
-	mu      sync.Mutex
-	areas   map[store.RowKey]*geo.Area
-	lines   map[store.RowKey]*geo.Line
-	notify  func(orb.Bound) // the service's write hooks, once attached
-	pending []pendingBound
+	mu    sync.Mutex
+	areas map[store.RowKey]*geo.Area
+	lines map[store.RowKey]*geo.Line
 }
 
 // New returns an engine; log may be nil.
@@ -476,8 +476,7 @@ func (e *Engine) RefreshAssets(ctx context.Context, tx *store.Store, ids []int64
 	if len(ids) == 0 {
 		return nil
 	}
-	_, err := e.refresh(ctx, tx, store.RefreshSelection{IDs: ids}, true)
-	return err
+	return e.refresh(ctx, tx, store.RefreshSelection{IDs: ids}, true)
 }
 
 // RefreshTouching recomputes every asset that one of the geometries can affect. Candidates are the
@@ -486,25 +485,9 @@ func (e *Engine) RefreshAssets(ctx context.Context, tx *store.Store, ids []int64
 // that reaches no part of a line cannot change the line's coverage. For a municipality that leaves about
 // a fifth of the candidates to lock, read and recompute.
 //
-// The write hooks the service calls after the commit are told the geometries' bounds; pieces that
-// changed beyond them (a road leaving the zone) are told when one of those bounds is (see Attach).
+// Pieces that change reach beyond the geometries (a road leaving the zone runs on outside it); the unit
+// of work is told the whole of every asset whose results changed (see refresh).
 func (e *Engine) RefreshTouching(ctx context.Context, tx *store.Store, geoms ...orb.Geometry) error {
-	changed, err := e.refreshTouching(ctx, tx, geoms...)
-	if err != nil || changed == nil {
-		return err
-	}
-	var triggers []orb.Bound
-	for _, g := range geoms {
-		if g != nil {
-			triggers = append(triggers, g.Bound())
-		}
-	}
-	e.addPending(triggers, *changed)
-	return nil
-}
-
-// refreshTouching is RefreshTouching returning the bound of the assets whose results changed (nil: none).
-func (e *Engine) refreshTouching(ctx context.Context, tx *store.Store, geoms ...orb.Geometry) (*orb.Bound, error) {
 	t0 := time.Now()
 	var bounds []orb.Bound
 	var areas []*geo.Area
@@ -521,7 +504,7 @@ func (e *Engine) refreshTouching(ctx context.Context, tx *store.Store, geoms ...
 		}
 	}
 	if len(bounds) == 0 {
-		return nil, nil
+		return nil
 	}
 	if !exact {
 		return e.refresh(ctx, tx, store.RefreshSelection{Bounds: bounds}, false)
@@ -530,7 +513,7 @@ func (e *Engine) refreshTouching(ctx context.Context, tx *store.Store, geoms ...
 	known := e.knownLines(bounds, nil)
 	cands, err := tx.RefreshCandidates(ctx, bounds)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	var linear []store.CoverageAsset
 	var unknown []int64
@@ -548,7 +531,7 @@ func (e *Engine) refreshTouching(ctx context.Context, tx *store.Store, geoms ...
 	if len(unknown) > 0 {
 		more, err := tx.AssetGeometries(ctx, unknown)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, a := range more {
 			if service.AssetKinds[a.Kind] == geo.Lineal {
@@ -565,7 +548,7 @@ func (e *Engine) refreshTouching(ctx context.Context, tx *store.Store, geoms ...
 	e.Log.Debug("coverage: touching", "candidates", len(cands), "reached", len(ids), "areas", t1.Sub(t0),
 		"candidates_read", t2.Sub(t1), "filter", time.Since(t2))
 	if len(ids) == 0 {
-		return nil, nil
+		return nil
 	}
 	slices.Sort(ids)
 	return e.refresh(ctx, tx, store.RefreshSelection{IDs: ids}, false)
@@ -588,11 +571,11 @@ func reaches(areas []*geo.Area, line *geo.Line) bool {
 
 // refresh recomputes the selected assets in the caller's transaction: one round trip locks them and reads
 // what they need, the computation runs in memory, and one round trip writes the assets whose results
-// changed. It returns the bound of those assets (nil: none changed).
+// changed; it records those assets, with their bounds, in the unit of work (change.Coverage).
 //
 // checkGeom compares the stored pieces' geometry too (see changedAssets): needed when the assets' own
 // geometry may have changed, not after a zone edit.
-func (e *Engine) refresh(ctx context.Context, tx *store.Store, sel store.RefreshSelection, checkGeom bool) (*orb.Bound, error) {
+func (e *Engine) refresh(ctx context.Context, tx *store.Store, sel store.RefreshSelection, checkGeom bool) error {
 	t0 := time.Now()
 	known := e.knownAreas()
 	knownL := e.knownLines(sel.Bounds, sel.IDs)
@@ -600,7 +583,7 @@ func (e *Engine) refresh(ctx context.Context, tx *store.Store, sel store.Refresh
 	// then computes from what it committed (and never collides with its rows).
 	d, err := tx.LoadForRefresh(ctx, sel, marginDeg(2*Tolerance), keysOf(known), lineKeys(knownL))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	t1 := time.Now()
 	var linear []store.CoverageAsset
@@ -619,12 +602,11 @@ func (e *Engine) refresh(ctx context.Context, tx *store.Store, sel store.Refresh
 	}
 	results, err := e.computeWith(ctx, e.prepareLines(linear, knownL), e.newZoneIndex(d.Zones, known), d.Assignments, nil)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	changed := changedAssets(ids, results, d.Pieces, d.Support, checkGeom)
 	t2 := time.Now()
 	var support []store.CoverageSupport
-	var bound *orb.Bound
 	isChanged := make(map[int64]bool, len(changed))
 	for _, id := range changed {
 		isChanged[id] = true
@@ -672,27 +654,36 @@ func (e *Engine) refresh(ctx context.Context, tx *store.Store, sel store.Refresh
 	for k := range stored {
 		drop = append(drop, store.CoveragePiece{AssetID: k.asset, FromM: k.from})
 	}
-	for _, r := range results {
-		if isChanged[r.Asset.ID] {
-			b := r.Line.Bound()
-			if bound != nil {
-				b = b.Union(*bound)
-			}
-			bound = &b
-		}
-	}
+	recordChanged(tx, changed, results)
 	if err := tx.PatchCoverage(ctx, changed, drop, pieces, support); err != nil {
-		return nil, err
+		return err
 	}
 	t3 := time.Now()
 	if len(areal) > 0 {
 		if err := tx.RefreshAreal(ctx, areal, arealKinds()); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	e.Log.Debug("coverage: refresh", "assets", len(d.Assets), "zones", len(d.Zones), "changed", len(changed),
 		"load", t1.Sub(t0), "compute", t2.Sub(t1), "write", t3.Sub(t2), "areal", time.Since(t3))
-	return bound, nil
+	return nil
+}
+
+// recordChanged tells the unit of work that the coverage of the changed assets was rewritten, each with
+// its line's bound (which holds every piece, old and new, since pieces are stretches of the line; an
+// asset without a result — deleted — is recorded without one, its own deletion having given its bound).
+func recordChanged(tx *store.Store, changed []int64, results []*assetResult) {
+	lines := make(map[int64]*geo.Line, len(results))
+	for _, r := range results {
+		lines[r.Asset.ID] = r.Line
+	}
+	for _, id := range changed {
+		if l := lines[id]; l != nil {
+			tx.Changed(change.Coverage, id, l.Bound())
+		} else {
+			tx.Changed(change.Coverage, id)
+		}
+	}
 }
 
 // changedAssets returns the ids whose computed pieces or support differ from the stored ones. Most assets
@@ -793,9 +784,7 @@ type Stats struct {
 func (e *Engine) Full(ctx context.Context, st *store.Store, progress func(done, total int)) (Stats, error) {
 	start := time.Now()
 	var s Stats
-	var changedBound *orb.Bound
 	err := st.WithTx(ctx, func(tx *store.Store) error {
-		changedBound = nil
 		if err := tx.BulkRecompute(ctx, 30*time.Minute); err != nil {
 			return err
 		}
@@ -838,14 +827,8 @@ func (e *Engine) Full(ctx context.Context, st *store.Store, progress func(done, 
 				pieces = append(pieces, r.rows()...)
 				support = append(support, r.Support...)
 			}
-			if isChanged[r.Asset.ID] {
-				b := r.Line.Bound()
-				if changedBound != nil {
-					b = b.Union(*changedBound)
-				}
-				changedBound = &b
-			}
 		}
+		recordChanged(tx, changed, results)
 		t2 := time.Now()
 		if rewrite {
 			err = tx.ReplaceAllCoverage(ctx, pieces, support)
@@ -863,8 +846,5 @@ func (e *Engine) Full(ctx context.Context, st *store.Store, progress func(done, 
 		return err
 	})
 	s.Took = time.Since(start)
-	if err == nil {
-		e.notifyNow(changedBound)
-	}
 	return s, err
 }

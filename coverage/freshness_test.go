@@ -9,45 +9,63 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"everymeter/change"
 	"everymeter/coverage"
 	"everymeter/geo"
 	"everymeter/store"
 )
 
-// A zone edit changes pieces beyond the zone's own bounds (the gap after a road leaves the zone); the
-// write hooks, which the service tells only the zone's bounds, must learn the road's bound too, and only
-// after the commit.
-func TestZoneEditTellsHooksTheChangedAssets(t *testing.T) {
+// A zone edit changes pieces beyond the zone's own bounds (the gap after a road leaves the zone): the
+// unit of work must carry the road's coverage change with the road's bound, published once, after the
+// commit (a subscriber reading the database then sees the new pieces).
+func TestZoneEditPublishesTheChangedAssetsAfterCommit(t *testing.T) {
 	f := newFixture(t)
-	f.eng.Attach(f.svc)
 	var mu sync.Mutex
-	var told []orb.Bound
-	f.svc.OnWrite(func(b orb.Bound) {
+	var told []change.Event
+	var seen [][]store.CoveragePiece // the road's stored pieces as each subscriber call found them
+	var road store.Asset
+	f.svc.Subscribe(func(ev change.Event) {
+		var ps []store.CoveragePiece
+		if road.ID != 0 {
+			ps = f.pieces(road.ID)
+		}
 		mu.Lock()
-		told = append(told, b)
+		told = append(told, ev)
+		seen = append(seen, ps)
 		mu.Unlock()
 	})
 	a := f.unit("A", "城关镇")
 	ls, line := straight(116.0, 40.0, 1000)
-	road := f.road("朝阳路", ls)
+	road = f.road("朝阳路", ls)
 	x := func(m float64) float64 { return line.PointAt(m)[0] }
 	z := f.zone(a, "lead", box(x(0)-0.001, x(400), 40, 0.001), nil, nil)
 	checkPieces(t, f.pieces(road.ID), []wantPiece{{0, 400, []int64{a}}, {400, 1000, []int64{}}})
 
 	mu.Lock()
-	told = nil
+	told, seen = nil, nil
 	mu.Unlock()
 	z.Geom = box(x(0)-0.001, x(300), 40, 0.001)
 	if _, err := f.svc.UpdateZone(f.ctx, store.Actor{}, z); err != nil {
 		t.Fatal(err)
 	}
-	checkPieces(t, f.pieces(road.ID), []wantPiece{{0, 300, []int64{a}}, {300, 1000, []int64{}}})
-	rb := ls.Bound()
 	mu.Lock()
 	defer mu.Unlock()
-	if !slices.ContainsFunc(told, func(b orb.Bound) bool { return b.Contains(rb.Min) && b.Contains(rb.Max) }) {
-		t.Errorf("hooks were told %v; none covers the road %v, whose gap piece changed beyond the zone", told, rb)
+	if len(told) != 1 {
+		t.Fatalf("the zone edit published %d events, want 1: %+v", len(told), told)
 	}
+	ev := told[0]
+	if zc := ev.Of(change.Zone); zc == nil || !slices.Equal(zc.IDs, []int64{z.ID}) {
+		t.Errorf("zone change = %+v, want zone %d", zc, z.ID)
+	}
+	cc := ev.Of(change.Coverage)
+	if cc == nil || !slices.Contains(cc.IDs, road.ID) {
+		t.Fatalf("coverage change = %+v, want road %d among the ids", cc, road.ID)
+	}
+	rb := ls.Bound()
+	if !slices.ContainsFunc(cc.Bounds, func(b change.Bound) bool { return b.Orb().Contains(rb.Min) && b.Orb().Contains(rb.Max) }) {
+		t.Errorf("coverage bounds %v: none covers the road %v, whose gap piece changed beyond the zone", cc.Bounds, rb)
+	}
+	checkPieces(t, seen[0], []wantPiece{{0, 300, []int64{a}}, {300, 1000, []int64{}}})
 }
 
 // With at= the piece lists are computed for that time: a zone valid only from June shows as a gap

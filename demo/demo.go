@@ -49,8 +49,8 @@ func Load(ctx context.Context, svc *service.Service, out io.Writer) (Result, err
 	var res Result
 	actor := store.Actor{Name: "demo"}
 	err := svc.Store.WithTx(ctx, func(tx *store.Store) error {
-		// One transaction: a failed load leaves nothing behind. The tx-bound service has no write hooks;
-		// they are told about the whole town once it has committed.
+		// One transaction: a failed load leaves nothing behind, and what it changed is published once, after
+		// the commit (the tx-bound service records into this transaction's unit of work).
 		s := service.New(tx, svc.Coverage, svc.Log)
 		unitIDs, err := ensureUnits(ctx, s, actor, &res)
 		if err != nil {
@@ -70,9 +70,6 @@ func Load(ctx context.Context, svc *service.Service, out io.Writer) (Result, err
 	})
 	if err != nil {
 		return Result{}, err
-	}
-	if res.Created {
-		svc.NotifyWrite(town.Bound())
 	}
 	report(out, res)
 	return res, nil

@@ -50,8 +50,10 @@ import (
 	"sort"
 	"time"
 
+	"github.com/paulmach/orb"
 	"github.com/schollz/progressbar/v3"
 
+	"everymeter/change"
 	"everymeter/service"
 	"everymeter/store"
 )
@@ -194,6 +196,10 @@ func write(ctx context.Context, svc *service.Service, assets []store.Asset, opt 
 			if err != nil {
 				return err
 			}
+			geomOf := make(map[string]orb.Geometry, len(batch))
+			for _, a := range batch {
+				geomOf[a.SourceID] = a.Geom
+			}
 			ids := make([]int64, len(changed))
 			ins := 0
 			for i, c := range changed {
@@ -201,6 +207,11 @@ func write(ctx context.Context, svc *service.Service, assets []store.Asset, opt 
 				if c.Inserted {
 					ins++
 				}
+				var before orb.Geometry
+				if c.Before != nil {
+					before = *c.Before
+				}
+				tx.Changed(change.Asset, c.ID, before, geomOf[c.SourceID])
 			}
 			if len(ids) == 0 {
 				return nil // nothing changed: no coverage to refresh, nothing to audit

@@ -44,8 +44,10 @@ import (
 	"time"
 	_ "time/tzdata" // the Los Angeles zone, also in CGO_ENABLED=0 builds on hosts without zoneinfo
 
+	"github.com/paulmach/orb"
 	"github.com/schollz/progressbar/v3"
 
+	"everymeter/change"
 	"everymeter/importer"
 	"everymeter/store"
 	"everymeter/vocab"
@@ -288,7 +290,20 @@ func Import(ctx context.Context, st *store.Store, path string, opt importer.Opti
 			return res, err
 		}
 		batch := rows.Rows[i:min(i+size, len(rows.Rows))]
-		c, err := st.Import311(ctx, batch)
+		var c store.Import311Counts
+		err := st.WithTx(ctx, func(tx *store.Store) error {
+			var err error
+			if c, err = tx.Import311(ctx, batch); err != nil {
+				return err
+			}
+			// The batch's reports, by where they are (the statement does not return their ids).
+			var pts orb.MultiPoint
+			for _, r := range batch {
+				pts = append(pts, orb.Point{r.Lon, r.Lat})
+			}
+			tx.Changed(change.Report, 0, pts.Bound())
+			return nil
+		})
 		if err != nil {
 			return res, fmt.Errorf("%s rows %d–%d: %w", res.File, i+1, i+len(batch), err)
 		}

@@ -1,5 +1,6 @@
 // Package server wires everymeter's layers together — store → service (with the coverage engine) →
-// handlers — so that the command and the tests build exactly the same server.
+// handlers — so that the command and the tests build exactly the same server. It is also the one place
+// where the caches of derived views subscribe to what committed writes changed.
 package server
 
 import (
@@ -9,11 +10,14 @@ import (
 	"net"
 
 	"github.com/labstack/echo/v4"
+	"github.com/paulmach/orb"
 
+	"everymeter/change"
 	"everymeter/coverage"
 	"everymeter/handlers"
 	"everymeter/service"
 	"everymeter/store"
+	"everymeter/tilecache"
 )
 
 // Options configure a server.
@@ -27,35 +31,64 @@ type Options struct {
 	Ready          func(ctx context.Context) error // extra readiness check (schema current)
 }
 
-// Service builds the domain layer with a coverage engine wired in.
-func Service(st *store.Store, log *slog.Logger) *service.Service {
-	return service.New(st, coverage.New(log), log)
-}
-
-// Wired is a built server and the collaborators behind it, for the command (which runs the engine's watch) and
-// the benchmarks.
-type Wired struct {
+// Server is a built server: the HTTP handler and the parts behind it that the command runs (the engine's
+// watch) or tests and benchmarks inspect.
+type Server struct {
 	Echo    *echo.Echo
 	Svc     *service.Service
 	Reports *service.Reports
 	Engine  *coverage.Engine
+	Tiles   *tilecache.Cache
 }
 
-// Wire builds the whole server: the engine, the service over it, the report loop and the HTTP layer.
-func Wire(st *store.Store, log *slog.Logger, opt Options) *Wired {
+// tileCacheBytes bounds the vector tile cache.
+const tileCacheBytes = 256 << 20
+
+// Service builds the domain layer with a coverage engine wired in (for commands that serve nothing).
+func Service(st *store.Store, log *slog.Logger) *service.Service {
+	return service.New(st, coverage.New(log), log)
+}
+
+// New builds the whole server over st: the engine, the service over it, the report loop, the tile cache
+// subscribed to committed changes, and the HTTP layer.
+func New(st *store.Store, log *slog.Logger, opt Options) *Server {
 	eng := coverage.New(log)
-	svc := service.New(st, eng, log)
-	reports := ReportService(svc, log, opt) // one loop service (and category cache) for the API and Open311
+	s := &Server{Svc: service.New(st, eng, log), Engine: eng, Tiles: tilecache.New(tileCacheBytes)}
+	// The engine needs no subscription: it records what its refreshes change in the writes' own units of
+	// work, and its caches are keyed by row version.
+	s.Svc.Subscribe(InvalidateTiles(s.Tiles))
+	s.Reports = ReportService(s.Svc, log, opt) // one loop service (and category cache) for the API and Open311
 	h := &handlers.Handler{
-		Svc: svc, Log: log, SecureCookies: opt.SecureCookies, TrustedProxies: opt.TrustedProxies, Static: opt.Static, Ready: opt.Ready,
+		Svc: s.Svc, Log: log, SecureCookies: opt.SecureCookies, TrustedProxies: opt.TrustedProxies, Static: opt.Static, Ready: opt.Ready,
 		Config: handlers.AppConfig{TileURL: opt.TileURL, Attribution: "© OpenStreetMap contributors"},
-		Extra:  features(svc, eng, reports),
+		Extra:  features(s),
 	}
-	return &Wired{Echo: handlers.New(h), Svc: svc, Reports: reports, Engine: eng}
+	s.Echo = handlers.New(h)
+	return s
 }
 
 // Build returns the echo server and the domain service behind it.
 func Build(st *store.Store, log *slog.Logger, opt Options) (*echo.Echo, *service.Service) {
-	w := Wire(st, log, opt)
-	return w.Echo, w.Svc
+	s := New(st, log, opt)
+	return s.Echo, s.Svc
+}
+
+// tiled are the kinds of change the tile layers show: assets, coverage pieces and reports. Zones and
+// assignments show only through the coverage they change, which their unit of work records as well.
+var tiled = map[change.Kind]bool{change.Asset: true, change.Coverage: true, change.Report: true}
+
+// InvalidateTiles returns the subscriber that makes the tile cache forget the tiles a committed change
+// can have changed.
+func InvalidateTiles(tiles *tilecache.Cache) func(change.Event) {
+	return func(ev change.Event) {
+		var bs []orb.Bound
+		for _, c := range ev.Changes {
+			if tiled[c.Kind] {
+				for _, b := range c.Bounds {
+					bs = append(bs, b.Orb())
+				}
+			}
+		}
+		tiles.InvalidateBounds(bs...)
+	}
 }

@@ -7,6 +7,9 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/paulmach/orb"
+
+	"everymeter/change"
 	"everymeter/store"
 	"everymeter/vocab"
 )
@@ -67,6 +70,7 @@ func (s *Service) CreateCategory(ctx context.Context, actor store.Actor, c store
 		if out, err = tx.CreateCategory(ctx, c); err != nil {
 			return err
 		}
+		tx.Changed(change.Category, 0)
 		return tx.Audit(ctx, actor, "create", "category", out.Code, nil, out)
 	})
 	return out, err
@@ -89,10 +93,18 @@ func (s *Service) UpdateCategory(ctx context.Context, actor store.Actor, oldCode
 		if out, err = tx.UpdateCategory(ctx, oldCode, c); err != nil {
 			return err
 		}
+		tx.Changed(change.Category, 0)
+		if out.Code != before.Code {
+			// The new code cascades to every report filed under the old one, wherever they are.
+			tx.Changed(change.Report, 0, world)
+		}
 		return tx.Audit(ctx, actor, "update", "category", out.Code, before, out)
 	})
 	return out, err
 }
+
+// world is the bound of everything, for changes whose place is not known.
+var world = orb.Bound{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}}
 
 // categoryCache remembers, per code, a category and its version as filings read them, so that filing a report
 // does not ask the database for its category every time. It needs no invalidation: store.FileReport writes only if

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/image/draw"
 	_ "golang.org/x/image/webp"
 
+	"everymeter/change"
 	"everymeter/domain"
 	"everymeter/store"
 	"everymeter/vocab"
@@ -124,6 +125,7 @@ func (s *Reports) AddPhoto(ctx context.Context, who Who, reportID int64, data []
 		}
 		_, err = tx.AddReportEvent(ctx, store.ReportEvent{ReportID: r.ID, At: s.now(), ActorID: idPtr(who), Actor: who.Name,
 			Action: "photo", FromStatus: r.Status, ToStatus: r.Status, UnitID: r.UnitID, PhotoID: &out.ID})
+		tx.Changed(change.Report, r.ID) // nothing mapped changes: no bound
 		return err
 	})
 	if err != nil {

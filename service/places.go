@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"everymeter/change"
 	"everymeter/geo"
 	"everymeter/store"
 	"everymeter/vocab"
@@ -92,6 +93,7 @@ func (s *Service) CreateUnit(ctx context.Context, actor store.Actor, u store.Uni
 		if out, err = tx.CreateUnit(ctx, u); err != nil {
 			return err
 		}
+		tx.Changed(change.Unit, out.ID)
 		return tx.Audit(ctx, actor, "create", "unit", out.ID, nil, out)
 	})
 	return out, err
@@ -111,6 +113,7 @@ func (s *Service) UpdateUnit(ctx context.Context, actor store.Actor, u store.Uni
 		if out, err = tx.UpdateUnit(ctx, u); err != nil {
 			return err
 		}
+		tx.Changed(change.Unit, out.ID)
 		return tx.Audit(ctx, actor, "update", "unit", out.ID, before, out)
 	})
 	return out, err
@@ -123,6 +126,7 @@ func (s *Service) DeleteUnit(ctx context.Context, actor store.Actor, id int64) e
 		if err != nil {
 			return err
 		}
+		tx.Changed(change.Unit, id)
 		return tx.Audit(ctx, actor, "delete", "unit", id, before, nil)
 	})
 }
@@ -175,15 +179,13 @@ func (s *Service) CreateAssets(ctx context.Context, actor store.Actor, as []stor
 			}
 			out = append(out, created)
 			ids = append(ids, created.ID)
+			tx.Changed(change.Asset, created.ID, created.Geom)
 			if err := tx.Audit(ctx, actor, "create", "asset", created.ID, nil, assetAudit(created)); err != nil {
 				return err
 			}
 		}
 		return s.Coverage.RefreshAssets(ctx, tx, ids)
 	})
-	for _, a := range out {
-		err = s.notifyAfter(err, a.Geom)
-	}
 	return out, err
 }
 
@@ -217,22 +219,24 @@ func (s *Service) UpdateAsset(ctx context.Context, actor store.Actor, a store.As
 		if err := tx.Audit(ctx, actor, "update", "asset", out.ID, assetAudit(before), assetAudit(out)); err != nil {
 			return err
 		}
+		tx.Changed(change.Asset, out.ID, before.Geom, out.Geom)
 		return s.Coverage.RefreshAssets(ctx, tx, []int64{out.ID})
 	})
-	return out, s.notifyAfter(err, before.Geom, out.Geom)
+	return out, err
 }
 
 // DeleteAsset deletes an asset with its assignments and coverage.
 func (s *Service) DeleteAsset(ctx context.Context, actor store.Actor, id int64) error {
-	var before store.Asset
-	err := s.Store.WithTx(ctx, func(tx *store.Store) error {
-		var err error
-		if before, err = tx.DeleteAsset(ctx, id); err != nil {
+	return s.Store.WithTx(ctx, func(tx *store.Store) error {
+		before, err := tx.DeleteAsset(ctx, id)
+		if err != nil {
 			return err
 		}
+		// Its coverage pieces and assignments go with it (ON DELETE CASCADE), within its bound.
+		tx.Changed(change.Asset, id, before.Geom)
+		tx.Changed(change.Coverage, id, before.Geom)
 		return tx.Audit(ctx, actor, "delete", "asset", id, assetAudit(before), nil)
 	})
-	return s.notifyAfter(err, before.Geom)
 }
 
 // assetAudit is the audit-log form of an asset (geometry as WKT-free GeoJSON is big; keep the bbox).
@@ -259,18 +263,20 @@ func (s *Service) checkZone(ctx context.Context, z store.Zone) error {
 	if z.ValidFrom != nil && z.ValidTo != nil && !z.ValidTo.After(*z.ValidFrom) {
 		c.add("properties.valid_to", "valid_to must be after valid_from")
 	}
-	if err := s.checkUnitRef(ctx, &c, "properties.unit_id", z.UnitID); err != nil {
+	if err := checkUnitRef(ctx, s.Store, &c, "properties.unit_id", z.UnitID); err != nil {
 		return err
 	}
 	return c.err()
 }
 
-func (s *Service) checkUnitRef(ctx context.Context, c *checker, field string, id int64) error {
+// checkUnitRef checks that unit id exists, reading through db: the caller's transaction when it is in one
+// (asking the pool for a second connection while holding one can exhaust it under load and hang every writer).
+func checkUnitRef(ctx context.Context, db *store.Store, c *checker, field string, id int64) error {
 	if id <= 0 {
 		c.add(field, "a unit id is required")
 		return nil
 	}
-	if _, err := s.Store.Unit(ctx, id); errors.Is(err, store.ErrNotFound) {
+	if _, err := db.Unit(ctx, id); errors.Is(err, store.ErrNotFound) {
 		c.add(field, fmt.Sprintf("no unit with id %d", id))
 	} else if err != nil {
 		return err
@@ -298,9 +304,10 @@ func (s *Service) CreateZone(ctx context.Context, actor store.Actor, z store.Zon
 		if err := tx.Audit(ctx, actor, "create", "zone", out.ID, nil, zoneAudit(out)); err != nil {
 			return err
 		}
+		tx.Changed(change.Zone, out.ID, out.Geom)
 		return s.Coverage.RefreshTouching(ctx, tx, out.Geom)
 	})
-	return out, s.notifyAfter(err, out.Geom)
+	return out, err
 }
 
 // UpdateZone validates and overwrites a zone; assets under its old and new shapes are recomputed.
@@ -321,25 +328,25 @@ func (s *Service) UpdateZone(ctx context.Context, actor store.Actor, z store.Zon
 		if err := tx.Audit(ctx, actor, "update", "zone", out.ID, zoneAudit(before), zoneAudit(out)); err != nil {
 			return err
 		}
+		tx.Changed(change.Zone, out.ID, before.Geom, out.Geom)
 		return s.Coverage.RefreshTouching(ctx, tx, before.Geom, out.Geom)
 	})
-	return out, s.notifyAfter(err, before.Geom, out.Geom)
+	return out, err
 }
 
 // DeleteZone deletes a zone and recomputes the assets it touched.
 func (s *Service) DeleteZone(ctx context.Context, actor store.Actor, id int64) error {
-	var before store.Zone
-	err := s.Store.WithTx(ctx, func(tx *store.Store) error {
-		var err error
-		if before, err = tx.DeleteZone(ctx, id); err != nil {
+	return s.Store.WithTx(ctx, func(tx *store.Store) error {
+		before, err := tx.DeleteZone(ctx, id)
+		if err != nil {
 			return err
 		}
 		if err := tx.Audit(ctx, actor, "delete", "zone", id, zoneAudit(before), nil); err != nil {
 			return err
 		}
+		tx.Changed(change.Zone, id, before.Geom)
 		return s.Coverage.RefreshTouching(ctx, tx, before.Geom)
 	})
-	return s.notifyAfter(err, before.Geom)
 }
 
 // ---- assignments
@@ -370,7 +377,7 @@ func (s *Service) checkAssignment(ctx context.Context, tx *store.Store, a store.
 	if a.ValidFrom != nil && a.ValidTo != nil && !a.ValidTo.After(*a.ValidFrom) {
 		c.add("valid_to", "valid_to must be after valid_from")
 	}
-	if err := s.checkUnitRef(ctx, &c, "unit_id", a.UnitID); err != nil {
+	if err := checkUnitRef(ctx, tx, &c, "unit_id", a.UnitID); err != nil {
 		return err
 	}
 	return c.err()
@@ -379,10 +386,9 @@ func (s *Service) checkAssignment(ctx context.Context, tx *store.Store, a store.
 // CreateAssignment validates and inserts an assignment, then recomputes its asset's coverage.
 func (s *Service) CreateAssignment(ctx context.Context, actor store.Actor, a store.Assignment) (store.Assignment, error) {
 	var out store.Assignment
-	var asset store.Asset
 	err := s.Store.WithTx(ctx, func(tx *store.Store) error {
-		var err error
-		if asset, err = tx.AssetForUpdate(ctx, a.AssetID); err != nil {
+		asset, err := tx.AssetForUpdate(ctx, a.AssetID)
+		if err != nil {
 			return err
 		}
 		if err := s.checkAssignment(ctx, tx, a); err != nil {
@@ -394,22 +400,23 @@ func (s *Service) CreateAssignment(ctx context.Context, actor store.Actor, a sto
 		if err := tx.Audit(ctx, actor, "create", "assignment", out.ID, nil, out); err != nil {
 			return err
 		}
+		tx.Changed(change.Assignment, out.ID, asset.Geom)
 		return s.Coverage.RefreshAssets(ctx, tx, []int64{out.AssetID})
 	})
-	return out, s.notifyAfter(err, asset.Geom)
+	return out, err
 }
 
 // UpdateAssignment validates and overwrites an assignment (its asset cannot change).
 func (s *Service) UpdateAssignment(ctx context.Context, actor store.Actor, a store.Assignment) (store.Assignment, error) {
 	var out store.Assignment
-	var asset store.Asset
 	err := s.Store.WithTx(ctx, func(tx *store.Store) error {
 		before, err := tx.AssignmentForUpdate(ctx, a.ID)
 		if err != nil {
 			return err
 		}
 		a.AssetID = before.AssetID
-		if asset, err = tx.Asset(ctx, a.AssetID); err != nil {
+		asset, err := tx.Asset(ctx, a.AssetID)
+		if err != nil {
 			return err
 		}
 		if err := s.checkAssignment(ctx, tx, a); err != nil {
@@ -421,26 +428,27 @@ func (s *Service) UpdateAssignment(ctx context.Context, actor store.Actor, a sto
 		if err := tx.Audit(ctx, actor, "update", "assignment", out.ID, before, out); err != nil {
 			return err
 		}
+		tx.Changed(change.Assignment, out.ID, asset.Geom)
 		return s.Coverage.RefreshAssets(ctx, tx, []int64{out.AssetID})
 	})
-	return out, s.notifyAfter(err, asset.Geom)
+	return out, err
 }
 
 // DeleteAssignment deletes an assignment and recomputes its asset.
 func (s *Service) DeleteAssignment(ctx context.Context, actor store.Actor, id int64) error {
-	var asset store.Asset
-	err := s.Store.WithTx(ctx, func(tx *store.Store) error {
+	return s.Store.WithTx(ctx, func(tx *store.Store) error {
 		before, err := tx.DeleteAssignment(ctx, id)
 		if err != nil {
 			return err
 		}
-		if asset, err = tx.Asset(ctx, before.AssetID); err != nil {
+		asset, err := tx.Asset(ctx, before.AssetID)
+		if err != nil {
 			return err
 		}
 		if err := tx.Audit(ctx, actor, "delete", "assignment", id, before, nil); err != nil {
 			return err
 		}
+		tx.Changed(change.Assignment, id, asset.Geom)
 		return s.Coverage.RefreshAssets(ctx, tx, []int64{before.AssetID})
 	})
-	return s.notifyAfter(err, asset.Geom)
 }

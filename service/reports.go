@@ -13,6 +13,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
 
+	"everymeter/change"
 	"everymeter/domain"
 	"everymeter/geo"
 	"everymeter/store"
@@ -335,6 +336,9 @@ func (s *Reports) file(ctx context.Context, who Who, in NewReport, fresh bool) (
 	if err != nil {
 		return Filed{}, err
 	}
+	if res.Created {
+		s.Store.Changed(change.Report, res.Report.ID, res.Report.Geom) // one statement, committed: published now
+	}
 	return Filed{Report: res.Report, Created: res.Created, Duplicates: res.Duplicates}, nil
 }
 
@@ -535,6 +539,7 @@ func (s *Reports) Transition(ctx context.Context, who Who, id int64, mv Move) (s
 			return err
 		}
 		ev.UnitName = out.UnitName
+		tx.Changed(change.Report, out.ID, r.Geom, out.Geom)
 		return nil
 	})
 	if err == nil {

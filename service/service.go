@@ -12,6 +12,7 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"everymeter/change"
 	"everymeter/domain"
 	"everymeter/geo"
 	"everymeter/store"
@@ -88,13 +89,14 @@ type Service struct {
 	Store    *store.Store
 	Coverage Coverage
 	Log      *slog.Logger
-	hooks    hookSet  // write hooks (hooks.go)
-	live     sync.Map // OGC collection id → true once its table is known to exist (tables never go away at run time)
+	events   *change.Bus // what committed transactions changed, for subscribers (events.go)
+	live     sync.Map    // OGC collection id → true once its table is known to exist (tables never go away at run time)
 	// throttleWrites counts failed sign-ins, to prune expired throttles now and then.
 	throttleWrites atomic.Int64
 }
 
-// New wires a service; cov may be nil.
+// New wires a service; cov may be nil. Its Store is st publishing to the service's subscribers: every
+// transaction run on it tells them, after the commit, what it changed.
 func New(st *store.Store, cov Coverage, log *slog.Logger) *Service {
 	if cov == nil {
 		cov = NoCoverage{}
@@ -102,7 +104,8 @@ func New(st *store.Store, cov Coverage, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{Store: st, Coverage: cov, Log: log}
+	bus := &change.Bus{}
+	return &Service{Store: st.Publishing(bus), Coverage: cov, Log: log, events: bus}
 }
 
 // Sentinel errors of the domain layer.

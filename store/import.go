@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"encoding/json"
+
+	"github.com/paulmach/orb"
 )
 
 // UpsertResult says what UpsertAssetsBySource did with one asset.
@@ -10,6 +12,8 @@ type UpsertResult struct {
 	ID       int64
 	SourceID string
 	Inserted bool // a new row; false means an existing row changed
+	// Before is the bound of an updated row's geometry before the update (nil for a new row).
+	Before *orb.Bound
 }
 
 // UpsertAssetsBySource writes a batch of imported assets in one statement, keyed by (source, source_id):
@@ -36,7 +40,12 @@ func (s *Store) UpsertAssetsBySource(ctx context.Context, as []Asset) ([]UpsertR
 		}
 		kinds[i], names[i], geoms[i], attrs[i], srcs[i], ids[i] = a.Kind, a.Name, WKB(a.Geom), string(b), a.Source, a.SourceID
 	}
-	rows, err := s.db.Query(ctx, `INSERT INTO assets (kind, name, geom, attributes, length_m, area_m, source, source_id)
+	// old sees the rows as they were before the statement (one snapshot for the whole statement), so the
+	// bound of an updated asset's previous shape comes back with it.
+	rows, err := s.db.Query(ctx, `WITH old AS (
+			SELECT a.id, ARRAY[ST_XMin(a.geom), ST_YMin(a.geom), ST_XMax(a.geom), ST_YMax(a.geom)] AS bound
+			FROM assets a JOIN unnest($5::text[], $6::text[]) AS u(src, sid) ON a.source = u.src AND a.source_id = u.sid)
+		INSERT INTO assets (kind, name, geom, attributes, length_m, area_m, source, source_id)
 		SELECT k, n, g, a::jsonb, ST_Length(g::geography), ST_Area(g::geography), src, sid
 		FROM (SELECT k, n, ST_GeomFromWKB(w, 4326) AS g, a, src, sid
 		      FROM unnest($1::text[], $2::text[], $3::bytea[], $4::text[], $5::text[], $6::text[]) AS u(k, n, w, a, src, sid)) x
@@ -45,7 +54,7 @@ func (s *Store) UpsertAssetsBySource(ctx context.Context, as []Asset) ([]UpsertR
 			area_m = EXCLUDED.area_m, updated_at = now()
 		WHERE (assets.kind, assets.name, assets.attributes, ST_AsBinary(assets.geom))
 			IS DISTINCT FROM (EXCLUDED.kind, EXCLUDED.name, EXCLUDED.attributes, ST_AsBinary(EXCLUDED.geom))
-		RETURNING id, source_id, (xmax = 0)`, kinds, names, geoms, attrs, srcs, ids)
+		RETURNING id, source_id, (xmax = 0), (SELECT o.bound FROM old o WHERE o.id = assets.id)`, kinds, names, geoms, attrs, srcs, ids)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -53,8 +62,12 @@ func (s *Store) UpsertAssetsBySource(ctx context.Context, as []Asset) ([]UpsertR
 	var out []UpsertResult
 	for rows.Next() {
 		var r UpsertResult
-		if err := rows.Scan(&r.ID, &r.SourceID, &r.Inserted); err != nil {
+		var before []float64
+		if err := rows.Scan(&r.ID, &r.SourceID, &r.Inserted, &before); err != nil {
 			return nil, mapErr(err)
+		}
+		if len(before) == 4 {
+			r.Before = &orb.Bound{Min: orb.Point{before[0], before[1]}, Max: orb.Point{before[2], before[3]}}
 		}
 		out = append(out, r)
 	}

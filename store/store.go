@@ -15,8 +15,10 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/paulmach/orb"
 	"github.com/pressly/goose/v3"
 
+	"everymeter/change"
 	"everymeter/domain"
 	"everymeter/migrations"
 )
@@ -43,6 +45,35 @@ type Store struct {
 	Pool *pgxpool.Pool
 	db   DB
 	inTx bool
+	// changes collects what the current transaction changed (the unit of work; see Changed).
+	changes *change.Set
+	// pub is told what each transaction changed once it has committed (nil: nobody listens).
+	pub Publisher
+}
+
+// Publisher receives what a committed unit of work changed.
+type Publisher interface{ Publish(change.Event) }
+
+// Publishing returns a store on the same pool whose transactions, once committed, tell p what they changed.
+func (s *Store) Publishing(p Publisher) *Store {
+	c := *s
+	c.pub = p
+	return &c
+}
+
+// Changed records, in the unit of work, that record id of kind k changed and where it lies or lay (see
+// change.Set.Add). The record is published once, after the transaction commits, and never if it rolls
+// back. Outside a transaction the write has already committed, so it is published at once.
+func (s *Store) Changed(k change.Kind, id int64, geoms ...orb.Geometry) {
+	if s.changes != nil {
+		s.changes.Add(k, id, geoms...)
+		return
+	}
+	if s.pub != nil {
+		var one change.Set
+		one.Add(k, id, geoms...)
+		s.pub.Publish(one.Event())
+	}
 }
 
 // AppRole is the database role the server runs as (migration 00010 creates it): it reads and writes the
@@ -100,8 +131,9 @@ func (s *Store) Close() {
 	}
 }
 
-// WithTx runs fn with a Store bound to one transaction, committing if fn returns nil. Nested calls reuse
-// the outer transaction.
+// WithTx runs fn with a Store bound to one transaction, committing if fn returns nil, and then publishes
+// what the transaction recorded with Changed, once. Nested calls reuse the outer transaction and add to
+// its changes, which the outermost call publishes.
 func (s *Store) WithTx(ctx context.Context, fn func(tx *Store) error) error {
 	if s.inTx {
 		return fn(s)
@@ -111,10 +143,17 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *Store) error) error {
 		return mapErr(err)
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
-	if err := fn(&Store{Pool: s.Pool, db: tx, inTx: true}); err != nil {
+	unit := &Store{Pool: s.Pool, db: tx, inTx: true, changes: &change.Set{}, pub: s.pub}
+	if err := fn(unit); err != nil {
 		return err
 	}
-	return mapErr(tx.Commit(ctx))
+	if err := tx.Commit(ctx); err != nil {
+		return mapErr(err)
+	}
+	if s.pub != nil {
+		s.pub.Publish(unit.changes.Event())
+	}
+	return nil
 }
 
 // DB exposes the underlying pool or transaction to sibling domain packages' store files.

@@ -33,6 +33,7 @@ type TileLayer struct {
 	geom       string
 	id         string // integer feature id expression, or "" for none
 	props      string // select list of attributes
+	order      string // a unique order of the features (see TileQuery)
 	simplifyOK bool   // polygons and lines are simplified at low zoom; points are not
 	unit       string // the unit column of a layer of cases, for the visibility policy's unit limit
 }
@@ -43,7 +44,7 @@ func assetTileLayer(kind string, geomType string) *TileLayer {
 	l := &TileLayer{
 		TileLayer: domain.TileLayer{Name: kind, GeomType: geomType, MinZoom: 0, MaxZoom: 22, Fields: assetTileFields},
 		from:      "assets t", cond: "t.kind = '" + kind + "'", geom: "t.geom", id: "t.id",
-		props: "t.name, t.kind, t.length_m, t.area_m", simplifyOK: true,
+		props: "t.name, t.kind, t.length_m, t.area_m", order: "t.id", simplifyOK: true,
 	}
 	if kind == "alley" {
 		l.lowZoom = "t.length_m >= " + strconv.Itoa(ShortAlleyM)
@@ -62,18 +63,18 @@ var TileLayers = []*TileLayer{
 	{
 		TileLayer: domain.TileLayer{Name: "gaps", GeomType: "LineString", MaxZoom: 22, Fields: pieceTileFields},
 		from:      "coverage_pieces t JOIN assets a ON a.id = t.asset_id", cond: "t.status = 'gap'", geom: "t.geom",
-		props: "t.asset_id, a.name, a.kind, t.status", simplifyOK: true,
+		props: "t.asset_id, a.name, a.kind, t.status", order: "t.asset_id, t.from_m", simplifyOK: true,
 	},
 	{
 		TileLayer: domain.TileLayer{Name: "overlaps", GeomType: "LineString", MaxZoom: 22, Fields: pieceTileFields},
 		from:      "coverage_pieces t JOIN assets a ON a.id = t.asset_id", cond: "t.status = 'overlap'", geom: "t.geom",
-		props: "t.asset_id, a.name, a.kind, t.status", simplifyOK: true,
+		props: "t.asset_id, a.name, a.kind, t.status", order: "t.asset_id, t.from_m", simplifyOK: true,
 	},
 	{
 		TileLayer: domain.TileLayer{Name: "reports", GeomType: "Point", MaxZoom: 22, Cases: true,
 			Fields: map[string]string{"category": "String", "status": "String", "urgency": "String", "unit_id": "Number"}},
 		from: "reports t", cond: outstandingReports, geom: "t.geom", id: "t.id", unit: "t.unit_id",
-		props: "t.category_code AS category, t.status, t.urgency, t.unit_id",
+		props: "t.category_code AS category, t.status, t.urgency, t.unit_id", order: "t.id",
 	},
 }
 
@@ -89,6 +90,9 @@ func TileLayerByName(name string) *TileLayer {
 
 // TileQuery returns the SQL and arguments that make PostGIS build the layer's MVT for one tile (exported so
 // benchmarks can compare the server with the bare query); only limits a layer of cases to one unit's reports.
+// Features come in a fixed order: the same data then always makes the same bytes (and ETag), whatever order
+// the index scan happens to return rows in after unrelated writes, so a cached tile can be checked against a
+// fresh build byte for byte.
 func (l *TileLayer) TileQuery(t maptile.Tile, only *int64) (string, []any) {
 	z := int(t.Z)
 	geom := "ST_Transform(" + l.geom + ", 3857)"
@@ -116,6 +120,7 @@ func (l *TileLayer) TileQuery(t maptile.Tile, only *int64) (string, []any) {
 		strconv.Itoa(TileExtent) + `, ` + strconv.Itoa(TileBuffer) + `, true) AS geom
 		FROM ` + l.from + `
 		WHERE ` + cond + ` AND ` + l.geom + ` && ST_Transform(ST_TileEnvelope($1, $2, $3, margin => $4), 4326)
+		ORDER BY ` + l.order + `
 	) q WHERE q.geom IS NOT NULL`
 	return sql, args
 }

@@ -8,6 +8,7 @@ import (
 	"container/list"
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -59,11 +60,24 @@ type entry struct {
 	size  int64
 }
 
-// invalidation remembers a recent InvalidateBound, so a tile built from data read before it is not stored after it.
+// invalidation remembers a recent InvalidateBounds, so a tile built from data read before it is not stored after it.
 type invalidation struct {
-	gen   uint64
-	bound orb.Bound
-	all   bool
+	gen    uint64
+	bounds []orb.Bound
+	all    bool
+}
+
+// meets reports whether the invalidation touches a tile whose envelope is b.
+func (inv invalidation) meets(b orb.Bound) bool {
+	if inv.all {
+		return true
+	}
+	for _, x := range inv.bounds {
+		if x.Intersects(b) {
+			return true
+		}
+	}
+	return false
 }
 
 // recent is how many invalidations are remembered; a build that saw more happen meanwhile is not stored.
@@ -149,8 +163,7 @@ func (c *Cache) put(k Key, b orb.Bound, t *Tile, gen uint64) {
 		return
 	}
 	for g := gen + 1; g <= c.gen; g++ {
-		inv := c.ring[g%recent]
-		if inv.all || inv.bound.Intersects(b) {
+		if c.ring[g%recent].meets(b) {
 			return
 		}
 	}
@@ -175,15 +188,24 @@ func (c *Cache) remove(el *list.Element) {
 
 // InvalidateBound forgets every cached tile, of every layer and zoom, whose envelope meets b; it returns
 // how many it forgot.
-func (c *Cache) InvalidateBound(b orb.Bound) int {
+func (c *Cache) InvalidateBound(b orb.Bound) int { return c.InvalidateBounds(b) }
+
+// InvalidateBounds forgets every cached tile whose envelope meets one of bs, in one pass over the cache
+// (a committed change brings a bound per changed record), and returns how many it forgot.
+func (c *Cache) InvalidateBounds(bs ...orb.Bound) int {
+	if len(bs) == 0 {
+		return 0
+	}
+	inv := invalidation{bounds: slices.Clone(bs)}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
-	c.ring[c.gen%recent] = invalidation{gen: c.gen, bound: b}
+	inv.gen = c.gen
+	c.ring[c.gen%recent] = inv
 	n := 0
 	for el := c.ll.Front(); el != nil; {
 		next := el.Next()
-		if el.Value.(*entry).bound.Intersects(b) {
+		if inv.meets(el.Value.(*entry).bound) {
 			c.remove(el)
 			n++
 		}
@@ -224,4 +246,15 @@ func (c *Cache) Contains(k Key) bool {
 	defer c.mu.Unlock()
 	_, ok := c.items[k]
 	return ok
+}
+
+// Tiles returns a snapshot of the cached tiles (for tests that check them against fresh builds).
+func (c *Cache) Tiles() map[Key]*Tile {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[Key]*Tile, len(c.items))
+	for k, el := range c.items {
+		out[k] = el.Value.(*entry).tile
+	}
+	return out
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"everymeter/coverage"
+	"everymeter/service"
 )
 
 // cmdCoverage runs `everymeter coverage --full`: recompute every asset's coverage in one transaction, so
@@ -44,7 +45,10 @@ func cmdCoverage(ctx context.Context, app *cli, args []string) error {
 		}
 		_ = bar.Set(done)
 	}
-	st, err := coverage.New(app.log).Full(ctx, db.Store, progress)
+	// Through a service's store, so that what the recompute changed is published like any write's (no
+	// subscriber listens in this process yet; a server learns of it once commits travel between processes).
+	eng := coverage.New(app.log)
+	st, err := eng.Full(ctx, service.New(db.Store, eng, app.log).Store, progress)
 	if bar != nil {
 		_ = bar.Finish()
 		fmt.Fprintln(app.stdout)

@@ -38,13 +38,14 @@ func cmdServe(ctx context.Context, app *cli, args []string) error {
 	if err := checkSchema(ctx, db.Store); err != nil {
 		return err
 	}
-	w := server.Wire(db.Store, app.log, server.Options{
+	w := server.New(db.Store, app.log, server.Options{
 		DataDir: dbf.data, SecureCookies: *secure, TrustedProxies: trusted, TileURL: envOr("EVERYMETER_TILE_URL", ""), Static: static.FS,
 		Ready: func(ctx context.Context) error { return checkSchema(ctx, db.Store) },
 	})
 	e, svc := w.Echo, w.Svc
-	go w.Engine.Watch(ctx, db.Store, time.Minute) // validity that starts or ends later shows within a minute
-	go svc.KeepAuditSealed(ctx, time.Second)      // audit entries join the hash chain within a second of commit
+	// On the service's store, so that what the watch recomputes is published like any write.
+	go w.Engine.Watch(ctx, svc.Store, time.Minute) // validity that starts or ends later shows within a minute
+	go svc.KeepAuditSealed(ctx, time.Second)       // audit entries join the hash chain within a second of commit
 	if *demoFlag {
 		if n, err := db.Store.CountAssets(ctx); err != nil {
 			return err

@@ -21,6 +21,7 @@ var forbidden = map[string][]string{
 	"everymeter/domain":     {"everymeter/store", "everymeter/service", "everymeter/handlers", "everymeter/coverage", "everymeter/server"},
 	"everymeter/migrations": {"everymeter/"},
 	"everymeter/pgctl":      {"everymeter/store", "everymeter/service", "everymeter/handlers"},
+	"everymeter/change":     {"everymeter/"}, // pure: what changed, no project package
 }
 
 func deps(t *testing.T, pkg string) []string {
