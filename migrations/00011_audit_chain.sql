@@ -88,12 +88,28 @@ END
 $$;
 -- +goose StatementEnd
 
+-- Only audit_seal fills the chain's columns: an insert that brings its own seq could take a number the sealer
+-- needs next and stop all sealing on the unique index.
+-- +goose StatementBegin
+CREATE FUNCTION audit_unsealed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.seq := NULL;
+    NEW.prev_hash := NULL;
+    NEW.hash := NULL;
+    RETURN NEW;
+END
+$$;
+-- +goose StatementEnd
+CREATE TRIGGER audit_log_unsealed BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_unsealed();
+
 REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM everymeter_app;
 REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON audit_chain FROM everymeter_app;
 GRANT SELECT ON audit_log, audit_chain TO everymeter_app;
 GRANT INSERT ON audit_log TO everymeter_app;
 
 -- +goose Down
+DROP TRIGGER audit_log_unsealed ON audit_log;
+DROP FUNCTION audit_unsealed();
 DROP FUNCTION audit_seal();
 DROP FUNCTION audit_message(bigint, timestamptz, bigint, text, text, text, text, jsonb, jsonb);
 DROP TABLE audit_chain;

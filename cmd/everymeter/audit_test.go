@@ -57,6 +57,11 @@ func TestAuditLogIsAppendOnly(t *testing.T) {
 		}
 	}
 
+	// An insert that brings its own place in the chain gets none: only the sealer numbers entries.
+	if _, err := a.Store.Pool.Exec(ctx, `INSERT INTO audit_log (actor, action, entity, seq, prev_hash, hash)
+		VALUES ('intruder', 'forged', 'x', 2, '\x00', '\x00')`); err != nil {
+		t.Fatal(err)
+	}
 	bin := binary(t)
 	env := []string{"DATABASE_URL=" + a.DBURL}
 	super, err := pgx.Connect(ctx, a.DBURL)
