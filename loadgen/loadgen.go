@@ -47,6 +47,11 @@ type Config struct {
 	RetryRate float64
 	Think     time.Duration // each client pauses a random 0..Think between requests (0: none, full pressure)
 	Seed      uint64
+	// EveryKind keeps the clients going past Duration (for at most two more Durations), filing and moving their
+	// reports along the loop, until every kind of request has been sent at least once: on a slow or busy
+	// machine a short run can otherwise end before any report reached the end of the loop, and then proves
+	// nothing about those steps.
+	EveryKind bool
 }
 
 // Defaults are the figures of issue 8 §5: 500 clients for 60 s, three filings in ten sent twice.
@@ -93,6 +98,25 @@ type run struct {
 	reporters []int64          // user id of each reporter token
 	jpeg      []byte
 	stop      time.Time
+	hardStop  time.Time // with EveryKind: the latest a new step starts
+	sent      sync.Map  // kind → true once a request of that kind was sent
+}
+
+// more reports whether a client should start another step at now, and whether the step should be one of the
+// loop's (the run is past its duration only to send the kinds still missing).
+func (r *run) more(now time.Time) (ok, missing bool) {
+	if now.Before(r.stop) {
+		return true, false
+	}
+	if !r.cfg.EveryKind || !now.Before(r.hardStop) {
+		return false, false
+	}
+	for _, k := range Kinds {
+		if _, seen := r.sent.Load(k); !seen {
+			return true, true
+		}
+	}
+	return false, false
 }
 
 // Run sends the load and returns what every client saw. The error is for runs that could not start (bad config,
@@ -132,6 +156,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 
 	start := time.Now()
 	r.stop = start.Add(cfg.Duration)
+	r.hardStop = r.stop.Add(2 * cfg.Duration)
 	clients := make([]*client, cfg.Clients)
 	var wg sync.WaitGroup
 	for i := range clients {
@@ -287,11 +312,19 @@ func newClient(r *run, n int) *client {
 
 // loop runs the client's mix until the run's end: a bounded number of steps, each at most a few requests.
 func (c *client) loop(ctx context.Context) {
-	for ctx.Err() == nil && time.Now().Before(c.r.stop) {
+	for ctx.Err() == nil {
+		ok, missing := c.r.more(time.Now())
+		if !ok {
+			return
+		}
 		if c.r.cfg.Think > 0 {
 			time.Sleep(time.Duration(c.rng.Int64N(int64(c.r.cfg.Think))))
 		}
 		switch x := c.rng.Float64(); {
+		case missing && len(c.queue) > 0:
+			c.transition(ctx)
+		case missing:
+			c.create(ctx)
 		case x < 0.30:
 			c.segments(ctx)
 		case x < 0.55:
@@ -314,6 +347,7 @@ func (c *client) do(ctx context.Context, kind, method, path, token, contentType 
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.lat[kind] = append(c.lat[kind], d)
+	c.r.sent.Store(kind, true)
 	if c.status[kind] == nil {
 		c.status[kind] = map[int]int{}
 	}

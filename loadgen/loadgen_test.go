@@ -30,7 +30,7 @@ func TestLoad(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = srv.Close() })
 	cfg := loadgen.Defaults()
-	cfg.Clients, cfg.Duration = 100, 10*time.Second
+	cfg.Clients, cfg.Duration, cfg.EveryKind = 100, 10*time.Second, true
 	rep, err := loadgen.Run(t.Context(), srv.Config(cfg))
 	if err != nil {
 		t.Fatal(err)
