@@ -66,9 +66,6 @@ var layersOf = map[change.Kind][]string{
 // still in the cache must be byte for byte the tile PostGIS builds now: a write whose change was published
 // too early, too narrowly or not at all leaves a cached tile showing the old state.
 func TestBurstLeavesNoStaleTile(t *testing.T) {
-	if testing.Short() {
-		t.Skip("the burst takes most of a minute")
-	}
 	start := time.Now()
 	_, url := testdb.New(t)
 	ctx := t.Context()
