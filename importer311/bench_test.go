@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paulmach/orb"
 
@@ -54,6 +55,10 @@ func BenchmarkHeatmapScale(b *testing.B) {
 				b.Fatalf("%s: %v", sql[:min(60, len(sql))], err)
 			}
 		}
+		// Generation creates scratch tables and rebuilds indexes, the owner's work: this connection leaves the
+		// app role for the login role that ran the migrations, and takes it again before it goes back to the pool.
+		exec(`SET ROLE NONE`)
+		defer conn.Exec(ctx, `SET ROLE `+pgx.Identifier{store.AppRole}.Sanitize()) //nolint:errcheck
 		// The seed: the imported rows, numbered; then an empty reports table (the trigger empties the cells).
 		exec(`CREATE TABLE bench_seed AS SELECT row_number() OVER (ORDER BY id) AS rn, category_code, urgency, status, geom,
 			unit_id, time_limit_hours, deadline, dispatched_at, resolved_at, closed_at, created_at, updated_at FROM reports`)
