@@ -111,8 +111,12 @@ func TestOutboxStaysWithItsUser(t *testing.T) {
 		p.waitJS("the report form", `!!document.querySelector('#report-form') && !document.querySelector('#sheet').hidden`, 15*time.Second)
 		p.setOnline(false)
 		p.do("fill the report", chromedp.SetValue("#report-category", cat), sendKeys("#report-note", note))
+		before := eval[string](p, `document.querySelector('#queue-count').dataset.n`)
 		p.do("submit offline", click("#report-submit"))
-		p.waitJS("the draft in the outbox", `document.querySelector('#queue-count').dataset.n === '1'`, 15*time.Second)
+		p.waitJS("the draft in the outbox", fmt.Sprintf(`document.querySelector('#queue-count').dataset.n !== %q`, before), 15*time.Second)
+		if n := eval[string](p, `document.querySelector('#queue-count').dataset.n`); n != "1" {
+			t.Errorf("after queueing one draft the outbox shows %s; want 1", n)
+		}
 	}
 
 	p.signIn("outbox_a", testapp.Password, "inspector")
@@ -125,8 +129,11 @@ func TestOutboxStaysWithItsUser(t *testing.T) {
 	if m := dlg.messages(); len(m) != 1 || !strings.Contains(m[0], "1") {
 		t.Errorf("signing out with 1 unsent draft showed dialogs %q; want one warning naming the 1 draft", m)
 	}
-	if v := eval[string](p, `document.body.dataset.view`); v != "inspector" {
-		t.Errorf("after dismissing the warning the app shows %q; want A still signed in (inspector)", v)
+	// A still signed in: the session still works on the server (a round trip, which also lets a sign-out that
+	// went ahead anyway finish) and the app still shows the inspector view.
+	me := eval[int](p, `fetch('/api/v1/auth/me', { headers: { Authorization: 'Bearer ' + sessionStorage.getItem('em_token') } }).then((r) => r.status)`)
+	if v := eval[string](p, `document.body.dataset.view`); v != "inspector" || me != 200 {
+		t.Errorf("after dismissing the warning the app shows %q and /auth/me answers %d; want A still signed in (inspector, 200)", v, me)
 	} else {
 		if n := len(p.storedDrafts()[fmt.Sprintf("em_outbox:%d", a)]); n != 1 {
 			t.Errorf("after dismissing the warning A's outbox holds %d drafts; want the 1 kept", n)
