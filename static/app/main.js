@@ -50,6 +50,7 @@ let me = null, ctx = null, map = null, cleanup = null, seq = 0;
 function showLogin() {
   teardown();
   me = null;
+  outbox.setUser(null); // drafts stay stored under their author (a lapsed session signs back in and sends them)
   document.body.dataset.view = 'login';
   $('#app-view').hidden = true;
   $('#login-view').hidden = false;
@@ -90,6 +91,7 @@ async function boot() {
   const tabs = $('#view-tabs');
   tabs.replaceChildren(...views.map((v) => h('button', { type: 'button', id: 'tab-' + v, 'data-testid': 'tab-' + v, 'data-view': v, 'data-i18n': 'v_' + v, text: t('v_' + v), onclick: () => show(v) })));
   tabs.hidden = views.length < 2;
+  outbox.setUser(me.id);
   outbox.start();
   const last = sessionStorage.getItem('em_tab');
   show(views.includes(last) ? last : views[0]);
@@ -139,6 +141,10 @@ $('#login-form').addEventListener('submit', async (e) => {
 });
 
 $('#logout').addEventListener('click', async () => {
+  // On a shared phone the next user must not inherit this user's unsent drafts: warn, then delete them.
+  const n = outbox.count();
+  if (n && !window.confirm(t('outbox_discard', { n }))) return;
+  outbox.clear();
   try { await api('/api/v1/auth/logout', { method: 'POST', noAuthRedirect: true }); } catch { /* token is dropped anyway */ }
   setToken(null);
   sessionStorage.removeItem('em_tab');

@@ -2,19 +2,55 @@
 // for every retry, so a report that reached the server before the network
 // dropped is not filed twice. Drafts live in localStorage (photos are
 // downscaled to a JPEG data URL to fit); retried on 'online' and every 30 s.
+//
+// A phone is often shared: the outbox is per user (em_outbox:<user id>), each
+// draft carries the id of the user who queued it, and nothing is sent unless
+// that user is the one signed in now. main.js warns before clear() at logout.
 import { api } from './api.js';
 import { toast } from './ui.js';
 
-const KEY = 'em_outbox';
-const load = () => { try { return JSON.parse(localStorage.getItem(KEY) || '[]'); } catch { return []; } };
-function save(list) {
-  try { localStorage.setItem(KEY, JSON.stringify(list)); } catch {
+// LEGACY is the one key every user shared before the outbox was per user. Its
+// drafts cannot be attributed to anyone, so they are dropped (never sent under
+// whoever signs in next, and not kept: photos would fill the quota the
+// per-user outboxes need, and nobody could see or send them again).
+const LEGACY = 'em_outbox';
+let user = null; // id of the signed-in user; null: no outbox
+const keyOf = (id) => `${LEGACY}:${id}`;
+const load = (id = user) => {
+  if (id == null) return [];
+  try { return JSON.parse(localStorage.getItem(keyOf(id)) || '[]'); } catch { return []; }
+};
+function save(list, id = user) {
+  if (id == null) return;
+  try { localStorage.setItem(keyOf(id), JSON.stringify(list)); } catch {
     for (const d of list) if (d.photo) { d.photo = null; d.photoDropped = true; } // quota: keep the reports, drop photos
-    localStorage.setItem(KEY, JSON.stringify(list));
+    localStorage.setItem(keyOf(id), JSON.stringify(list));
   }
-  document.dispatchEvent(new CustomEvent('outbox', { detail: list.length }));
+  if (id === user) document.dispatchEvent(new CustomEvent('outbox', { detail: count() }));
 }
-export const count = () => load().length;
+// mine: the drafts the signed-in user queued (a draft of someone else's, however it got here, is never theirs).
+const mine = (d) => user != null && d.user_id === user;
+export const count = () => load().filter(mine).length;
+
+// setUser(id) switches the outbox to the signed-in user (null at sign-out).
+export function setUser(id) {
+  user = id == null ? null : id;
+  const legacy = localStorage.getItem(LEGACY);
+  if (legacy !== null) {
+    let n = 0;
+    try { n = JSON.parse(legacy).length || 0; } catch { /* unreadable: dropped all the same */ }
+    localStorage.removeItem(LEGACY);
+    console.warn(`outbox: dropped ${n} unsent draft(s) of the shared pre-per-user outbox; their author is unknown`);
+  }
+  document.dispatchEvent(new CustomEvent('outbox', { detail: count() }));
+}
+
+// clear() deletes the signed-in user's drafts from storage (logout, after the warning).
+export function clear() {
+  if (user == null) return;
+  localStorage.removeItem(keyOf(user));
+  document.dispatchEvent(new CustomEvent('outbox', { detail: 0 }));
+}
 
 export function uuid() {
   if (crypto.randomUUID) return crypto.randomUUID();
@@ -64,14 +100,16 @@ async function toDataURL(file) {
 }
 
 export async function enqueue(d) {
-  const item = { ...d, queued_at: new Date().toISOString() };
+  if (user == null) throw new Error('outbox: nobody is signed in');
+  const owner = user;
+  const item = { ...d, user_id: owner, queued_at: new Date().toISOString() };
   if (item.photo instanceof Blob) {
     item.photo = await toDataURL(item.photo);
     if (item.photo && item.photo.startsWith('data:image/jpeg')) item.photoName = (item.photoName || 'photo').replace(/\.\w+$/, '') + '.jpg';
   }
-  const list = load().filter((x) => x.key !== item.key);
+  const list = load(owner).filter((x) => x.key !== item.key);
   list.push(item);
-  save(list);
+  save(list, owner);
 }
 
 const permanent = (e) => !e.network && e.status >= 400 && e.status < 500 && ![401, 408, 429].includes(e.status);
@@ -79,14 +117,18 @@ let busy = false;
 export async function flush() {
   if (busy || !navigator.onLine || !count()) return;
   busy = true;
+  // owner: whose outbox this run empties. If someone else signs in meanwhile, the run stops before the next send.
+  const owner = user;
   try {
-    for (const d of load()) {
+    for (const d of load(owner)) {
+      if (user !== owner) break;
+      if (d.user_id !== owner) continue; // never send a draft under another user's name
       try {
         await send(d);
-        save(load().filter((x) => x.key !== d.key));
+        save(load(owner).filter((x) => x.key !== d.key), owner);
       } catch (e) {
-        if (permanent(e)) { save(load().filter((x) => x.key !== d.key)); toast(e.message, 'error'); continue; }
-        save(load().map((x) => (x.key === d.key ? d : x))); // remember report_id if the POST went through
+        if (permanent(e)) { save(load(owner).filter((x) => x.key !== d.key), owner); toast(e.message, 'error'); continue; }
+        save(load(owner).map((x) => (x.key === d.key ? d : x)), owner); // remember report_id if the POST went through
         break;
       }
     }
