@@ -12,7 +12,6 @@ import (
 	"everymeter/geo"
 	"everymeter/service"
 	"everymeter/store"
-	"everymeter/vocab"
 )
 
 // Summary is domain.Summary (the definition moved to package domain).
@@ -249,9 +248,6 @@ func unitNames(ctx context.Context, st *store.Store, cs []claim) (map[int64]stor
 	return m, nil
 }
 
-// Statuses a piece can have (vocab.Coverages).
-var Statuses = vocab.Strings(vocab.Coverages)
-
 // SegmentFilter selects stored pieces for the GeoJSON lists.
 type SegmentFilter = store.PieceFilter
 
@@ -260,7 +256,7 @@ var ErrBadFilter = errors.New("coverage: invalid filter")
 
 // Segments returns stored pieces as a GeoJSON FeatureCollection built by PostGIS.
 func (e *Engine) Segments(ctx context.Context, st *store.Store, f SegmentFilter) ([]byte, error) {
-	if f.Status != "" && !slices.Contains(Statuses, f.Status) {
+	if f.Status != "" && !slices.Contains(domain.PieceStatuses, f.Status) {
 		return nil, fmt.Errorf("%w: status %q", ErrBadFilter, f.Status)
 	}
 	return st.CoverageFeatures(ctx, f)

@@ -11,6 +11,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 
+	"everymeter/domain"
 	"everymeter/store"
 )
 
@@ -29,7 +30,7 @@ type atPiece struct {
 // piecesAt computes the pieces of the linear assets matching f (bbox, kind, status, min length; up to
 // f.Limit when it is > 0) at the time at, ordered by asset and measure.
 func (e *Engine) piecesAt(ctx context.Context, st *store.Store, f SegmentFilter, at time.Time) ([]atPiece, error) {
-	if f.Status != "" && !slices.Contains(Statuses, f.Status) {
+	if f.Status != "" && !slices.Contains(domain.PieceStatuses, f.Status) {
 		return nil, fmt.Errorf("%w: status %q", ErrBadFilter, f.Status)
 	}
 	kinds := linearKinds()

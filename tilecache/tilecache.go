@@ -186,10 +186,6 @@ func (c *Cache) remove(el *list.Element) {
 	c.bytes -= e.size
 }
 
-// InvalidateBound forgets every cached tile, of every layer and zoom, whose envelope meets b; it returns
-// how many it forgot.
-func (c *Cache) InvalidateBound(b orb.Bound) int { return c.InvalidateBounds(b) }
-
 // InvalidateBounds forgets every cached tile whose envelope meets one of bs, in one pass over the cache
 // (a committed change brings a bound per changed record), and returns how many it forgot.
 func (c *Cache) InvalidateBounds(bs ...orb.Bound) int {

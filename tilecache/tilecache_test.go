@@ -61,7 +61,7 @@ func TestBuildRacingAWrite(t *testing.T) {
 	k := Key{Layer: "road", Z: 14, X: 1, Y: 1}
 	b := orb.Bound{Min: orb.Point{0, 0}, Max: orb.Point{1, 1}}
 	_, err := c.Load(k, b, func() ([]byte, error) {
-		c.InvalidateBound(orb.Bound{Min: orb.Point{0.5, 0.5}, Max: orb.Point{0.6, 0.6}}) // commits while we read
+		c.InvalidateBounds(orb.Bound{Min: orb.Point{0.5, 0.5}, Max: orb.Point{0.6, 0.6}}) // commits while we read
 		return []byte("old"), nil
 	})
 	if err != nil {
@@ -72,7 +72,7 @@ func TestBuildRacingAWrite(t *testing.T) {
 	}
 	// a write elsewhere does not stop caching
 	_, _ = c.Load(k, b, func() ([]byte, error) {
-		c.InvalidateBound(orb.Bound{Min: orb.Point{5, 5}, Max: orb.Point{6, 6}})
+		c.InvalidateBounds(orb.Bound{Min: orb.Point{5, 5}, Max: orb.Point{6, 6}})
 		return []byte("new"), nil
 	})
 	if !c.Contains(k) {
