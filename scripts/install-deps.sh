@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what everymeter needs from Debian, only if missing: PostgreSQL 15 + PostGIS 3 (the private
-# database), GDAL (ogrinfo/ogr2ogr, a real OGC API client in the tests) and Chromium with CJK fonts (browser tests).
+# database) and Chromium with CJK fonts (it prints the PDFs: sign boards, 责任书, briefings); for the tests also GDAL
+# (ogrinfo/ogr2ogr, a real OGC API client), poppler (pdftotext/pdftoppm read the PDFs back) and zbar (decodes QR codes).
 # Usage: scripts/install-deps.sh [run|test]
 set -euo pipefail
-want=(postgresql-15 postgresql-15-postgis-3)
+want=(postgresql-15 postgresql-15-postgis-3 chromium fonts-noto-cjk) # fonts-noto-cjk: Chinese text in printed PDFs
 if [ "${1:-run}" = test ]; then
-  want+=(gdal-bin chromium fonts-noto-cjk) # fonts-noto-cjk: Chinese labels in the browser tests' screenshots
+  want+=(gdal-bin poppler-utils zbar-tools)
 fi
 missing=()
 for p in "${want[@]}"; do
