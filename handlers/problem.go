@@ -13,6 +13,7 @@ import (
 
 	"everymeter/domain"
 	"everymeter/geo"
+	"everymeter/i18n"
 )
 
 // Problem is an RFC 9457 problem details document.
@@ -25,6 +26,8 @@ type Problem struct {
 	Errors   []*geo.FieldError `json:"errors,omitempty"`
 	// Extra members (e.g. candidates for an owner lookup) merged into the document.
 	Extra map[string]any `json:"-"`
+	// args fill Detail when it is a format (problemf): it is translated first, then filled.
+	args []any
 }
 
 func (p *Problem) Error() string { return fmt.Sprintf("%d %s: %s", p.Status, p.Title, p.Detail) }
@@ -32,6 +35,12 @@ func (p *Problem) Error() string { return fmt.Sprintf("%d %s: %s", p.Status, p.T
 // problem builds a Problem error for handlers to return.
 func problem(status int, title, detail string) *Problem {
 	return &Problem{Type: "about:blank", Title: title, Status: status, Detail: detail}
+}
+
+// problemf is problem with a detail format and its arguments. Title and format are English keys: the answer is
+// rendered in the client's language (zh-CN unless it asks for English) from the translations in package i18n.
+func problemf(status int, title, format string, args ...any) *Problem {
+	return &Problem{Type: "about:blank", Title: title, Status: status, Detail: format, args: args}
 }
 
 // badRequest is a 400 about one field.
@@ -49,15 +58,20 @@ func (h *Handler) renderError(err error, c echo.Context) {
 	}
 	p := h.toProblem(err, c)
 	p.Instance = c.Request().URL.Path
-	body := map[string]any{"type": p.Type, "title": p.Title, "status": p.Status}
+	lang := i18n.FromHeader(c.Request().Header.Get("Accept-Language"))
+	body := map[string]any{"type": p.Type, "title": i18n.T(lang, p.Title), "status": p.Status}
 	if p.Detail != "" {
-		body["detail"] = p.Detail
+		body["detail"] = i18n.F(lang, p.Detail, p.args...)
 	}
 	if p.Instance != "" {
 		body["instance"] = p.Instance
 	}
 	if len(p.Errors) > 0 {
-		body["errors"] = p.Errors
+		errs := make([]*geo.FieldError, len(p.Errors))
+		for i, fe := range p.Errors {
+			errs[i] = &geo.FieldError{Field: fe.Field, Detail: i18n.T(lang, fe.Detail)}
+		}
+		body["errors"] = errs
 	}
 	for k, v := range p.Extra {
 		body[k] = v
@@ -66,6 +80,8 @@ func (h *Handler) renderError(err error, c echo.Context) {
 		c.Response().Header().Set("Retry-After", "2")
 	}
 	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
+	c.Response().Header().Set("Content-Language", string(lang))
+	c.Response().Header().Add(echo.HeaderVary, "Accept-Language")
 	c.Response().WriteHeader(p.Status)
 	if c.Request().Method == http.MethodHead {
 		return
