@@ -38,8 +38,11 @@ type LockedError struct {
 }
 
 func (e *LockedError) Error() string {
-	return fmt.Sprintf("%s; try again in %d seconds", e.Reason, int(time.Until(e.Until).Seconds()+1))
+	return fmt.Sprintf("%s; try again in %d seconds", e.Reason, e.Seconds())
 }
+
+// Seconds is how long, rounded up, until a sign-in is possible again.
+func (e *LockedError) Seconds() int { return int(time.Until(e.Until).Seconds() + 1) }
 
 // Throttle is the sign-in failure count of one key: an (account, address) pair, an address or an account.
 type Throttle struct {

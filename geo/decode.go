@@ -248,5 +248,5 @@ func jsonDetail(err error) string {
 }
 
 func geomErr(format string, args ...any) *FieldError {
-	return fieldErr("geometry", fmt.Sprintf(format, args...))
+	return Fieldf("geometry", format, args...)
 }

@@ -1,7 +1,6 @@
 package geo
 
 import (
-	"fmt"
 	"strconv"
 
 	"github.com/paulmach/orb"
@@ -35,12 +34,12 @@ func parseTileNum(field, s string, max uint64) (uint64, error) {
 	}
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
-			return 0, fieldErr(field, fmt.Sprintf("%q is not a non-negative integer", truncate(s, 32)))
+			return 0, Fieldf(field, "%q is not a non-negative integer", truncate(s, 32))
 		}
 	}
 	v, err := strconv.ParseUint(s, 10, 64)
 	if err != nil || v > max {
-		return 0, fieldErr(field, fmt.Sprintf("%s is outside [0, %d]", truncate(s, 32), max))
+		return 0, Fieldf(field, "%s is outside [0, %d]", truncate(s, 32), max)
 	}
 	return v, nil
 }

@@ -28,7 +28,8 @@ func TestOpen311KeyInURL(t *testing.T) {
 	}
 	// Outside Open311 a key remains read-only.
 	res = o.a.Do("", "POST", "/api/v1/reports?api_key="+url.QueryEscape(o.key),
-		map[string]any{"geometry": map[string]any{"type": "Point", "coordinates": []float64{114.302, 35.75002}}, "category": "SRHJ-01"}).MustStatus(t, 403)
+		map[string]any{"geometry": map[string]any{"type": "Point", "coordinates": []float64{114.302, 35.75002}}, "category": "SRHJ-01"},
+		"Accept-Language", "en").MustStatus(t, 403)
 	if !strings.Contains(string(res.Body), "read-only") {
 		t.Fatalf("POST /api/v1/reports with a key: %s", res.Body)
 	}

@@ -71,7 +71,7 @@ func (h *Handler) listAssets(c echo.Context) error {
 func assetFrom(g orb.Geometry, props json.RawMessage, field string) (domain.Asset, error) {
 	var p assetProps
 	if err := json.Unmarshal(props, &p); err != nil {
-		return domain.Asset{}, badRequest(field+"properties", jsonError(err))
+		return domain.Asset{}, jsonError(field+"properties", err)
 	}
 	return domain.Asset{Kind: p.Kind, Name: p.Name, Attributes: p.Attributes, Geom: g}, nil
 }
@@ -135,7 +135,7 @@ func (h *Handler) createAssets(c echo.Context) error {
 		}
 		return geoJSON(c, http.StatusCreated, fc)
 	}
-	return badRequest("type", fmt.Sprintf("expected a GeoJSON Feature or FeatureCollection, got type %q", head.Type))
+	return badRequestf("type", "expected a GeoJSON Feature or FeatureCollection, got type %q", head.Type)
 }
 
 func (h *Handler) patchAsset(c echo.Context) error {

@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"everymeter/domain"
+	"everymeter/i18n"
 	"everymeter/vocab"
 )
 
@@ -103,7 +104,7 @@ func (r Rule) check(c echo.Context) error {
 	if u == nil {
 		return problem(http.StatusUnauthorized, "Unauthorized", "sign in first (POST /api/v1/auth/login), then send the token as 'Authorization: Bearer …'")
 	}
-	return problem(http.StatusForbidden, "Forbidden", "the role '"+u.Role+"' may not do this")
+	return problemf(http.StatusForbidden, "Forbidden", "the role '%s' may not do this", u.Role)
 }
 
 // CurrentUser returns the signed-in user of a request, or nil.
@@ -152,7 +153,7 @@ func (h *Handler) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			ck, err := req.Cookie(csrfCookie)
 			hd := req.Header.Get(csrfHeader)
 			if err != nil || hd == "" || subtle.ConstantTimeCompare([]byte(ck.Value), []byte(hd)) != 1 {
-				return problem(http.StatusForbidden, "CSRF check failed", "cookie-authenticated writes must send the "+csrfHeader+" header equal to the "+csrfCookie+" cookie")
+				return problemf(http.StatusForbidden, "CSRF check failed", "cookie-authenticated writes must send the %s header equal to the %s cookie", csrfHeader, csrfCookie)
 			}
 		}
 		c.Set("user", &u)
@@ -183,7 +184,7 @@ func (h *Handler) login(c echo.Context) error {
 	var locked *domain.LockedError
 	if errors.As(err, &locked) {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(time.Until(locked.Until).Seconds())+1))
-		return problem(http.StatusTooManyRequests, "Too many sign-in attempts", locked.Error())
+		return problemf(http.StatusTooManyRequests, "Too many sign-in attempts", "%s; try again in %d seconds", i18n.Key(locked.Reason), locked.Seconds())
 	}
 	if errors.Is(err, domain.ErrAuth) {
 		return problem(http.StatusUnauthorized, "Sign-in failed", "wrong username or password, or the account is disabled")

@@ -18,7 +18,7 @@ func TestLoginLockoutAndLogoutEverywhere(t *testing.T) {
 			t.Fatalf("wrong password %d: %d %s", i, res.Status, res.Body)
 		}
 	}
-	res := a.Do("", "POST", "/api/v1/auth/login", map[string]string{"username": "planner1", "password": testapp.Password})
+	res := a.Do("", "POST", "/api/v1/auth/login", map[string]string{"username": "planner1", "password": testapp.Password}, "Accept-Language", "en")
 	if res.Status != 429 || res.Header.Get("Retry-After") == "" || !strings.Contains(string(res.Body), "this account from this address") {
 		t.Fatalf("after 5 failures: %d %s (Retry-After %q)", res.Status, res.Body, res.Header.Get("Retry-After"))
 	}

@@ -52,7 +52,7 @@ func (h *Handler) briefing(c echo.Context) error {
 	}
 	format := c.QueryParam("format")
 	if format != "" && format != "html" && format != "csv" {
-		return badRequest("format", fmt.Sprintf("format %q is not html or csv", truncateParam(format)))
+		return badRequestf("format", "format %q is not html or csv", truncateParam(format))
 	}
 	b, err := h.Svc.Briefing(c.Request().Context(), principal(c), q)
 	if err != nil {

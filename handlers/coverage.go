@@ -3,7 +3,6 @@ package handlers
 import (
 	"encoding/csv"
 	"errors"
-	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -45,7 +44,7 @@ func atParam(c echo.Context) (*time.Time, error) {
 			return &t, nil
 		}
 	}
-	return nil, badRequest("at", fmt.Sprintf("at %q is not a time; use RFC 3339 like 2024-05-01T08:00:00Z or a date like 2024-05-01", truncateParam(s)))
+	return nil, badRequestf("at", "at %q is not a time; use RFC 3339 like 2024-05-01T08:00:00Z or a date like 2024-05-01", truncateParam(s))
 }
 
 func truncateParam(s string) string {
@@ -100,7 +99,7 @@ func (a *coverageAPI) segments(status string) echo.HandlerFunc {
 		if status == "" {
 			if s := c.QueryParam("status"); s != "" {
 				if !vocab.Coverage(s).Valid() {
-					return badRequest("status", "status must be one of "+strings.Join(vocab.Strings(vocab.Coverages), ", "))
+					return badRequestf("status", "status must be one of %s", strings.Join(vocab.Strings(vocab.Coverages), ", "))
 				}
 				f.Status = s
 			}
@@ -162,7 +161,7 @@ func (a *coverageAPI) export(c echo.Context) error {
 		w.Flush()
 		return w.Error()
 	}
-	return badRequest("format", fmt.Sprintf("format %q is not csv or geojson", truncateParam(format)))
+	return badRequestf("format", "format %q is not csv or geojson", truncateParam(format))
 }
 
 // csvSafe keeps a spreadsheet from running a name as a formula.
@@ -197,7 +196,7 @@ func coordParam(c echo.Context, name string, lim float64) (float64, error) {
 	}
 	v, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || v < -lim || v > lim {
-		return 0, badRequest(name, fmt.Sprintf("%s must be a number from %g to %g", name, -lim, lim))
+		return 0, badRequestf(name, "%s must be a number from %g to %g", name, -lim, lim)
 	}
 	return v, nil
 }
@@ -217,7 +216,7 @@ func (a *coverageAPI) owner(c echo.Context) error {
 	}
 	res, err := a.h.Svc.Owner(c.Request().Context(), principal(c), orb.Point{lon, lat}, at)
 	if errors.Is(err, domain.ErrNoOwner) {
-		p := problem(http.StatusNotFound, "No owner here", res.Reason+"; pick a point on or next to a street")
+		p := problemf(http.StatusNotFound, "No owner here", "%s; pick a point on or next to a street", res.Reason)
 		p.Extra = map[string]any{"candidates": res.Candidates}
 		return p
 	}

@@ -247,7 +247,7 @@ func (h *Handler) readyz(c echo.Context) error {
 	}
 	if h.Ready != nil {
 		if err := h.Ready(ctx); err != nil {
-			return problem(http.StatusServiceUnavailable, "Not ready", err.Error())
+			return problemf(http.StatusServiceUnavailable, "Not ready", "%v", err)
 		}
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -40,7 +39,7 @@ func timeParam(c echo.Context, name string) (*time.Time, error) {
 			return &t, nil
 		}
 	}
-	return nil, badRequest(name, fmt.Sprintf("%s %q is not a time; use RFC 3339 like 2024-05-01T08:00:00Z or a date like 2024-05-01", name, truncateParam(s)))
+	return nil, badRequestf(name, "%s %q is not a time; use RFC 3339 like 2024-05-01T08:00:00Z or a date like 2024-05-01", name, truncateParam(s))
 }
 
 // unitParam parses the optional unit_id filter; "none" (or 0) selects reports in the dispatch queue.
@@ -94,7 +93,7 @@ func (h *Handler) heatmap(c echo.Context) error {
 	q.Status, q.Weight, q.Categories = c.QueryParam("status"), c.QueryParam("weight"), listParam(c, "category")
 	format := c.QueryParam("format")
 	if format != "" && format != "geojson" && format != "points" {
-		return badRequest("format", fmt.Sprintf("format %q is not geojson or points", truncateParam(format)))
+		return badRequestf("format", "format %q is not geojson or points", truncateParam(format))
 	}
 	q.Geometry = format != "points"
 	m, err := h.Svc.Heatmap(c.Request().Context(), principal(c), q, time.Now())

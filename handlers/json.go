@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -30,7 +29,7 @@ func readBody(c echo.Context) ([]byte, error) {
 	ct := c.Request().Header.Get(echo.HeaderContentType)
 	mt, _, err := mime.ParseMediaType(ct)
 	if ct == "" || err != nil || !(mt == "application/json" || mt == "application/geo+json" || mt == "application/merge-patch+json" || strings.HasSuffix(mt, "+json")) {
-		return nil, problem(http.StatusUnsupportedMediaType, "Unsupported media type", fmt.Sprintf("send JSON with Content-Type: application/json (got %q)", ct))
+		return nil, problemf(http.StatusUnsupportedMediaType, "Unsupported media type", "send JSON with Content-Type: application/json (got %q)", ct)
 	}
 	b, err := io.ReadAll(c.Request().Body)
 	if err != nil {
@@ -42,7 +41,7 @@ func readBody(c echo.Context) ([]byte, error) {
 		if errors.As(err, &he) {
 			return nil, he
 		}
-		return nil, badRequest("body", "could not read the request body: "+err.Error())
+		return nil, badRequestf("body", "could not read the request body: %v", err)
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
 		return nil, badRequest("body", "the request body is empty; send a JSON document")
@@ -62,7 +61,7 @@ func bindJSON(c echo.Context, v any) error {
 func decodeJSON(b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(v); err != nil {
-		return badRequest("body", jsonError(err))
+		return jsonError("body", err)
 	}
 	if dec.More() {
 		return badRequest("body", "unexpected data after the JSON document")
@@ -70,18 +69,19 @@ func decodeJSON(b []byte, v any) error {
 	return nil
 }
 
-func jsonError(err error) string {
+// jsonError is the 400 for a body (or member) that does not decode.
+func jsonError(field string, err error) *Problem {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &se):
-		return fmt.Sprintf("malformed JSON at byte %d: %v", se.Offset, se)
+		return badRequestf(field, "malformed JSON at byte %d: %v", se.Offset, se)
 	case errors.As(err, &te):
-		return fmt.Sprintf("field %q must be a %s, not a JSON %s", te.Field, te.Type, te.Value)
+		return badRequestf(field, "field %q must be a %s, not a JSON %s", te.Field, te.Type, te.Value)
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return "malformed JSON: the document ends too early"
+		return badRequest(field, "malformed JSON: the document ends too early")
 	}
-	return "malformed JSON: " + err.Error()
+	return badRequestf(field, "malformed JSON: %v", err)
 }
 
 // mergePatch applies an RFC 7396 JSON merge patch to doc.
@@ -91,7 +91,7 @@ func mergePatch(doc, patch []byte) ([]byte, error) {
 		return nil, err
 	}
 	if err := json.Unmarshal(patch, &p); err != nil {
-		return nil, badRequest("body", jsonError(err))
+		return nil, jsonError("body", err)
 	}
 	if _, ok := p.(map[string]any); !ok {
 		return nil, badRequest("body", "a PATCH body must be a JSON object (a merge patch)")
@@ -122,7 +122,7 @@ func merge(d, p any) any {
 func idParam(c echo.Context, name string) (int64, error) {
 	id, err := strconv.ParseInt(c.Param(name), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, problem(http.StatusNotFound, "Not found", fmt.Sprintf("%q is not a valid id", c.Param(name)))
+		return 0, problemf(http.StatusNotFound, "Not found", "%q is not a valid id", c.Param(name))
 	}
 	return id, nil
 }
@@ -148,7 +148,7 @@ func intParam(c echo.Context, name string, def, min, max int) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < min || n > max {
-		return 0, badRequest(name, fmt.Sprintf("%s must be an integer from %d to %d", name, min, max))
+		return 0, badRequestf(name, "%s must be an integer from %d to %d", name, min, max)
 	}
 	return n, nil
 }
@@ -180,7 +180,7 @@ func decodeFeature(b []byte, field string) (orb.Geometry, json.RawMessage, error
 		return nil, nil, err
 	}
 	if f.Type != "Feature" {
-		return nil, nil, badRequest(field+"type", fmt.Sprintf("expected a GeoJSON Feature, got type %q", f.Type))
+		return nil, nil, badRequestf(field+"type", "expected a GeoJSON Feature, got type %q", f.Type)
 	}
 	if len(f.Geometry) == 0 || string(f.Geometry) == "null" {
 		return nil, nil, badRequest(field+"geometry", "the feature has no geometry")
@@ -189,7 +189,7 @@ func decodeFeature(b []byte, field string) (orb.Geometry, json.RawMessage, error
 	if err != nil {
 		var fe *geo.FieldError
 		if errors.As(err, &fe) {
-			return nil, nil, badRequest(field+"geometry", fe.Detail)
+			return nil, nil, fieldProblem(false, &geo.FieldError{Field: field + "geometry", Detail: fe.Detail, Format: fe.Format, Args: fe.Args})
 		}
 		return nil, nil, err
 	}

@@ -265,7 +265,7 @@ func (o *ogcAPI) collectionParam(c echo.Context) (*domain.OGCCollection, error) 
 		return nil, err
 	}
 	ids := o.h.Svc.OGCCollectionIDs()
-	return nil, problem(http.StatusNotFound, "Not found", fmt.Sprintf("no collection %q; the collections are %s", c.Param("cid"), strings.Join(ids, ", ")))
+	return nil, problemf(http.StatusNotFound, "Not found", "no collection %q; the collections are %s", c.Param("cid"), strings.Join(ids, ", "))
 }
 
 func (o *ogcAPI) collection(c echo.Context) error {
@@ -309,7 +309,7 @@ func crsParam(c echo.Context) (uri string, srid int, flip bool, err error) {
 	}
 	srid, flip, ok := crsInfo(uri)
 	if !ok {
-		return "", 0, false, badRequest("crs", "crs must be one of "+strings.Join(supportedCRS, ", "))
+		return "", 0, false, badRequestf("crs", "crs must be one of %s", strings.Join(supportedCRS, ", "))
 	}
 	return strings.TrimSuffix(strings.TrimPrefix(uri, "["), "]"), srid, flip, nil
 }
@@ -329,7 +329,7 @@ func ogcBBox(c echo.Context) (*orb.Bound, error) {
 	}
 	srid, flip, ok := crsInfo(bcrs)
 	if !ok {
-		return nil, badRequest("bbox-crs", "bbox-crs must be one of "+strings.Join(supportedCRS, ", "))
+		return nil, badRequestf("bbox-crs", "bbox-crs must be one of %s", strings.Join(supportedCRS, ", "))
 	}
 	parts := strings.Split(s, ",")
 	if len(parts) == 6 { // 3D bbox: drop the heights
@@ -343,7 +343,7 @@ func ogcBBox(c echo.Context) (*orb.Bound, error) {
 		for i, p := range parts {
 			f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
 			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-				return nil, badRequest("bbox", fmt.Sprintf("bbox value %d is not a finite number", i+1))
+				return nil, badRequestf("bbox", "bbox value %d is not a finite number", i+1)
 			}
 			v[i] = f
 		}
@@ -382,7 +382,7 @@ func datetimeParam(c echo.Context) (start, end *time.Time, err error) {
 				return &t, nil
 			}
 		}
-		return nil, badRequest("datetime", fmt.Sprintf("%q is not an RFC 3339 date-time such as 2024-05-01T00:00:00Z", v))
+		return nil, badRequestf("datetime", "%q is not an RFC 3339 date-time such as 2024-05-01T00:00:00Z", v)
 	}
 	a, b, interval := strings.Cut(s, "/")
 	if start, err = parse(a); err != nil {
@@ -437,8 +437,8 @@ func (o *ogcAPI) items(c echo.Context) error {
 		}
 		p := col.Prop(name)
 		if p == nil || !p.Filter {
-			return badRequest(name, fmt.Sprintf("unknown parameter %q; %s can be filtered by %s (see %s)", name, col.ID,
-				strings.Join(filterNames(col), ", "), "/ogc/collections/"+col.ID+"/queryables"))
+			return badRequestf(name, "unknown parameter %q; %s can be filtered by %s (see %s)", name, col.ID,
+				strings.Join(filterNames(col), ", "), "/ogc/collections/"+col.ID+"/queryables")
 		}
 		if len(vals) != 1 {
 			return badRequest(name, name+" may be given once")
@@ -473,7 +473,7 @@ func (o *ogcAPI) items(c echo.Context) error {
 	}()
 	page, err := o.h.Svc.OGCItems(c.Request().Context(), principal(c), col.ID, q, features)
 	if errors.Is(err, domain.ErrInvalid) {
-		return badRequest("", err.Error())
+		return badRequestf("", "%v", err)
 	} else if err != nil {
 		return err
 	}
@@ -583,7 +583,7 @@ func (o *ogcAPI) item(c echo.Context) error {
 	}
 	k, ok := col.ParseKey(c.Param("fid"))
 	if !ok {
-		return problem(http.StatusNotFound, "Not found", fmt.Sprintf("%q is not a feature id of %s", c.Param("fid"), col.ID))
+		return problemf(http.StatusNotFound, "Not found", "%q is not a feature id of %s", c.Param("fid"), col.ID)
 	}
 	crsURI, srid, flip, err := crsParam(c)
 	if err != nil {
@@ -591,7 +591,7 @@ func (o *ogcAPI) item(c echo.Context) error {
 	}
 	f, err := o.h.Svc.OGCItem(c.Request().Context(), principal(c), col.ID, k, srid, flip)
 	if errors.Is(err, domain.ErrNotFound) {
-		return problem(http.StatusNotFound, "Not found", fmt.Sprintf("%s has no feature %q", col.ID, c.Param("fid")))
+		return problemf(http.StatusNotFound, "Not found", "%s has no feature %q", col.ID, c.Param("fid"))
 	} else if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 
 	"everymeter/domain"
 	"everymeter/geo"
+	"everymeter/i18n"
 	"everymeter/open311"
 	"everymeter/vocab"
 )
@@ -70,8 +71,8 @@ func (a *open311API) wrap(format string, fn open311Fn) echo.HandlerFunc {
 		if f == "" {
 			var ok bool
 			if name, f, ok = open311.SplitFormat(c.Param("file")); !ok {
-				return a.fail(c, open311.JSON, problem(http.StatusNotFound, "Not found",
-					"add .json or .xml to the last path segment (e.g. "+c.Request().URL.Path+".json)"))
+				return a.fail(c, open311.JSON, problemf(http.StatusNotFound, "Not found",
+					"add .json or .xml to the last path segment (e.g. %s.json)", c.Request().URL.Path))
 			}
 		}
 		if err := fn(c, f, name); err != nil {
@@ -104,26 +105,27 @@ func (a *open311API) fail(c echo.Context, format string, err error) error {
 	case errors.Is(err, domain.ErrNotReporter):
 		// The service's refusal names who may file: "…: only inspector and admin may".
 		who := strings.TrimPrefix(err.Error(), domain.ErrNotReporter.Error()+": ")
-		p = problem(http.StatusForbidden, "Forbidden", "the user of this api_key may not file reports ("+who+")")
+		p = problemf(http.StatusForbidden, "Forbidden", "the user of this api_key may not file reports (%s)", who)
 	default:
 		p = a.h.toProblem(err, c)
 	}
+	lang := i18n.FromHeader(c.Request().Header.Get("Accept-Language"))
 	var items []open311.Error
 	for _, fe := range p.Errors {
 		field := fe.Field
 		if f, ok := open311Fields[field]; ok {
 			field = f
 		}
-		d := fe.Detail
+		d := fieldText(lang, fe)
 		if field != "" && !strings.Contains(d, field) {
 			d = field + ": " + d
 		}
 		items = append(items, open311.Error{Code: p.Status, Description: d})
 	}
 	if len(items) == 0 {
-		d := p.Detail
+		d := i18n.F(lang, p.Detail, p.args...)
 		if d == "" {
-			d = p.Title
+			d = i18n.T(lang, p.Title)
 		}
 		items = []open311.Error{{Code: p.Status, Description: d}}
 	}
@@ -202,7 +204,7 @@ func (a *open311API) services(c echo.Context, format, _ string) error {
 func (a *open311API) serviceDefinition(c echo.Context, format, code string) error {
 	k, err := a.o.Service(c.Request().Context(), code)
 	if errors.Is(err, domain.ErrNotFound) {
-		return problem(http.StatusNotFound, "Not found", fmt.Sprintf("no service with service_code %q; see services.%s", code, format))
+		return problemf(http.StatusNotFound, "Not found", "no service with service_code %q; see services.%s", code, format)
 	} else if err != nil {
 		return err
 	}
@@ -272,12 +274,12 @@ func (a *open311API) open311Filter(c echo.Context, now time.Time) (domain.Open31
 		for _, p := range strings.Split(s, ",") {
 			id, err := strconv.ParseInt(strings.TrimSpace(p), 10, 64)
 			if err != nil || id <= 0 {
-				return f, badRequest("service_request_id", fmt.Sprintf("%q is not a service_request_id; send ids separated by commas", p))
+				return f, badRequestf("service_request_id", "%q is not a service_request_id; send ids separated by commas", p)
 			}
 			f.IDs = append(f.IDs, id)
 		}
 		if len(f.IDs) > open311MaxRows {
-			return f, badRequest("service_request_id", fmt.Sprintf("at most %d ids at once", open311MaxRows))
+			return f, badRequestf("service_request_id", "at most %d ids at once", open311MaxRows)
 		}
 		return f, nil
 	}
@@ -297,7 +299,7 @@ func (a *open311API) open311Filter(c echo.Context, now time.Time) (domain.Open31
 			case open311.Closed:
 				closed = true
 			default:
-				return f, badRequest("status", fmt.Sprintf("status %q is neither open nor closed", p))
+				return f, badRequestf("status", "status %q is neither open nor closed", p)
 			}
 		}
 		switch {
@@ -354,7 +356,7 @@ func (a *open311API) requests(c echo.Context, format, _ string) error {
 func requestID(s string) (int64, error) {
 	id, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || id <= 0 {
-		return 0, problem(http.StatusNotFound, "Not found", fmt.Sprintf("no service request with id %q", s))
+		return 0, problemf(http.StatusNotFound, "Not found", "no service request with id %q", s)
 	}
 	return id, nil
 }
@@ -366,7 +368,7 @@ func (a *open311API) request(c echo.Context, format, name string) error {
 	}
 	o, err := a.o.Request(c.Request().Context(), principal(c), id)
 	if errors.Is(err, domain.ErrNotFound) {
-		return problem(http.StatusNotFound, "Not found", fmt.Sprintf("no service request with id %q", name))
+		return problemf(http.StatusNotFound, "Not found", "no service request with id %q", name)
 	} else if err != nil {
 		return err
 	}
@@ -376,14 +378,14 @@ func (a *open311API) request(c echo.Context, format, name string) error {
 func (a *open311API) token(c echo.Context, format, name string) error {
 	s, ok := open311.RequestOfToken(name)
 	if !ok {
-		return problem(http.StatusNotFound, "Not found", fmt.Sprintf("no token %q", name))
+		return problemf(http.StatusNotFound, "Not found", "no token %q", name)
 	}
 	id, err := requestID(s)
 	if err != nil {
-		return problem(http.StatusNotFound, "Not found", fmt.Sprintf("no token %q", name))
+		return problemf(http.StatusNotFound, "Not found", "no token %q", name)
 	}
 	if _, err := a.o.Request(c.Request().Context(), principal(c), id); errors.Is(err, domain.ErrNotFound) {
-		return problem(http.StatusNotFound, "Not found", fmt.Sprintf("no token %q", name))
+		return problemf(http.StatusNotFound, "Not found", "no token %q", name)
 	} else if err != nil {
 		return err
 	}
@@ -398,12 +400,12 @@ func (a *open311API) create(c echo.Context, format, _ string) error {
 	ct := c.Request().Header.Get(echo.HeaderContentType)
 	mt, _, _ := mime.ParseMediaType(ct)
 	if mt != echo.MIMEApplicationForm && mt != echo.MIMEMultipartForm {
-		return problem(http.StatusBadRequest, "Invalid request",
-			fmt.Sprintf("send the fields form-encoded (Content-Type: application/x-www-form-urlencoded), not %q", ct))
+		return problemf(http.StatusBadRequest, "Invalid request",
+			"send the fields form-encoded (Content-Type: application/x-www-form-urlencoded), not %q", ct)
 	}
 	form, err := c.FormParams()
 	if err != nil {
-		return badRequest("body", "could not read the form: "+err.Error())
+		return badRequestf("body", "could not read the form: %v", err)
 	}
 	key, in, err := parseOpen311Form(form, format, c.Request().Header.Get("Idempotency-Key"))
 	if err != nil {
@@ -436,11 +438,10 @@ func parseOpen311Form(form url.Values, format, idemKey string) (string, domain.N
 	}
 	in = domain.NewReport{Category: strings.TrimSpace(form.Get("service_code")), Description: form.Get("description"),
 		IdempotencyKey: strings.TrimSpace(idemKey)}
-	var errs []string
-	var fields []string
-	bad := func(field, d string) { fields, errs = append(fields, field), append(errs, d) }
+	var errs []*geo.FieldError
+	bad := func(field, format string, args ...any) { errs = append(errs, geo.Fieldf(field, format, args...)) }
 	if in.Category == "" {
-		bad("service_code", "service_code is required; see services."+format)
+		bad("service_code", "service_code is required; see services.%s", format)
 	}
 	latS, lonS := strings.TrimSpace(form.Get("lat")), strings.TrimSpace(form.Get("long"))
 	switch {
@@ -458,13 +459,13 @@ func parseOpen311Form(form url.Values, format, idemKey string) (string, domain.N
 		}
 	}
 	if n := utf8.RuneCountInString(in.Description); n > 4000 {
-		bad("description", fmt.Sprintf("description is at most 4000 characters (got %d)", n))
+		bad("description", "description is at most 4000 characters (got %d)", n)
 	}
 	if m := strings.TrimSpace(form.Get("media_url")); m != "" {
 		u, err := url.Parse(m)
 		switch {
 		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(m) > open311MaxURL || strings.ContainsAny(m, " \t\r\n"):
-			bad("media_url", fmt.Sprintf("media_url must be an http(s) URL of at most %d characters", open311MaxURL))
+			bad("media_url", "media_url must be an http(s) URL of at most %d characters", open311MaxURL)
 		case utf8.RuneCountInString(in.Description)+len(mediaPrefix)+len(m) > 4000:
 			bad("description", "description and media_url together must fit in 4000 characters")
 		default:
@@ -472,12 +473,7 @@ func parseOpen311Form(form url.Values, format, idemKey string) (string, domain.N
 		}
 	}
 	if len(errs) > 0 {
-		p := problem(http.StatusBadRequest, "Invalid request", "")
-		for i := range errs {
-			p.Errors = append(p.Errors, &geo.FieldError{Field: fields[i], Detail: errs[i]})
-		}
-		p.Detail = strings.Join(errs, "; ")
-		return key, in, p
+		return key, in, fieldProblem(false, errs...)
 	}
 	return key, in, nil
 }

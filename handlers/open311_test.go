@@ -308,7 +308,7 @@ func TestOpen311Errors(t *testing.T) {
 	}
 	for _, tc := range posts {
 		t.Run(tc.name, func(t *testing.T) {
-			res := o.post(t, "json", tc.form).MustStatus(t, tc.want)
+			res := o.post(t, "json", tc.form, "Accept-Language", "en").MustStatus(t, tc.want)
 			var errs []struct {
 				Code        int    `json:"code"`
 				Description string `json:"description"`

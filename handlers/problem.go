@@ -28,6 +28,9 @@ type Problem struct {
 	Extra map[string]any `json:"-"`
 	// args fill Detail when it is a format (problemf): it is translated first, then filled.
 	args []any
+	// joined: Detail is the field errors joined (a validation error), so it is rebuilt from them per language;
+	// named: each part starts with its field's name.
+	joined, named bool
 }
 
 func (p *Problem) Error() string { return fmt.Sprintf("%d %s: %s", p.Status, p.Title, p.Detail) }
@@ -45,9 +48,26 @@ func problemf(status int, title, format string, args ...any) *Problem {
 
 // badRequest is a 400 about one field.
 func badRequest(field, detail string) *Problem {
-	p := problem(http.StatusBadRequest, "Invalid request", detail)
-	p.Errors = []*geo.FieldError{{Field: field, Detail: detail}}
+	return fieldProblem(false, &geo.FieldError{Field: field, Detail: detail})
+}
+
+// badRequestf is badRequest with a detail format and its arguments (translated from the format).
+func badRequestf(field, format string, args ...any) *Problem {
+	return fieldProblem(false, geo.Fieldf(field, format, args...))
+}
+
+// fieldProblem is a 400 listing field errors; its detail is their sentences (named: each after its field's name),
+// each in the client's language.
+func fieldProblem(named bool, errs ...*geo.FieldError) *Problem {
+	p := problem(http.StatusBadRequest, "Invalid request", (&domain.ValidationError{Errors: errs}).Error())
+	p.Errors, p.joined, p.named = errs, true, named
 	return p
+}
+
+// fieldText renders one field error's detail in lang.
+func fieldText(lang i18n.Lang, fe *geo.FieldError) string {
+	k, args := fe.Key()
+	return i18n.F(lang, k, args...)
 }
 
 // renderError is echo's error handler: it maps every error to one problem+json answer. 5xx details go to
@@ -60,7 +80,17 @@ func (h *Handler) renderError(err error, c echo.Context) {
 	p.Instance = c.Request().URL.Path
 	lang := i18n.FromHeader(c.Request().Header.Get("Accept-Language"))
 	body := map[string]any{"type": p.Type, "title": i18n.T(lang, p.Title), "status": p.Status}
-	if p.Detail != "" {
+	switch {
+	case p.joined:
+		parts := make([]string, len(p.Errors))
+		for i, fe := range p.Errors {
+			parts[i] = fieldText(lang, fe)
+			if p.named && fe.Field != "" {
+				parts[i] = fe.Field + ": " + parts[i]
+			}
+		}
+		body["detail"] = strings.Join(parts, "; ")
+	case p.Detail != "":
 		body["detail"] = i18n.F(lang, p.Detail, p.args...)
 	}
 	if p.Instance != "" {
@@ -69,7 +99,7 @@ func (h *Handler) renderError(err error, c echo.Context) {
 	if len(p.Errors) > 0 {
 		errs := make([]*geo.FieldError, len(p.Errors))
 		for i, fe := range p.Errors {
-			errs[i] = &geo.FieldError{Field: fe.Field, Detail: i18n.T(lang, fe.Detail)}
+			errs[i] = &geo.FieldError{Field: fe.Field, Detail: fieldText(lang, fe)}
 		}
 		body["errors"] = errs
 	}
@@ -100,36 +130,31 @@ func (h *Handler) toProblem(err error, c echo.Context) *Problem {
 	case errors.As(err, &p):
 		return p
 	case errors.As(err, &ve):
-		q := problem(http.StatusBadRequest, "Invalid request", ve.Error())
-		q.Errors = ve.Errors
-		return q
+		return fieldProblem(true, ve.Errors...)
 	case errors.As(err, &fe):
-		q := problem(http.StatusBadRequest, "Invalid request", fe.Error())
-		q.Errors = []*geo.FieldError{fe}
-		return q
+		return fieldProblem(true, fe)
 	case errors.Is(err, domain.ErrNotFound):
 		return problem(http.StatusNotFound, "Not found", "no such record; check the id")
 	case errors.Is(err, domain.ErrConflict):
-		return problem(http.StatusConflict, "Conflict", conflictDetail(err))
+		return problemf(http.StatusConflict, "Conflict", "a record with the same unique value already exists: %s", strings.TrimPrefix(err.Error(), domain.ErrConflict.Error()+": "))
 	case errors.Is(err, domain.ErrReference):
 		return problem(http.StatusConflict, "Still in use", "the record is referenced by others (zones, assignments, users or child units); remove those first")
 	case errors.Is(err, domain.ErrInvalid), errors.Is(err, geo.ErrInvalid):
-		return problem(http.StatusBadRequest, "Invalid request", err.Error())
+		return problemf(http.StatusBadRequest, "Invalid request", "%v", err)
 	case errors.Is(err, domain.ErrAuth):
 		return problem(http.StatusUnauthorized, "Unauthorized", "sign in first")
 	case errors.Is(err, domain.ErrForbidden):
 		return problem(http.StatusForbidden, "Forbidden", "your role may not do this")
 	case errors.As(err, &he):
-		msg := fmt.Sprint(he.Message)
 		switch he.Code {
 		case http.StatusRequestEntityTooLarge:
-			msg = "the request body is larger than the limit of " + bodyLimitString + "B"
+			return problemf(he.Code, http.StatusText(he.Code), "the request body is larger than the limit of %sB", bodyLimitString)
 		case http.StatusNotFound:
-			msg = "no such resource"
+			return problem(he.Code, http.StatusText(he.Code), "no such resource")
 		case http.StatusMethodNotAllowed:
-			msg = "this method is not allowed on this resource"
+			return problem(he.Code, http.StatusText(he.Code), "this method is not allowed on this resource")
 		}
-		return problem(he.Code, http.StatusText(he.Code), msg)
+		return problemf(he.Code, http.StatusText(he.Code), "%v", he.Message)
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne), isConnErr(err):
 		h.Log.Warn("database unavailable", "err", err, "path", c.Request().URL.Path)
 		return problem(http.StatusServiceUnavailable, "Service unavailable", "the database is not answering; retry shortly")
@@ -142,10 +167,6 @@ func (h *Handler) toProblem(err error, c echo.Context) *Problem {
 	}
 	h.Log.Error("internal error", "err", err, "path", c.Request().URL.Path, "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 	return problem(http.StatusInternalServerError, "Internal error", "something went wrong on our side; it has been logged")
-}
-
-func conflictDetail(err error) string {
-	return "a record with the same unique value already exists: " + strings.TrimPrefix(err.Error(), domain.ErrConflict.Error()+": ")
 }
 
 // isConnErr reports errors that mean the database is unreachable (restarting, shutting down).

@@ -3,7 +3,6 @@ package handlers
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -53,9 +52,9 @@ func (h *reportHandlers) wrap(fn echo.HandlerFunc) echo.HandlerFunc {
 			case errors.Is(err, workflow.ErrForbidden):
 				status, title = http.StatusForbidden, "Forbidden"
 			case errors.Is(err, workflow.ErrUnknown):
-				return badRequest("action", we.Detail)
+				return badRequestf("action", we.Format, we.Args...)
 			}
-			p := problem(status, title, we.Detail)
+			p := problemf(status, title, we.Format, we.Args...)
 			if we.Status != "" {
 				allowed := we.Allowed
 				if allowed == nil {
@@ -202,13 +201,13 @@ func decodePoint(raw json.RawMessage, field string) (orb.Point, error) {
 	if err != nil {
 		var fe *geo.FieldError
 		if errors.As(err, &fe) {
-			return orb.Point{}, badRequest(field, fe.Detail)
+			return orb.Point{}, fieldProblem(false, &geo.FieldError{Field: field, Detail: fe.Detail, Format: fe.Format, Args: fe.Args})
 		}
-		return orb.Point{}, badRequest(field, err.Error())
+		return orb.Point{}, badRequestf(field, "%v", err)
 	}
 	p, ok := g.(orb.Point)
 	if !ok {
-		return orb.Point{}, badRequest(field, fmt.Sprintf("a report is pinned with a GeoJSON Point, not a %s", g.GeoJSONType()))
+		return orb.Point{}, badRequestf(field, "a report is pinned with a GeoJSON Point, not a %s", g.GeoJSONType())
 	}
 	return p, nil
 }
@@ -315,7 +314,7 @@ func reportFilter(c echo.Context) (domain.ReportFilter, error) {
 		for _, st := range strings.Split(s, ",") {
 			st = strings.TrimSpace(st)
 			if !workflow.ValidStatus(st) {
-				return f, badRequest("status", fmt.Sprintf("unknown status %q; statuses are %s", st, statusNames()))
+				return f, badRequestf("status", "unknown status %q; statuses are %s", st, statusNames())
 			}
 			f.Statuses = append(f.Statuses, st)
 		}

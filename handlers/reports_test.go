@@ -83,7 +83,7 @@ func idOf(m map[string]any) int64 { return int64(m["id"].(float64)) }
 // move posts a transition as role and returns the response.
 func (l *loop) move(role string, id int64, body map[string]any) testapp.Response {
 	l.t.Helper()
-	return l.Do(role, "POST", fmt.Sprintf("/api/v1/reports/%d/transitions", id), body)
+	return l.Do(role, "POST", fmt.Sprintf("/api/v1/reports/%d/transitions", id), body, "Accept-Language", "en")
 }
 
 // mustMove posts a transition that must succeed and returns the report after it.

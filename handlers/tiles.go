@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -31,7 +30,7 @@ func (o *ogcAPI) layerNames() string {
 func (o *ogcAPI) layerParam(name string) (domain.TileLayer, error) {
 	l, err := o.h.Svc.TileLayer(name)
 	if err != nil {
-		return l, problem(http.StatusNotFound, "Not found", fmt.Sprintf("no tile layer %q; the layers are %s", name, o.layerNames()))
+		return l, problemf(http.StatusNotFound, "Not found", "no tile layer %q; the layers are %s", name, o.layerNames())
 	}
 	return l, nil
 }

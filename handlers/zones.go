@@ -51,7 +51,7 @@ func zoneFromFeature(b []byte) (domain.Zone, error) {
 	}
 	var p zoneProps
 	if err := json.Unmarshal(props, &p); err != nil {
-		return domain.Zone{}, badRequest("properties", jsonError(err))
+		return domain.Zone{}, jsonError("properties", err)
 	}
 	if p.Kind == "" {
 		p.Kind = "网格"

@@ -82,10 +82,11 @@ func T(l Lang, key string) string {
 	return key
 }
 
-// F translates a format and fills it with args.
+// F translates a format and fills it with args; arguments that are messages themselves (Key, Msg, Msgs) are
+// translated too.
 func F(l Lang, format string, args ...any) string {
 	if len(args) == 0 {
 		return T(l, format)
 	}
-	return fmt.Sprintf(T(l, format), args...)
+	return fmt.Sprintf(T(l, format), localize(l, args)...)
 }

@@ -79,7 +79,7 @@ var dummyHash = sync.OnceValue(func() string {
 func (s *Service) AddUser(ctx context.Context, username, role, unitCode, password string) (store.User, error) {
 	var c checker
 	c.check(validName(username), "username", "use 1–64 letters, digits, '_', '.', '@' or '-'")
-	c.check(contains(Roles, role), "role", "role must be one of "+strings.Join(Roles, ", "))
+	c.check(contains(Roles, role), "role", "role must be one of %s", strings.Join(Roles, ", "))
 	c.check(len(password) >= 8, "password", "use at least 8 characters")
 	c.check(vocab.Role(role) != vocab.UnitStaff || unitCode != "", "unit", "unit_staff users need --unit UNIT_CODE")
 	if err := c.err(); err != nil {
@@ -89,7 +89,7 @@ func (s *Service) AddUser(ctx context.Context, username, role, unitCode, passwor
 	if unitCode != "" {
 		unit, err := s.Store.UnitByCode(ctx, unitCode)
 		if errors.Is(err, store.ErrNotFound) {
-			return u, invalid("unit", fmt.Sprintf("no unit with code %q", unitCode))
+			return u, invalid("unit", "no unit with code %q", unitCode)
 		} else if err != nil {
 			return u, err
 		}

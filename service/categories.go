@@ -32,7 +32,7 @@ func checkCategory(c store.Category) error {
 	k.check(strings.TrimSpace(c.NameZh) != "" && utf8.RuneCountInString(c.NameZh) <= 200, "name_zh", "name_zh must be 1–200 characters")
 	k.check(utf8.RuneCountInString(c.NameEn) <= 200, "name_en", "at most 200 characters")
 	k.check(utf8.RuneCountInString(c.Group) <= 100, "group", "at most 100 characters")
-	k.check(contains(CategoryTypes, c.Type), "type", "type must be "+categoryTypeNames)
+	k.check(contains(CategoryTypes, c.Type), "type", "type must be %s", categoryTypeNames)
 	k.check(c.DefaultUnitCode == "" || validCode(c.DefaultUnitCode), "default_unit_code", "a unit code: letters, digits, '_', '.' or '-'")
 	k.check(c.TimeLimitHours > 0 && c.TimeLimitHours <= 8760, "time_limit_hours", "time_limit_hours must be more than 0 and at most 8760 (a year)")
 	k.check(c.UrgentLimitHours == nil || (*c.UrgentLimitHours > 0 && *c.UrgentLimitHours <= 8760), "urgent_time_limit_hours",
@@ -48,7 +48,7 @@ func resolveDefaultUnit(ctx context.Context, tx *store.Store, c *store.Category)
 	u, err := tx.Unit(ctx, *c.DefaultUnitID)
 	if err != nil {
 		if err == store.ErrNotFound {
-			return invalid("default_unit_id", fmt.Sprintf("no unit with id %d", *c.DefaultUnitID))
+			return invalid("default_unit_id", "no unit with id %d", *c.DefaultUnitID)
 		}
 		return err
 	}

@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"strings"
 	"time"
@@ -94,7 +93,7 @@ func (s *Service) Heatmap(ctx context.Context, p domain.Principal, q HeatRequest
 	if q.Weight == "" {
 		q.Weight = "count"
 	}
-	c.check(contains(HeatWeights, q.Weight), "weight", "weight must be one of "+strings.Join(HeatWeights, ", "))
+	c.check(contains(HeatWeights, q.Weight), "weight", "weight must be one of %s", strings.Join(HeatWeights, ", "))
 	statuses, err := ParseStatuses(q.Status)
 	if err != nil {
 		c.addErr(err)
@@ -106,7 +105,7 @@ func (s *Service) Heatmap(ctx context.Context, p domain.Principal, q HeatRequest
 	size := float64(int64(1) << level)
 	if q.BBox != nil {
 		if n := heatSpan(*q.BBox, level); n > MaxHeatCells {
-			c.add("bbox", fmt.Sprintf("the box spans %.0f cells of %.0f m at zoom %d (at most %d): zoom out or draw a smaller box", n, size, q.Zoom, MaxHeatCells))
+			c.add("bbox", "the box spans %.0f cells of %.0f m at zoom %d (at most %d): zoom out or draw a smaller box", n, size, q.Zoom, MaxHeatCells)
 		}
 	} else if q.Zoom > 10 {
 		c.add("bbox", "a bbox is required above zoom 10")
@@ -140,7 +139,7 @@ func ParseStatuses(s string) ([]string, error) {
 	for _, p := range strings.Split(s, ",") {
 		p = strings.TrimSpace(p)
 		if !contains(AllStatuses, p) {
-			return nil, invalid("status", fmt.Sprintf("unknown status %q: use outstanding, all, or a comma list of %s", p, strings.Join(AllStatuses, ", ")))
+			return nil, invalid("status", "unknown status %q: use outstanding, all, or a comma list of %s", p, strings.Join(AllStatuses, ", "))
 		}
 		out = append(out, p)
 	}

@@ -85,10 +85,10 @@ func (s *Reports) AddPhoto(ctx context.Context, who Who, reportID int64, data []
 	}
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
-		return Uploaded{}, invalid("file", "the image cannot be read: "+err.Error())
+		return Uploaded{}, invalid("file", "the image cannot be read: %v", err)
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 || float64(cfg.Width)*float64(cfg.Height) > MaxPhotoPixels {
-		return Uploaded{}, invalid("file", fmt.Sprintf("the image is %d×%d pixels; at most %.0f megapixels", cfg.Width, cfg.Height, MaxPhotoPixels/1e6))
+		return Uploaded{}, invalid("file", "the image is %d×%d pixels; at most %.0f megapixels", cfg.Width, cfg.Height, MaxPhotoPixels/1e6)
 	}
 	var suggested *orb.Point
 	clean := data
@@ -107,7 +107,7 @@ func (s *Reports) AddPhoto(ctx context.Context, who Who, reportID int64, data []
 	}
 	img, _, err := image.Decode(bytes.NewReader(clean))
 	if err != nil {
-		return Uploaded{}, invalid("file", "the image cannot be decoded: "+err.Error())
+		return Uploaded{}, invalid("file", "the image cannot be decoded: %v", err)
 	}
 	sum := sha256.Sum256(clean)
 	hash := hex.EncodeToString(sum[:])

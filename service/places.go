@@ -52,14 +52,14 @@ func (s *Service) checkUnit(ctx context.Context, u store.Unit) error {
 	var c checker
 	c.check(u.Code != "" && len(u.Code) <= 64 && validCode(u.Code), "code", "code must be 1–64 letters, digits, '_', '.' or '-'")
 	c.check(strings.TrimSpace(u.Name) != "" && utf8.RuneCountInString(u.Name) <= 200, "name", "name must be 1–200 characters")
-	c.check(contains(UnitKinds, u.Kind), "kind", "kind must be one of "+strings.Join(UnitKinds, ", "))
+	c.check(contains(UnitKinds, u.Kind), "kind", "kind must be one of %s", strings.Join(UnitKinds, ", "))
 	c.check(utf8.RuneCountInString(u.ContactPerson) <= 100, "contact_person", "at most 100 characters")
 	c.check(utf8.RuneCountInString(u.Phone) <= 40, "phone", "at most 40 characters")
 	if u.ParentID != nil {
 		if u.ID != 0 && *u.ParentID == u.ID {
 			c.add("parent_id", "a unit cannot be its own parent")
 		} else if _, err := s.Store.Unit(ctx, *u.ParentID); errors.Is(err, store.ErrNotFound) {
-			c.add("parent_id", fmt.Sprintf("no unit with id %d", *u.ParentID))
+			c.add("parent_id", "no unit with id %d", *u.ParentID)
 		} else if err != nil {
 			return err
 		} else if u.ID != 0 {
@@ -136,19 +136,19 @@ func (s *Service) DeleteUnit(ctx context.Context, actor store.Actor, id int64) e
 func (s *Service) checkAsset(a store.Asset, prefix string) []*geo.FieldError {
 	var c checker
 	class, known := AssetKinds[a.Kind]
-	c.check(known, prefix+"properties.kind", fmt.Sprintf("kind %q is not one of %s", a.Kind, kindNames()))
+	c.check(known, prefix+"properties.kind", "kind %q is not one of %s", a.Kind, kindNames())
 	c.check(utf8.RuneCountInString(a.Name) <= 200, prefix+"properties.name", "name must be at most 200 characters")
 	if a.Geom == nil {
 		c.add(prefix+"geometry", "a geometry is required")
 	} else if err := geo.ValidateGeometry(a.Geom); err != nil {
 		var fe *geo.FieldError
 		if errors.As(err, &fe) {
-			c.add(prefix+"geometry", fe.Detail)
+			c.errs = append(c.errs, &geo.FieldError{Field: prefix + "geometry", Detail: fe.Detail, Format: fe.Format, Args: fe.Args})
 		} else {
-			c.add(prefix+"geometry", err.Error())
+			c.add(prefix+"geometry", "%v", err)
 		}
 	} else if known && geo.ClassOf(a.Geom) != class {
-		c.add(prefix+"geometry", fmt.Sprintf("a %s must be a %s geometry, not %s", a.Kind, class, a.Geom.GeoJSONType()))
+		c.add(prefix+"geometry", "a %s must be a %s geometry, not %s", a.Kind, class, a.Geom.GeoJSONType())
 	}
 	return c.errs
 }
@@ -212,7 +212,7 @@ func (s *Service) UpdateAsset(ctx context.Context, actor store.Actor, a store.As
 			}
 			for _, x := range asg {
 				if x.ToM > out.LengthM+lengthSlack {
-					return invalid("geometry", fmt.Sprintf("the new geometry is %.1f m long but assignment %d runs to %.1f m; shorten or delete it first", out.LengthM, x.ID, x.ToM))
+					return invalid("geometry", "the new geometry is %.1f m long but assignment %d runs to %.1f m; shorten or delete it first", out.LengthM, x.ID, x.ToM)
 				}
 			}
 		}
@@ -251,14 +251,14 @@ func assetAudit(a store.Asset) map[string]any {
 func (s *Service) checkZone(ctx context.Context, z store.Zone) error {
 	var c checker
 	c.check(utf8.RuneCountInString(z.Name) <= 200, "properties.name", "name must be at most 200 characters")
-	c.check(contains(ZoneRoles, z.Role), "properties.role", "role must be "+either(ZoneRoles))
+	c.check(contains(ZoneRoles, z.Role), "properties.role", "role must be %s", either(ZoneRoles))
 	c.check(utf8.RuneCountInString(z.Kind) <= 50, "properties.kind", "kind must be at most 50 characters")
 	if z.Geom == nil {
 		c.add("geometry", "a geometry is required")
 	} else if err := geo.ValidateGeometry(z.Geom); err != nil {
 		c.addErr(err)
 	} else if geo.ClassOf(z.Geom) != geo.Polygonal {
-		c.add("geometry", "a zone must be a Polygon or MultiPolygon, not "+z.Geom.GeoJSONType())
+		c.add("geometry", "a zone must be a Polygon or MultiPolygon, not %s", z.Geom.GeoJSONType())
 	}
 	if z.ValidFrom != nil && z.ValidTo != nil && !z.ValidTo.After(*z.ValidFrom) {
 		c.add("properties.valid_to", "valid_to must be after valid_from")
@@ -277,7 +277,7 @@ func checkUnitRef(ctx context.Context, db *store.Store, c *checker, field string
 		return nil
 	}
 	if _, err := db.Unit(ctx, id); errors.Is(err, store.ErrNotFound) {
-		c.add(field, fmt.Sprintf("no unit with id %d", id))
+		c.add(field, "no unit with id %d", id)
 	} else if err != nil {
 		return err
 	}
@@ -363,14 +363,14 @@ func (s *Service) checkAssignment(ctx context.Context, tx *store.Store, a store.
 		return err
 	}
 	linear := AssetKinds[asset.Kind] == geo.Lineal
-	c.check(contains(ZoneRoles, a.Role), "role", "role must be "+either(ZoneRoles))
+	c.check(contains(ZoneRoles, a.Role), "role", "role must be %s", either(ZoneRoles))
 	c.check(!math.IsNaN(a.FromM) && !math.IsInf(a.FromM, 0) && a.FromM >= 0, "from_m", "from_m must be a number ≥ 0")
 	c.check(!math.IsNaN(a.ToM) && !math.IsInf(a.ToM, 0), "to_m", "to_m must be a number")
 	if a.FromM >= a.ToM {
-		c.add("to_m", fmt.Sprintf("to_m (%g) must be greater than from_m (%g)", a.ToM, a.FromM))
+		c.add("to_m", "to_m (%g) must be greater than from_m (%g)", a.ToM, a.FromM)
 	}
 	if linear && a.ToM > asset.LengthM+lengthSlack {
-		c.add("to_m", fmt.Sprintf("to_m (%g) is beyond the end of %s %q, which is %.2f m long", a.ToM, asset.Kind, asset.Name, asset.LengthM))
+		c.add("to_m", "to_m (%g) is beyond the end of %s %q, which is %.2f m long", a.ToM, asset.Kind, asset.Name, asset.LengthM)
 	}
 	c.check(utf8.RuneCountInString(a.Person) <= 100, "person", "at most 100 characters")
 	c.check(utf8.RuneCountInString(a.Phone) <= 40, "phone", "at most 40 characters")

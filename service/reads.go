@@ -59,7 +59,7 @@ func (s *Service) Assets(ctx context.Context, p domain.Principal, f domain.Asset
 		return nil, err
 	}
 	if _, ok := AssetKinds[f.Kind]; f.Kind != "" && !ok {
-		return nil, invalid("kind", fmt.Sprintf("unknown kind %q", f.Kind))
+		return nil, invalid("kind", "unknown kind %q", f.Kind)
 	}
 	return s.Store.Assets(ctx, f)
 }
@@ -136,10 +136,10 @@ func (s *Service) APIKeys(ctx context.Context, p domain.Principal) ([]domain.API
 // checkPieceFilter validates the kind and status of a piece filter.
 func checkPieceFilter(f domain.PieceFilter) error {
 	if f.Kind != "" && !slices.Contains(LinearKinds, f.Kind) {
-		return invalid("kind", fmt.Sprintf("kind %q is not a linear kind; use one of %s", truncate(f.Kind), strings.Join(LinearKinds, ", ")))
+		return invalid("kind", "kind %q is not a linear kind; use one of %s", truncate(f.Kind), strings.Join(LinearKinds, ", "))
 	}
 	if f.Status != "" && !slices.Contains(domain.PieceStatuses, f.Status) {
-		return invalid("status", "status must be one of "+strings.Join(domain.PieceStatuses, ", "))
+		return invalid("status", "status must be one of %s", strings.Join(domain.PieceStatuses, ", "))
 	}
 	return nil
 }

@@ -239,7 +239,7 @@ func (s *Reports) File(ctx context.Context, who Who, in NewReport) (Filed, error
 	}
 	var c checker
 	c.check(in.Category != "", "category", "a category code is required (see GET /api/v1/categories)")
-	c.check(contains(Urgencies, in.Urgency), "urgency", "urgency must be "+either(Urgencies))
+	c.check(contains(Urgencies, in.Urgency), "urgency", "urgency must be %s", either(Urgencies))
 	c.check(utf8.RuneCountInString(in.Description) <= 4000, "description", "at most 4000 characters")
 	c.check(utf8.RuneCountInString(in.Address) <= 500, "address", "at most 500 characters")
 	c.check(utf8.RuneCountInString(in.IdempotencyKey) <= 200, "Idempotency-Key", "an Idempotency-Key has at most 200 characters")
@@ -281,18 +281,18 @@ func (s *Reports) File(ctx context.Context, who Who, in NewReport) (Filed, error
 func (s *Reports) file(ctx context.Context, who Who, in NewReport, fresh bool) (Filed, error) {
 	cat, version, err := s.category(ctx, in.Category, fresh)
 	if errors.Is(err, store.ErrNotFound) {
-		return Filed{}, invalid("category", fmt.Sprintf("no category with code %q (see GET /api/v1/categories)", in.Category))
+		return Filed{}, invalid("category", "no category with code %q (see GET /api/v1/categories)", in.Category)
 	} else if err != nil {
 		return Filed{}, err
 	}
 	if !cat.Active {
-		return Filed{}, invalid("category", fmt.Sprintf("category %s (%s) is no longer in use", cat.Code, cat.NameZh))
+		return Filed{}, invalid("category", "category %s (%s) is no longer in use", cat.Code, cat.NameZh)
 	}
 	var asset *store.Asset
 	if in.AssetID != nil {
 		a, err := s.Store.Asset(ctx, *in.AssetID)
 		if errors.Is(err, store.ErrNotFound) {
-			return Filed{}, invalid("asset_id", fmt.Sprintf("no asset with id %d", *in.AssetID))
+			return Filed{}, invalid("asset_id", "no asset with id %d", *in.AssetID)
 		} else if err != nil {
 			return Filed{}, err
 		}
@@ -376,8 +376,8 @@ func pinOn(pin *orb.Point, asset *store.Asset) (orb.Point, *float64, error) {
 	}
 	m, d := line.Locate(*pin)
 	if d > maxAssetDistanceM {
-		return orb.Point{}, nil, invalid("geometry", fmt.Sprintf("the pin is %.0f m from asset %d (%s); pin within %d m of it or leave asset_id out",
-			d, asset.ID, asset.Name, maxAssetDistanceM))
+		return orb.Point{}, nil, invalid("geometry", "the pin is %.0f m from asset %d (%s); pin within %d m of it or leave asset_id out",
+			d, asset.ID, asset.Name, maxAssetDistanceM)
 	}
 	return *pin, &m, nil
 }
@@ -496,7 +496,7 @@ const MaxExtendHours = 720
 // *workflow.Error (409 illegal in this status, 403 not for this user) or validation errors.
 func (s *Reports) Transition(ctx context.Context, who Who, id int64, mv Move) (store.Report, store.ReportEvent, error) {
 	if !workflow.ValidAction(mv.Action) {
-		return store.Report{}, store.ReportEvent{}, invalid("action", fmt.Sprintf("unknown action %q; actions are %s", mv.Action, actionNames()))
+		return store.Report{}, store.ReportEvent{}, invalid("action", "unknown action %q; actions are %s", mv.Action, actionNames())
 	}
 	if utf8.RuneCountInString(mv.Note) > 4000 {
 		return store.Report{}, store.ReportEvent{}, invalid("note", "at most 4000 characters")
@@ -575,7 +575,7 @@ func (s *Reports) apply(ctx context.Context, tx *store.Store, r *store.Report, t
 		}
 		u, err := tx.Unit(ctx, *mv.UnitID)
 		if errors.Is(err, store.ErrNotFound) {
-			return invalid("unit_id", fmt.Sprintf("no unit with id %d", *mv.UnitID))
+			return invalid("unit_id", "no unit with id %d", *mv.UnitID)
 		} else if err != nil {
 			return err
 		}
@@ -596,7 +596,7 @@ func (s *Reports) apply(ctx context.Context, tx *store.Store, r *store.Report, t
 		}
 		p, err := tx.Photo(ctx, *mv.PhotoID)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && p.ReportID != r.ID) {
-			return invalid("photo_id", fmt.Sprintf("photo %d is not attached to report %d", *mv.PhotoID, r.ID))
+			return invalid("photo_id", "photo %d is not attached to report %d", *mv.PhotoID, r.ID)
 		} else if err != nil {
 			return err
 		}
@@ -626,7 +626,7 @@ func (s *Reports) apply(ctx context.Context, tx *store.Store, r *store.Report, t
 		if mv.Hours != nil {
 			h = *mv.Hours
 			if !(h > 0 && h <= MaxExtendHours) {
-				return invalid("hours", fmt.Sprintf("hours must be more than 0 and at most %d", MaxExtendHours))
+				return invalid("hours", "hours must be more than 0 and at most %d", MaxExtendHours)
 			}
 		} else {
 			var err error
@@ -657,12 +657,12 @@ func (s *Reports) apply(ctx context.Context, tx *store.Store, r *store.Report, t
 		}
 		orig, err := tx.Report(ctx, *mv.DuplicateOf)
 		if errors.Is(err, store.ErrNotFound) {
-			return invalid("duplicate_of", fmt.Sprintf("no report with id %d", *mv.DuplicateOf))
+			return invalid("duplicate_of", "no report with id %d", *mv.DuplicateOf)
 		} else if err != nil {
 			return err
 		}
 		if vocab.Is(orig.Status, vocab.DiscardedStatuses) {
-			return invalid("duplicate_of", fmt.Sprintf("report %d is %s itself; link to the report it stands for", orig.ID, orig.Status))
+			return invalid("duplicate_of", "report %d is %s itself; link to the report it stands for", orig.ID, orig.Status)
 		}
 		r.DuplicateOf = &orig.ID
 		ev.Details["duplicate_of"] = orig.ID

@@ -120,13 +120,14 @@ type ValidationError = domain.ValidationError
 // checker collects field errors.
 type checker struct{ errs []*geo.FieldError }
 
-func (c *checker) add(field, detail string) {
-	c.errs = append(c.errs, &geo.FieldError{Field: field, Detail: detail})
+// add records a field error; format is an English key (translated by the HTTP layer), filled with args.
+func (c *checker) add(field, format string, args ...any) {
+	c.errs = append(c.errs, geo.Fieldf(field, format, args...))
 }
 
-func (c *checker) check(ok bool, field, detail string) {
+func (c *checker) check(ok bool, field, format string, args ...any) {
 	if !ok {
-		c.add(field, detail)
+		c.add(field, format, args...)
 	}
 }
 
@@ -135,7 +136,7 @@ func (c *checker) addErr(err error) {
 	if errors.As(err, &fe) {
 		c.errs = append(c.errs, fe)
 	} else if err != nil {
-		c.add("", err.Error())
+		c.add("", "%v", err)
 	}
 }
 
@@ -146,6 +147,6 @@ func (c *checker) err() error {
 	return &ValidationError{Errors: c.errs}
 }
 
-func invalid(field, detail string) error {
-	return &ValidationError{Errors: []*geo.FieldError{{Field: field, Detail: detail}}}
+func invalid(field, format string, args ...any) error {
+	return &ValidationError{Errors: []*geo.FieldError{geo.Fieldf(field, format, args...)}}
 }

@@ -120,6 +120,13 @@ type Error struct {
 	Action  Action
 	Allowed []Action
 	Detail  string
+	// Format and Args are Detail in its parts (an English format and its arguments) for translation.
+	Format string
+	Args   []any
+}
+
+func refusal(kind error, s Status, a Action, allowed []Action, format string, args ...any) *Error {
+	return &Error{Kind: kind, Status: s, Action: a, Allowed: allowed, Detail: fmt.Sprintf(format, args...), Format: format, Args: args}
 }
 
 // Error returns the human explanation.
@@ -166,33 +173,29 @@ func Decide(r Report, a Action, who Actor) (Status, error) {
 		}
 	}
 	if ru == nil {
-		return "", &Error{Kind: ErrUnknown, Status: r.Status, Action: a, Allowed: Allowed(r.Status),
-			Detail: fmt.Sprintf("unknown action %q; actions are %s", a, joinActions(Actions))}
+		return "", refusal(ErrUnknown, r.Status, a, Allowed(r.Status), "unknown action %q; actions are %s", string(a), joinActions(Actions))
 	}
 	if !slices.Contains(ru.from, r.Status) {
 		allowed := Allowed(r.Status)
-		detail := fmt.Sprintf("cannot %s a report that is %s", a, r.Status)
 		if len(allowed) == 0 {
-			detail += "; no action is possible any more"
-		} else {
-			detail += "; allowed actions now: " + joinActions(allowed)
+			return "", refusal(ErrIllegal, r.Status, a, allowed, "cannot %s a report that is %s; no action is possible any more", string(a), string(r.Status))
 		}
-		return "", &Error{Kind: ErrIllegal, Status: r.Status, Action: a, Allowed: allowed, Detail: detail}
+		return "", refusal(ErrIllegal, r.Status, a, allowed, "cannot %s a report that is %s; allowed actions now: %s", string(a), string(r.Status), joinActions(allowed))
 	}
-	forbid := func(detail string) (Status, error) {
-		return "", &Error{Kind: ErrForbidden, Status: r.Status, Action: a, Allowed: Allowed(r.Status), Detail: detail}
+	forbid := func(format string, args ...any) (Status, error) {
+		return "", refusal(ErrForbidden, r.Status, a, Allowed(r.Status), format, args...)
 	}
 	if !vocab.Is(who.Role, ru.roles) {
-		return forbid(fmt.Sprintf("only %s may %s a report; you are %s", strings.Join(vocab.Strings(ru.roles), " or "), a, roleName(who.Role)))
+		return forbid("only %s may %s a report; you are %s", strings.Join(vocab.Strings(ru.roles), " or "), string(a), roleName(who.Role))
 	}
 	switch ru.rel {
 	case holdingUnit:
 		if vocab.Role(who.Role) == vocab.UnitStaff && (who.UnitID == nil || r.UnitID == nil || *who.UnitID != *r.UnitID) {
-			return forbid(fmt.Sprintf("only staff of the unit holding the report may %s it", a))
+			return forbid("only staff of the unit holding the report may %s it", string(a))
 		}
 	case notResolver:
 		if r.ResolverID != nil && *r.ResolverID == who.ID {
-			return forbid(fmt.Sprintf("you resolved this report, so someone else must %s it (separation of duties)", a))
+			return forbid("you resolved this report, so someone else must %s it (separation of duties)", string(a))
 		}
 	}
 	if ru.to == "" {

@@ -1,5 +1,8 @@
 // Fetch wrapper: Bearer token from sessionStorage, CSRF header for cookie
-// sessions, problem+json errors turned into ApiError(detail).
+// sessions, problem+json errors turned into ApiError(detail), and the app's
+// language sent as Accept-Language so the server answers in it.
+import { getLang } from './i18n.js';
+
 const TOKEN = 'em_token';
 export const getToken = () => sessionStorage.getItem(TOKEN);
 export const setToken = (tok) => (tok ? sessionStorage.setItem(TOKEN, tok) : sessionStorage.removeItem(TOKEN));
@@ -24,7 +27,11 @@ function csrf() {
 // api(path, {method, body, headers, signal}) → parsed JSON (or null on 204).
 export async function api(path, opts = {}) {
   const method = opts.method || 'GET';
-  const headers = { Accept: 'application/json, application/problem+json', ...(opts.headers || {}) };
+  const headers = {
+    Accept: 'application/json, application/problem+json',
+    'Accept-Language': getLang() === 'en' ? 'en' : 'zh-CN',
+    ...(opts.headers || {}),
+  };
   const tok = getToken();
   if (tok) headers.Authorization = 'Bearer ' + tok;
   if (method !== 'GET' && csrf()) headers['X-CSRF-Token'] = csrf();

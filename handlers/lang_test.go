@@ -1,0 +1,72 @@
+package handlers_test
+
+import (
+	"strings"
+	"testing"
+
+	"everymeter/internal/testapp"
+)
+
+// TestProblemsSpeakTheClientsLanguage: every kind of refusal (a handler's parameter check, a geo field error, a
+// service validation, a not-found) answers in zh-CN by default and in English when the client asks for it, with
+// the arguments filled in either way and the field errors translated too.
+func TestProblemsSpeakTheClientsLanguage(t *testing.T) {
+	a := testapp.New(t)
+	cases := []struct {
+		name, method, path string
+		body               any
+		status             int
+		zh, en             string // the detail contains these (written by hand, not looked up)
+	}{
+		{"geo bbox", "GET", "/api/v1/assets?bbox=1,2,3", nil, 400,
+			"需要 4 个逗号分隔的数值 minLon,minLat,maxLon,maxLat，收到 3 个", "want 4 comma-separated numbers minLon,minLat,maxLon,maxLat, got 3 values"},
+		{"handler parameter", "GET", "/api/v1/reports?overdue=maybe", nil, 400,
+			"overdue 必须是 1/true 或 0/false", "overdue must be 1/true or 0/false"},
+		{"service validation", "POST", "/api/v1/units", map[string]any{"code": "X 1", "name": "", "kind": "nope"}, 400,
+			"名称须为 1–200 个字符", "name must be 1–200 characters"},
+		{"unknown id", "GET", "/api/v1/units/999999", nil, 404, "没有这条记录，请检查编号", "no such record; check the id"},
+		{"bad id", "GET", "/api/v1/units/abc", nil, 404, `"abc" 不是有效的编号`, `"abc" is not a valid id`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			for _, lang := range []struct{ header, want, code string }{
+				{"", c.zh, "zh-CN"},
+				{"zh-CN,zh;q=0.9", c.zh, "zh-CN"},
+				{"en-US,en;q=0.9", c.en, "en"},
+			} {
+				var h []string
+				if lang.header != "" {
+					h = []string{"Accept-Language", lang.header}
+				}
+				res := a.Do("planner", c.method, c.path, c.body, h...).MustStatus(t, c.status)
+				p := res.JSON()
+				detail, _ := p["detail"].(string)
+				if !strings.Contains(detail, lang.want) {
+					t.Errorf("Accept-Language %q: detail %q, want it to contain %q", lang.header, detail, lang.want)
+				}
+				if got := res.Header.Get("Content-Language"); got != lang.code {
+					t.Errorf("Accept-Language %q: Content-Language %q, want %s", lang.header, got, lang.code)
+				}
+				errs, _ := p["errors"].([]any)
+				for _, e := range errs {
+					d := e.(map[string]any)["detail"].(string)
+					if lang.code == "zh-CN" && !hasHan(d) {
+						t.Errorf("field error %q is not in Chinese", d)
+					}
+					if lang.code == "en" && hasHan(d) {
+						t.Errorf("field error %q is not in English", d)
+					}
+				}
+			}
+		})
+	}
+}
+
+func hasHan(s string) bool {
+	for _, r := range s {
+		if r >= 0x4e00 && r <= 0x9fff {
+			return true
+		}
+	}
+	return false
+}
