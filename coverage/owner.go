@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 
 	"everymeter/domain"
 	"everymeter/geo"
+	"everymeter/i18n"
 	"everymeter/store"
 )
 
@@ -105,13 +107,13 @@ func (e *Engine) Owner(ctx context.Context, st *store.Store, p orb.Point, at *ti
 	}
 	owners := ownersAt(pieces[best.a.ID], best.m)
 	all := slices.Clone(owners)
-	var why []string
+	var why i18n.Msgs
 	// Near a piece boundary with other owners: both sides are plausible (a gap next door is not a rival).
 	for _, pc := range pieces[best.a.ID] {
 		if len(pc.UnitIDs) > 0 && !slices.Equal(pc.UnitIDs, owners) && best.m >= pc.FromM-AmbiguityM && best.m <= pc.ToM+AmbiguityM {
 			res.Ambiguous = true
 			all = union(all, pc.UnitIDs)
-			why = append(why, fmt.Sprintf("within %.0f m of where ownership changes", AmbiguityM))
+			why = append(why, i18n.M("ambiguous: within %s m of where ownership changes", meters0(AmbiguityM)))
 			break
 		}
 	}
@@ -120,12 +122,12 @@ func (e *Engine) Owner(ctx context.Context, st *store.Store, p orb.Point, at *ti
 		if len(o2) > 0 && !slices.Equal(o2, owners) {
 			res.Ambiguous = true
 			all = union(all, o2)
-			why = append(why, fmt.Sprintf("%s is also %.1f m away", assetLabel(second.a), second.d))
+			why = append(why, i18n.M("ambiguous: %s is also %s m away", assetLabel(second.a), meters1(second.d)))
 		}
 	}
 	if len(owners) > 1 {
 		res.Ambiguous = true
-		why = append(why, "this stretch has several lead units (overlap)")
+		why = append(why, i18n.M("ambiguous: this stretch has several lead units (overlap)"))
 	}
 	units, err := unitsOf(ctx, st, all, known)
 	if err != nil {
@@ -147,14 +149,11 @@ func (e *Engine) Owner(ctx context.Context, st *store.Store, p orb.Point, at *ti
 			names = append(names, u.Name)
 		}
 	}
-	owned := "which has no lead unit (a gap)"
+	first := i18n.M("nearest meter %s m along %s, which has no lead unit (a gap), %s m away", meters0(best.m), assetLabel(best.a), meters1(best.d))
 	if len(names) > 0 {
-		owned = "owned by " + strings.Join(names, " and ")
+		first = i18n.M("nearest meter %s m along %s, owned by %s, %s m away", meters0(best.m), assetLabel(best.a), strings.Join(names, "、"), meters1(best.d))
 	}
-	res.Reason = fmt.Sprintf("nearest meter %.0f m along %s, %s, %.1f m away", best.m, assetLabel(best.a), owned, best.d)
-	if len(why) > 0 {
-		res.Reason += "; ambiguous: " + strings.Join(why, "; ")
-	}
+	setReason(&res, append(i18n.Msgs{first}, why...))
 	return res, nil
 }
 
@@ -178,10 +177,11 @@ func (e *Engine) ownerByZone(ctx context.Context, st *store.Store, p orb.Point, 
 		if res.Candidates == nil {
 			res.Candidates = []Candidate{}
 		}
-		res.Reason = fmt.Sprintf("no street within %.0f m and no lead zone here", OwnerTolerance)
+		why := i18n.M("no street within %s m and no lead zone here", meters0(OwnerTolerance))
 		if len(locs) > 0 {
-			res.Reason = fmt.Sprintf("no street within %.0f m (nearest: %s, %.0f m away) and no lead zone here", OwnerTolerance, assetLabel(locs[0].a), locs[0].d)
+			why = i18n.M("no street within %s m (nearest: %s, %s m away) and no lead zone here", meters0(OwnerTolerance), assetLabel(locs[0].a), meters0(locs[0].d))
 		}
+		setReason(&res, i18n.Msgs{why})
 		return res, ErrNoOwner
 	}
 	var ids []int64
@@ -206,9 +206,9 @@ func (e *Engine) ownerByZone(ctx context.Context, st *store.Store, p orb.Point, 
 	res.Ambiguous = len(units) > 1
 	zname := zones[0].Name
 	if zname == "" {
-		zname = fmt.Sprintf("zone %d", zones[0].ID)
+		zname = fmt.Sprintf("#%d", zones[0].ID)
 	}
-	res.Reason = fmt.Sprintf("no street within %.0f m; the point lies in lead zone %s of %s", OwnerTolerance, zname, strings.Join(names, " and "))
+	setReason(&res, i18n.Msgs{i18n.M("no street within %s m; the point lies in lead zone %s of %s", meters0(OwnerTolerance), zname, strings.Join(names, "、"))})
 	if len(locs) > 0 {
 		res.Candidates = []Candidate{{Asset: AssetRef{ID: locs[0].a.ID, Name: locs[0].a.Name, Kind: locs[0].a.Kind}, MeasureM: round2(locs[0].m), DistanceM: round2(locs[0].d)}}
 	}
@@ -315,8 +315,17 @@ func assetLabel(a store.CoverageAsset) string {
 	if a.Name != "" {
 		return a.Name
 	}
-	return fmt.Sprintf("unnamed %s %d", a.Kind, a.ID)
+	return fmt.Sprintf("%s #%d", a.Kind, a.ID)
 }
+
+// setReason writes the reason in its parts and, for readers of the text, in English.
+func setReason(res *OwnerResult, parts i18n.Msgs) {
+	res.ReasonParts, res.Reason = parts, parts.String()
+}
+
+// meters0 and meters1 format a distance for a reason (its arguments are text, so that it survives being stored).
+func meters0(m float64) string { return strconv.FormatFloat(m, 'f', 0, 64) }
+func meters1(m float64) string { return strconv.FormatFloat(m, 'f', 1, 64) }
 
 func boolInt(b bool) int {
 	if b {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"everymeter/i18n"
 	"everymeter/vocab"
 )
 
@@ -126,18 +127,20 @@ type ArealCoverage struct {
 
 // OwnerResult answers "who owns the meter nearest this point" (GET /api/v1/owner).
 type OwnerResult struct {
-	Asset      *AssetRef   `json:"asset"`
-	MeasureM   *float64    `json:"measure_m"`
-	DistanceM  *float64    `json:"distance_m"`
-	Units      []OwnerUnit `json:"units"`
-	Person     string      `json:"person"`
-	Phone      string      `json:"phone"`
-	DecidedBy  string      `json:"decided_by"` // nearest_meter, zone or none
-	Reason     string      `json:"reason"`
-	Ambiguous  bool        `json:"ambiguous"`
-	ZoneID     int64       `json:"zone_id,omitempty"`
-	At         *time.Time  `json:"at,omitempty"`
-	Candidates []Candidate `json:"candidates,omitempty"`
+	Asset     *AssetRef   `json:"asset"`
+	MeasureM  *float64    `json:"measure_m"`
+	DistanceM *float64    `json:"distance_m"`
+	Units     []OwnerUnit `json:"units"`
+	Person    string      `json:"person"`
+	Phone     string      `json:"phone"`
+	DecidedBy string      `json:"decided_by"` // nearest_meter, zone or none
+	Reason    string      `json:"reason"`     // ReasonParts in English, or in the client's language once rendered
+	Ambiguous bool        `json:"ambiguous"`
+	// ReasonParts is the reason in its parts, for rendering in either language.
+	ReasonParts i18n.Msgs   `json:"-"`
+	ZoneID      int64       `json:"zone_id,omitempty"`
+	At          *time.Time  `json:"at,omitempty"`
+	Candidates  []Candidate `json:"candidates,omitempty"`
 }
 
 // AssetRef names an asset.

@@ -5,6 +5,7 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"everymeter/i18n"
 	"everymeter/vocab"
 )
 
@@ -22,17 +23,19 @@ type Report struct {
 	UnitID       *int64
 	UnitName     string // joined from units; empty when no unit
 	// Routing: how the unit was chosen (nearest_meter, zone, asset, category_default, none, manual, import) and why.
-	DecidedBy      string
-	RoutingReason  string
-	ReporterID     *int64
-	ResolverID     *int64
-	VerifierID     *int64
-	DuplicateOf    *int64
-	IdempotencyKey *string
-	ReworkCount    int
-	ReopenCount    int
-	ExtensionCount int
-	ReturnCount    int
+	DecidedBy     string
+	RoutingReason string // in English; RoutingReasonParts renders it in either language (nil for rows written before)
+	// RoutingReasonParts is the reason in its parts (formats and arguments), stored beside the text.
+	RoutingReasonParts i18n.Msgs
+	ReporterID         *int64
+	ResolverID         *int64
+	VerifierID         *int64
+	DuplicateOf        *int64
+	IdempotencyKey     *string
+	ReworkCount        int
+	ReopenCount        int
+	ExtensionCount     int
+	ReturnCount        int
 	// TimeLimitHours is the limit the current deadline was computed from (nil before dispatch).
 	TimeLimitHours *float64
 	Deadline       *time.Time
@@ -209,4 +212,17 @@ type Open311Row struct {
 	AssetName      string
 	LastNote       string
 	FirstPhotoID   *int64
+}
+
+// Reason is the routing reason in l: from its parts when they were stored, else the text as it was written.
+func (r Report) Reason(l i18n.Lang) string {
+	if len(r.RoutingReasonParts) > 0 {
+		return r.RoutingReasonParts.In(l)
+	}
+	return r.RoutingReason
+}
+
+// SetReason writes the routing reason in its parts and, for readers of the text, in English.
+func (r *Report) SetReason(parts ...i18n.Msg) {
+	r.RoutingReasonParts, r.RoutingReason = parts, i18n.Msgs(parts).String()
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"everymeter/domain"
+	"everymeter/i18n"
 	"everymeter/vocab"
 )
 
@@ -215,8 +216,12 @@ func (a *coverageAPI) owner(c echo.Context) error {
 		return err
 	}
 	res, err := a.h.Svc.Owner(c.Request().Context(), principal(c), orb.Point{lon, lat}, at)
+	var why any = i18n.Key(res.Reason)
+	if len(res.ReasonParts) > 0 {
+		why, res.Reason = res.ReasonParts, res.ReasonParts.In(langOf(c))
+	}
 	if errors.Is(err, domain.ErrNoOwner) {
-		p := problemf(http.StatusNotFound, "No owner here", "%s; pick a point on or next to a street", res.Reason)
+		p := problemf(http.StatusNotFound, "No owner here", "%s; pick a point on or next to a street", why)
 		p.Extra = map[string]any{"candidates": res.Candidates}
 		return p
 	}

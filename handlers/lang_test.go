@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -69,4 +70,50 @@ func hasHan(s string) bool {
 		}
 	}
 	return false
+}
+
+// TestRoutingReasonsRenderInEitherLanguage: a stored reason keeps its parts, so the same report reads in Chinese by
+// default and in English on request (the dispatch queue included); a row written before the parts existed reads as
+// its text.
+func TestRoutingReasonsRenderInEitherLanguage(t *testing.T) {
+	l := newLoop(t)
+	r := l.file()
+	id := int64(r["id"].(float64))
+	path := fmt.Sprintf("/api/v1/reports/%d", id)
+	reason := func(header ...string) string {
+		return l.Do("planner", "GET", path, nil, header...).MustStatus(t, 200).JSON()["routing"].(map[string]any)["reason"].(string)
+	}
+	// Nothing is near the pin (100°E 30°N): the lookup says so, then the category's default unit decides.
+	zh, en := reason(), reason("Accept-Language", "en")
+	for _, want := range []string{"米内没有街道", "类别的默认单位 测试单位"} {
+		if !strings.Contains(zh, want) {
+			t.Errorf("zh reason %q lacks %q", zh, want)
+		}
+	}
+	for _, want := range []string{"no street within", "default unit of the category 测试单位"} {
+		if !strings.Contains(en, want) {
+			t.Errorf("en reason %q lacks %q", en, want)
+		}
+	}
+	var stored string
+	if err := l.Store.Pool.QueryRow(t.Context(), `SELECT routing_reason FROM reports WHERE id = $1`, id).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if stored != en {
+		t.Errorf("stored text %q, want the English rendering %q", stored, en)
+	}
+	// Sent back by the unit: a reason with the note, in both languages.
+	l.mustMove("unit_staff", id, map[string]any{"action": "accept"})
+	l.mustMove("unit_staff", id, map[string]any{"action": "return", "note": "不归我们管"})
+	if zh, en := reason(), reason("Accept-Language", "en"); !strings.Contains(zh, "以非本单位职责退回；等待派遣：不归我们管") ||
+		!strings.Contains(en, "returned as not ours by unit_staff1; waiting for the dispatcher: 不归我们管") {
+		t.Errorf("returned: zh %q, en %q", zh, en)
+	}
+	// A row from before: no parts, its text as written, whatever the language.
+	if _, err := l.Store.Pool.Exec(t.Context(), `UPDATE reports SET routing_reason = 'old text', routing_reason_parts = NULL WHERE id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
+	if zh, en := reason(), reason("Accept-Language", "en"); zh != "old text" || en != "old text" {
+		t.Errorf("an old row reads %q / %q, want its text", zh, en)
+	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"everymeter/domain"
 	"everymeter/geo"
+	"everymeter/i18n"
 	"everymeter/vocab"
 	"everymeter/workflow"
 )
@@ -118,10 +119,10 @@ type routingView struct {
 	Reason    string `json:"reason"`
 }
 
-func viewReport(r domain.Report, w domain.Principal, now time.Time) reportView {
+func viewReport(r domain.Report, w domain.Principal, now time.Time, lang i18n.Lang) reportView {
 	v := reportView{ID: r.ID, Status: r.Status, Category: r.CategoryCode, Description: r.Description, Address: r.Address,
 		Urgency: r.Urgency, UnitID: r.UnitID, UnitName: r.UnitName, AssetID: r.AssetID, MeasureM: r.MeasureM,
-		Routing: routingView{DecidedBy: r.DecidedBy, Reason: r.RoutingReason}, Deadline: r.Deadline,
+		Routing: routingView{DecidedBy: r.DecidedBy, Reason: r.Reason(lang)}, Deadline: r.Deadline,
 		TimeLimitHours: r.TimeLimitHours, Overdue: r.Overdue(now), CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 		DispatchedAt: r.DispatchedAt, AcceptedAt: r.AcceptedAt, ResolvedAt: r.ResolvedAt, ClosedAt: r.ClosedAt,
 		ReporterID: r.ReporterID, ResolverID: r.ResolverID, VerifierID: r.VerifierID, DuplicateOf: r.DuplicateOf,
@@ -141,8 +142,8 @@ func viewReport(r domain.Report, w domain.Principal, now time.Time) reportView {
 }
 
 // feature renders a report as a GeoJSON Feature whose id is the report id.
-func reportFeature(r domain.Report, w domain.Principal, now time.Time) *geojson.Feature {
-	v := viewReport(r, w, now)
+func reportFeature(r domain.Report, w domain.Principal, now time.Time, lang i18n.Lang) *geojson.Feature {
+	v := viewReport(r, w, now, lang)
 	v.Geometry = nil
 	f := geojson.NewFeature(r.Geom)
 	f.ID = r.ID
@@ -182,7 +183,7 @@ func (h *reportHandlers) create(c echo.Context) error {
 	now := time.Now()
 	dups := make([]reportView, 0, len(f.Duplicates))
 	for _, d := range f.Duplicates {
-		v := viewReport(d, w, now)
+		v := viewReport(d, w, now, langOf(c))
 		dist := geo.Distance(d.Geom, f.Report.Geom)
 		v.DistanceM = &dist
 		dups = append(dups, v)
@@ -192,7 +193,7 @@ func (h *reportHandlers) create(c echo.Context) error {
 		status = http.StatusOK
 	}
 	c.Response().Header().Set("Location", "/api/v1/reports/"+strconv.FormatInt(f.Report.ID, 10))
-	return c.JSON(status, map[string]any{"report": viewReport(f.Report, w, now), "duplicates": dups})
+	return c.JSON(status, map[string]any{"report": viewReport(f.Report, w, now, langOf(c)), "duplicates": dups})
 }
 
 // decodePoint decodes a GeoJSON Point with valid lon/lat.
@@ -227,7 +228,7 @@ func (h *reportHandlers) get(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := viewReport(r, w, time.Now())
+	v := viewReport(r, w, time.Now(), langOf(c))
 	v.Photos = make([]photoView, 0, len(photos))
 	for _, p := range photos {
 		v.Photos = append(v.Photos, viewPhoto(p))
@@ -274,7 +275,7 @@ func (h *reportHandlers) transition(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"report": viewReport(r, w, time.Now()), "event": ev})
+	return c.JSON(http.StatusOK, map[string]any{"report": viewReport(r, w, time.Now(), langOf(c)), "event": ev})
 }
 
 // Lists are paged newest first; the cursor is the id of the last report of the previous page.
@@ -299,7 +300,7 @@ func (h *reportHandlers) list(c echo.Context) error {
 	fc := newFC(len(rs))
 	now := time.Now()
 	for _, r := range rs {
-		fc.Features = append(fc.Features, reportFeature(r, w, now))
+		fc.Features = append(fc.Features, reportFeature(r, w, now, langOf(c)))
 	}
 	if len(rs) == f.Limit {
 		fc.Links = append(fc.Links, nextLink(c, strconv.FormatInt(rs[len(rs)-1].ID, 10)))

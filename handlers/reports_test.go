@@ -151,7 +151,7 @@ func TestFullLoop(t *testing.T) {
 		t.Fatalf("new report = %v; want dispatched to the category's default unit with a green light", r)
 	}
 	routing := r["routing"].(map[string]any)
-	if routing["decided_by"] != "category_default" || !strings.Contains(routing["reason"].(string), "default unit of the category 测试单位") {
+	if routing["decided_by"] != "category_default" || !strings.Contains(routing["reason"].(string), "类别的默认单位 测试单位") {
 		t.Fatalf("routing = %v", routing)
 	}
 	// The limit of JMZX-01 is 4 h.

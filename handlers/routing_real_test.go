@@ -15,7 +15,7 @@ import (
 // ownerAt asks the owner lookup what it says about a point.
 func ownerAt(t *testing.T, a *testapp.App, lon, lat float64) (map[string]any, int) {
 	t.Helper()
-	res := a.Do("inspector", "GET", fmt.Sprintf("/api/v1/owner?lon=%.8f&lat=%.8f", lon, lat), nil)
+	res := a.Do("inspector", "GET", fmt.Sprintf("/api/v1/owner?lon=%.8f&lat=%.8f", lon, lat), nil, "Accept-Language", "en")
 	if res.Status != 200 {
 		return nil, res.Status
 	}
@@ -28,7 +28,7 @@ func fileAt(t *testing.T, a *testapp.App, category string, lon, lat float64, ass
 	if asset != 0 {
 		body["asset_id"] = asset
 	}
-	return a.Do("inspector", "POST", "/api/v1/reports", body).MustStatus(t, 201).JSON()["report"].(map[string]any)
+	return a.Do("inspector", "POST", "/api/v1/reports", body, "Accept-Language", "en").MustStatus(t, 201).JSON()["report"].(map[string]any)
 }
 
 func unitOf(r map[string]any) int64 {

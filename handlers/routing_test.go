@@ -28,7 +28,7 @@ func TestRouting(t *testing.T) {
 		if asset != 0 {
 			body["asset_id"] = asset
 		}
-		return a.Do("inspector", "POST", "/api/v1/reports", body).MustStatus(t, 201).JSON()["report"].(map[string]any)
+		return a.Do("inspector", "POST", "/api/v1/reports", body, "Accept-Language", "en").MustStatus(t, 201).JSON()["report"].(map[string]any)
 	}
 	cases := []struct {
 		name      string

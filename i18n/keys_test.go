@@ -22,8 +22,8 @@ var messageArgs = map[string][]int{
 	"Fieldf": {1}, "fieldErr": {1}, "geomErr": {0}, // geo
 	"add": {1}, "check": {2}, "invalid": {1}, // service's checker
 	"refusal": {4}, "forbid": {0}, // workflow
-	"bad": {1},                             // open311 form fields
-	"M":   {0}, "Key": {0}, "reasonf": {0}, // routing reasons
+	"bad": {1},                                   // open311 form fields
+	"M":   {0}, "Key": {0}, "assetWhere": {2, 3}, // routing reasons
 }
 
 // messagePackages are the packages whose messages reach a client.

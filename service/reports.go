@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -16,6 +18,7 @@ import (
 	"everymeter/change"
 	"everymeter/domain"
 	"everymeter/geo"
+	"everymeter/i18n"
 	"everymeter/store"
 	"everymeter/vocab"
 	"everymeter/workflow"
@@ -33,7 +36,7 @@ type OwnerResult struct {
 	Person    string
 	Phone     string
 	DecidedBy string // nearest_meter, zone or none
-	Reason    string
+	Reason    i18n.Msgs
 	Ambiguous bool
 }
 
@@ -382,9 +385,10 @@ func pinOn(pin *orb.Point, asset *store.Asset) (orb.Point, *float64, error) {
 	return *pin, &m, nil
 }
 
-// route decides the unit of a new report and writes the decision and its reason into r.
+// route decides the unit of a new report and writes the decision and its reason into r. The reason is kept in its
+// parts (i18n.Msgs) so it renders in the reader's language; each step is one message.
 func (s *Reports) route(ctx context.Context, r *store.Report, cat store.Category, asset *store.Asset) error {
-	var steps []string
+	var steps i18n.Msgs
 	if vocab.CategoryType(cat.Type) == vocab.PartType && asset != nil {
 		m := 0.0
 		if r.MeasureM != nil {
@@ -394,24 +398,21 @@ func (s *Reports) route(ctx context.Context, r *store.Report, cat store.Category
 		if err != nil {
 			return err
 		}
-		where := assetWhere(*asset, r.MeasureM)
 		if len(units) > 0 {
 			r.UnitID, r.DecidedBy = &units[0].ID, "asset"
-			r.RoutingReason = fmt.Sprintf("部件 on %s, owned by %s", where, unitNames(units))
-			if len(units) > 1 {
-				r.RoutingReason += fmt.Sprintf(" (overlap: sent to %s)", units[0].Name)
-			}
+			reason := assetWhere(*asset, r.MeasureM, "部件 on %s, owned by %s", "部件 on %s at %s m, owned by %s", unitNames(units))
+			r.SetReason(append(i18n.Msgs{reason}, overlap(len(units), units[0].Name)...)...)
 			return nil
 		}
-		steps = append(steps, fmt.Sprintf("部件 on %s: the asset has no owner there", where))
+		steps = append(steps, assetWhere(*asset, r.MeasureM, "部件 on %s: the asset has no owner there", "部件 on %s at %s m: the asset has no owner there"))
 	}
 	o, err := s.Locate.Owner(ctx, s.Store, r.Geom, nil)
 	switch {
 	case errors.Is(err, ErrNoOwner):
-		if o.Reason != "" {
-			steps = append(steps, o.Reason)
+		if len(o.Reason) > 0 {
+			steps = append(steps, o.Reason...)
 		} else {
-			steps = append(steps, "nothing mapped near the pin")
+			steps = append(steps, i18n.M("nothing mapped near the pin"))
 		}
 	case err != nil:
 		return err
@@ -421,53 +422,57 @@ func (s *Reports) route(ctx context.Context, r *store.Report, cat store.Category
 			r.DecidedBy = "nearest_meter"
 		}
 		reason := o.Reason
-		if reason == "" {
-			reason = fmt.Sprintf("owned by %s", ownerNames(o.Units))
-		}
-		if len(o.Units) > 1 {
-			reason += fmt.Sprintf(" (overlap: sent to %s)", o.Units[0].Name)
+		if len(reason) == 0 {
+			reason = i18n.Msgs{i18n.M("owned by %s", ownerNames(o.Units))}
 		}
 		if r.AssetID == nil && o.AssetID != nil && o.MeasureM != nil {
 			r.AssetID, r.MeasureM = o.AssetID, o.MeasureM
 		}
-		r.RoutingReason = strings.Join(append(steps, reason), "; ")
+		r.SetReason(slices.Concat(steps, reason, overlap(len(o.Units), o.Units[0].Name))...)
 		return nil
 	default:
-		gap := o.Reason
-		if gap == "" && o.AssetName != "" && o.MeasureM != nil {
-			gap = fmt.Sprintf("on a gap of %s at %.0f m", o.AssetName, *o.MeasureM)
+		switch {
+		case len(o.Reason) > 0:
+			// The lookup's reason names the gap ("which has no lead unit (a gap)").
+			steps = append(steps, o.Reason...)
+		case o.AssetName != "" && o.MeasureM != nil:
+			steps = append(steps, i18n.M("on a gap of %s at %s m: no owner", o.AssetName, strconv.FormatFloat(*o.MeasureM, 'f', 0, 64)))
+		default:
+			steps = append(steps, i18n.M("no owner at the pin"))
 		}
-		if gap == "" {
-			gap = "no owner at the pin"
-		}
-		if !strings.Contains(gap, "no owner") && !strings.Contains(gap, "gap") {
-			gap += ": no owner"
-		}
-		steps = append(steps, gap)
 		if r.AssetID == nil && o.AssetID != nil && o.MeasureM != nil {
 			r.AssetID, r.MeasureM = o.AssetID, o.MeasureM
 		}
 	}
 	if cat.DefaultUnitID != nil {
 		r.UnitID, r.DecidedBy = cat.DefaultUnitID, "category_default"
-		steps = append(steps, fmt.Sprintf("default unit of the category %s", cat.DefaultUnitName))
+		steps = append(steps, i18n.M("default unit of the category %s", cat.DefaultUnitName))
 	} else {
 		r.DecidedBy = "none"
-		steps = append(steps, "the category has no default unit; left in the dispatch queue")
+		steps = append(steps, i18n.M("the category has no default unit; left in the dispatch queue"))
 	}
-	r.RoutingReason = strings.Join(steps, "; ")
+	r.SetReason(steps...)
 	return nil
 }
 
-func assetWhere(a store.Asset, m *float64) string {
+// overlap is the step saying which of several owners got the report (none for one owner).
+func overlap(owners int, first string) i18n.Msgs {
+	if owners < 2 {
+		return nil
+	}
+	return i18n.Msgs{i18n.M("overlap: sent to %s", first)}
+}
+
+// assetWhere fills one of two formats with the asset's name (and the meter when known), then the rest.
+func assetWhere(a store.Asset, m *float64, bare, atMeter string, rest ...string) i18n.Msg {
 	name := a.Name
 	if name == "" {
 		name = fmt.Sprintf("%s #%d", a.Kind, a.ID)
 	}
 	if m != nil {
-		return fmt.Sprintf("%s at %.0f m", name, *m)
+		return i18n.M(atMeter, append([]string{name, strconv.FormatFloat(*m, 'f', 0, 64)}, rest...)...)
 	}
-	return name
+	return i18n.M(bare, append([]string{name}, rest...)...)
 }
 
 func unitNames(us []store.Unit) string {
@@ -475,7 +480,7 @@ func unitNames(us []store.Unit) string {
 	for i, u := range us {
 		n[i] = u.Name
 	}
-	return strings.Join(n, ", ")
+	return strings.Join(n, "、")
 }
 
 func ownerNames(us []OwnerUnit) string {
@@ -483,7 +488,7 @@ func ownerNames(us []OwnerUnit) string {
 	for i, u := range us {
 		n[i] = u.Name
 	}
-	return strings.Join(n, ", ")
+	return strings.Join(n, "、")
 }
 
 // Move is domain.Move (the definition moved to package domain).
@@ -583,9 +588,9 @@ func (s *Reports) apply(ctx context.Context, tx *store.Store, r *store.Report, t
 			ev.Details["rerouted_from"] = *r.UnitID
 		}
 		r.UnitID, r.DecidedBy = &u.ID, "manual"
-		r.RoutingReason = fmt.Sprintf("dispatched to %s by %s", u.Name, who.Name)
+		r.SetReason(i18n.M("dispatched to %s by %s", u.Name, who.Name))
 		if mv.Note != "" {
-			r.RoutingReason += ": " + mv.Note
+			r.SetReason(i18n.M("dispatched to %s by %s: %s", u.Name, who.Name, mv.Note))
 		}
 		return startClock()
 	case workflow.Accept:
@@ -617,9 +622,10 @@ func (s *Reports) apply(ctx context.Context, tx *store.Store, r *store.Report, t
 		r.ReturnCount++
 		ev.Details["returned_by_unit"] = *r.UnitID
 		r.UnitID, r.Deadline, r.DispatchedAt, r.TimeLimitHours, r.AcceptedAt = nil, nil, nil, nil, nil
-		r.DecidedBy, r.RoutingReason = "none", fmt.Sprintf("returned as not ours by %s; waiting for the dispatcher", who.Name)
+		r.DecidedBy = "none"
+		r.SetReason(i18n.M("returned as not ours by %s; waiting for the dispatcher", who.Name))
 		if mv.Note != "" {
-			r.RoutingReason += ": " + mv.Note
+			r.SetReason(i18n.M("returned as not ours by %s; waiting for the dispatcher: %s", who.Name, mv.Note))
 		}
 	case workflow.Extend:
 		h := 0.0
@@ -677,7 +683,10 @@ type CoverageLocator struct{ Coverage Coverage }
 func (l CoverageLocator) Owner(ctx context.Context, st *store.Store, p orb.Point, at *time.Time) (OwnerResult, error) {
 	o, err := l.Coverage.Owner(ctx, st, p, at)
 	res := OwnerResult{MeasureM: o.MeasureM, DistanceM: o.DistanceM, Person: o.Person, Phone: o.Phone,
-		DecidedBy: o.DecidedBy, Reason: o.Reason, Ambiguous: o.Ambiguous}
+		DecidedBy: o.DecidedBy, Reason: o.ReasonParts, Ambiguous: o.Ambiguous}
+	if len(res.Reason) == 0 && o.Reason != "" {
+		res.Reason = i18n.Msgs{i18n.M(o.Reason)}
+	}
 	if o.Asset != nil {
 		id := o.Asset.ID
 		res.AssetID, res.AssetName, res.AssetKind = &id, o.Asset.Name, o.Asset.Kind

@@ -35,10 +35,10 @@ type Filing struct {
 // changed, nothing is written and the error is ErrCategoryChanged.
 func (s *Store) FileReport(ctx context.Context, r Report, catVersion string, dup DuplicateQuery, events ...ReportEvent) (Filing, error) {
 	args := append(reportInsertArgs(r), reportEventsJSON(events), catVersion, dup.RadiusM, dup.Window.Seconds(), dup.Limit)
-	// $1 category, $6/$7 lon/lat, $30 created_at (NULL: now()), $33 the category's version, $34 radius, $35 window
-	// in seconds, $36 limit. The guard reads the category and its default unit exactly as CategoryVersioned does.
+	// $1 category, $6/$7 lon/lat, $30 created_at (NULL: now()), $34 the category's version, $35 radius, $36 window
+	// in seconds, $37 limit. The guard reads the category and its default unit exactly as CategoryVersioned does.
 	rows, err := s.db.Query(ctx, `WITH cat AS (
-			SELECT 1 FROM categories c `+categoryUnitJoin+` WHERE c.code = $1 AND `+categoryVersionSQL+` = $33),
+			SELECT 1 FROM categories c `+categoryUnitJoin+` WHERE c.code = $1 AND `+categoryVersionSQL+` = $34),
 		`+reportInsertCTE(`SELECT `+reportInsertVals+` WHERE EXISTS (SELECT 1 FROM cat)`)+`,
 		pin AS (SELECT ST_SetSRID(ST_MakePoint($6, $7), 4326) AS g, COALESCE($30::timestamptz, now()) AS t)
 		SELECT 0, 0::float8, `+reportCols+` FROM ins r LEFT JOIN units u ON u.id = r.unit_id
@@ -46,13 +46,13 @@ func (s *Store) FileReport(ctx context.Context, r Report, catVersion string, dup
 		SELECT 1, x.* FROM (
 			SELECT r.geom::geography <-> pin.g::geography AS d, `+reportCols+`
 			FROM pin, reports r LEFT JOIN units u ON u.id = r.unit_id
-			WHERE r.geom && ST_Expand(pin.g, $34 / 110000.0 / GREATEST(cos(radians($7)), 0.01))
+			WHERE r.geom && ST_Expand(pin.g, $35 / 110000.0 / GREATEST(cos(radians($7)), 0.01))
 				AND r.category_code = $1 AND r.status IN `+openStatusList+`
-				AND r.created_at >= pin.t - make_interval(secs => $35)
-				AND ST_DWithin(r.geom::geography, pin.g::geography, $34)
+				AND r.created_at >= pin.t - make_interval(secs => $36)
+				AND ST_DWithin(r.geom::geography, pin.g::geography, $35)
 				AND EXISTS (SELECT 1 FROM cat)
 			ORDER BY 1, r.id
-			LIMIT $36) x
+			LIMIT $37) x
 		ORDER BY 1, 2, 3`, args...)
 	if err != nil {
 		return Filing{}, mapErr(err)

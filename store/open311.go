@@ -33,7 +33,7 @@ func scanOpen311(row interface{ Scan(...any) error }) (Open311Row, error) {
 		&r.AssetID, &r.MeasureM, &r.UnitID, &r.UnitName, &r.DecidedBy, &r.RoutingReason, &r.ReporterID, &r.ResolverID,
 		&r.VerifierID, &r.DuplicateOf, &r.IdempotencyKey, &r.ReworkCount, &r.ReopenCount, &r.ExtensionCount, &r.ReturnCount,
 		&r.TimeLimitHours, &r.Deadline, &r.DispatchedAt, &r.AcceptedAt, &r.ResolvedAt, &r.ClosedAt, &r.Source, &r.SourceID,
-		&r.CreatedAt, &r.UpdatedAt,
+		&r.CreatedAt, &r.UpdatedAt, &r.RoutingReasonParts,
 		&o.CategoryNameZh, &o.CategoryNameEn, &o.AssetName, &o.LastNote, &o.FirstPhotoID)
 	r.Geom[0], r.Geom[1] = x, y
 	return o, mapErr(err)

@@ -8,6 +8,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"everymeter/domain"
+	"everymeter/i18n"
 )
 
 // Report is domain.Report (the definition moved to package domain).
@@ -17,7 +18,7 @@ const reportCols = `r.id, r.category_code, r.description, r.address, r.urgency, 
 	r.asset_id, r.measure_m, r.unit_id, COALESCE(u.name, ''), r.decided_by, r.routing_reason, r.reporter_id, r.resolver_id,
 	r.verifier_id, r.duplicate_of, r.idempotency_key, r.rework_count, r.reopen_count, r.extension_count, r.return_count,
 	r.time_limit_hours, r.deadline, r.dispatched_at, r.accepted_at, r.resolved_at, r.closed_at, r.source, r.source_id,
-	r.created_at, r.updated_at`
+	r.created_at, r.updated_at, r.routing_reason_parts`
 
 func scanReport(row interface{ Scan(...any) error }) (Report, error) {
 	var r Report
@@ -26,7 +27,7 @@ func scanReport(row interface{ Scan(...any) error }) (Report, error) {
 		&r.AssetID, &r.MeasureM, &r.UnitID, &r.UnitName, &r.DecidedBy, &r.RoutingReason, &r.ReporterID, &r.ResolverID,
 		&r.VerifierID, &r.DuplicateOf, &r.IdempotencyKey, &r.ReworkCount, &r.ReopenCount, &r.ExtensionCount, &r.ReturnCount,
 		&r.TimeLimitHours, &r.Deadline, &r.DispatchedAt, &r.AcceptedAt, &r.ResolvedAt, &r.ClosedAt, &r.Source, &r.SourceID,
-		&r.CreatedAt, &r.UpdatedAt)
+		&r.CreatedAt, &r.UpdatedAt, &r.RoutingReasonParts)
 	r.Geom = orb.Point{x, y}
 	return r, mapErr(err)
 }
@@ -35,10 +36,10 @@ func scanReport(row interface{ Scan(...any) error }) (Report, error) {
 const reportInsertCols = `category_code, description, address, urgency, status, geom, asset_id, measure_m, unit_id,
 	decided_by, routing_reason, reporter_id, resolver_id, verifier_id, duplicate_of, idempotency_key,
 	rework_count, reopen_count, extension_count, return_count, time_limit_hours, deadline, dispatched_at,
-	accepted_at, resolved_at, closed_at, source, source_id, created_at, updated_at`
+	accepted_at, resolved_at, closed_at, source, source_id, created_at, updated_at, routing_reason_parts`
 
 const reportInsertVals = `$1, $2, $3, $4, $5, ST_SetSRID(ST_MakePoint($6, $7), 4326), $8, $9, $10, $11, $12, $13, $14, $15, $16,
-	$17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, COALESCE($30, now()), COALESCE($31, now())`
+	$17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, COALESCE($30, now()), COALESCE($31, now()), $32`
 
 func reportInsertArgs(r Report) []any {
 	var created, updated *time.Time
@@ -57,7 +58,7 @@ func reportInsertArgs(r Report) []any {
 	return []any{r.CategoryCode, r.Description, r.Address, r.Urgency, r.Status, r.Geom[0], r.Geom[1], r.AssetID, r.MeasureM,
 		r.UnitID, r.DecidedBy, r.RoutingReason, r.ReporterID, r.ResolverID, r.VerifierID, r.DuplicateOf, r.IdempotencyKey,
 		r.ReworkCount, r.ReopenCount, r.ExtensionCount, r.ReturnCount, r.TimeLimitHours, r.Deadline, r.DispatchedAt,
-		r.AcceptedAt, r.ResolvedAt, r.ClosedAt, r.Source, r.SourceID, created, updated}
+		r.AcceptedAt, r.ResolvedAt, r.ClosedAt, r.Source, r.SourceID, created, updated, reasonParts(r.RoutingReasonParts)}
 }
 
 // reportEventJSON is one first step of a new report as the insert statement reads it (jsonb_to_recordset).
@@ -91,8 +92,8 @@ func reportEventsJSON(events []ReportEvent) []reportEventJSON {
 	return evs
 }
 
-// reportInsertCTE inserts the report ($1–$31, see reportInsertVals) unless its reporter already used its idempotency
-// key, and its first steps ($32) — as CTEs ins and ev; rowsFrom is what ins inserts from (a VALUES list or a
+// reportInsertCTE inserts the report ($1–$32, see reportInsertVals) unless its reporter already used its idempotency
+// key, and its first steps ($33) — as CTEs ins and ev; rowsFrom is what ins inserts from (a VALUES list or a
 // guarded SELECT).
 func reportInsertCTE(rowsFrom string) string {
 	return `ins AS (
@@ -103,7 +104,7 @@ func reportInsertCTE(rowsFrom string) string {
 			INSERT INTO report_events (report_id, at, actor_id, actor, action, from_status, to_status, note, unit_id, photo_id, details)
 			SELECT ins.id, COALESCE(e.at, now()), e.actor_id, e.actor, e.action, e.from_status, e.to_status, e.note, e.unit_id,
 				e.photo_id, COALESCE(e.details, '{}')
-			FROM ins CROSS JOIN jsonb_to_recordset($32::jsonb) AS e(at timestamptz, actor_id bigint, actor text, action text,
+			FROM ins CROSS JOIN jsonb_to_recordset($33::jsonb) AS e(at timestamptz, actor_id bigint, actor text, action text,
 				from_status text, to_status text, note text, unit_id bigint, photo_id bigint, details jsonb, seq int)
 			ORDER BY e.seq)`
 }
@@ -137,7 +138,7 @@ func (s *Store) UpsertReportBySource(ctx context.Context, r Report) (Report, boo
 			description = EXCLUDED.description, address = EXCLUDED.address, urgency = EXCLUDED.urgency,
 			status = EXCLUDED.status, geom = EXCLUDED.geom, asset_id = EXCLUDED.asset_id, measure_m = EXCLUDED.measure_m,
 			unit_id = EXCLUDED.unit_id, decided_by = EXCLUDED.decided_by, routing_reason = EXCLUDED.routing_reason,
-			time_limit_hours = EXCLUDED.time_limit_hours, deadline = EXCLUDED.deadline,
+			routing_reason_parts = EXCLUDED.routing_reason_parts, time_limit_hours = EXCLUDED.time_limit_hours, deadline = EXCLUDED.deadline,
 			dispatched_at = EXCLUDED.dispatched_at, accepted_at = EXCLUDED.accepted_at,
 			resolved_at = EXCLUDED.resolved_at, closed_at = EXCLUDED.closed_at, created_at = EXCLUDED.created_at,
 			updated_at = EXCLUDED.updated_at
@@ -172,11 +173,11 @@ func (s *Store) UpdateReportState(ctx context.Context, r Report) (Report, error)
 	tag, err := s.db.Exec(ctx, `UPDATE reports SET status = $2, unit_id = $3, decided_by = $4, routing_reason = $5,
 			resolver_id = $6, verifier_id = $7, duplicate_of = $8, rework_count = $9, reopen_count = $10,
 			extension_count = $11, return_count = $12, time_limit_hours = $13, deadline = $14, dispatched_at = $15,
-			accepted_at = $16, resolved_at = $17, closed_at = $18, updated_at = now()
+			accepted_at = $16, resolved_at = $17, closed_at = $18, routing_reason_parts = $19, updated_at = now()
 		WHERE id = $1`,
 		r.ID, r.Status, r.UnitID, r.DecidedBy, r.RoutingReason, r.ResolverID, r.VerifierID, r.DuplicateOf, r.ReworkCount,
 		r.ReopenCount, r.ExtensionCount, r.ReturnCount, r.TimeLimitHours, r.Deadline, r.DispatchedAt, r.AcceptedAt,
-		r.ResolvedAt, r.ClosedAt)
+		r.ResolvedAt, r.ClosedAt, reasonParts(r.RoutingReasonParts))
 	if err != nil {
 		return r, mapErr(err)
 	}
@@ -353,4 +354,12 @@ func (s *Store) AssetLeadUnitsAt(ctx context.Context, assetID int64, measureM fl
 		out = append(out, u)
 	}
 	return out, mapErr(rows.Err())
+}
+
+// reasonParts is the routing_reason_parts value: SQL NULL when the reason has no parts (a text written as it is).
+func reasonParts(ms i18n.Msgs) any {
+	if len(ms) == 0 {
+		return nil
+	}
+	return ms
 }
