@@ -20,7 +20,7 @@ import (
 )
 
 // nameKeys are the properties a feature's name is taken from, in order.
-var nameKeys = []string{"name", "NAME", "Name", "名称"}
+var nameKeys = []string{"name", "NAME", "Name", "名称", "DLMC", "MC"} // DLMC, MC: 道路名称, 名称 in Chinese GIS exports
 
 // GeoJSON imports a FeatureCollection of lines or polygons as assets of one kind (road, alley, market,
 // park). Each feature keeps its properties as attributes; its name comes from properties name, NAME or
@@ -30,14 +30,8 @@ func GeoJSON(ctx context.Context, svc *service.Service, path, kind string, opt O
 	start := time.Now()
 	base := filepath.Base(path)
 	res := Result{Source: "geojson:" + base, File: base}
-	class, ok := service.AssetKinds[kind]
-	if !ok {
-		kinds := make([]string, 0, len(service.AssetKinds))
-		for k := range service.AssetKinds {
-			kinds = append(kinds, k)
-		}
-		sort.Strings(kinds)
-		return res, fmt.Errorf("kind %q is not one of %s", kind, strings.Join(kinds, ", "))
+	if err := checkKind(kind); err != nil {
+		return res, err
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -47,6 +41,31 @@ func GeoJSON(ctx context.Context, svc *service.Service, path, kind string, opt O
 	if err != nil {
 		return res, fmt.Errorf("%s is not a GeoJSON FeatureCollection: %w", base, err)
 	}
+	assets, sk := featureAssets(fc, kind, res.Source, "")
+	res.Skipped = sk.sorted()
+	err = write(ctx, svc, assets, opt, &res)
+	res.Duration = time.Since(start)
+	return res, err
+}
+
+// checkKind refuses a kind that is not an asset kind, naming the kinds.
+func checkKind(kind string) error {
+	if _, ok := service.AssetKinds[kind]; ok {
+		return nil
+	}
+	kinds := make([]string, 0, len(service.AssetKinds))
+	for k := range service.AssetKinds {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	return fmt.Errorf("kind %q is not one of %s", kind, strings.Join(kinds, ", "))
+}
+
+// featureAssets turns the features of fc into assets of one kind from source; nameField, when set, is the property
+// holding the name (else nameKeys). Features without a geometry, with a duplicate id or an invalid geometry are
+// skipped with their reason.
+func featureAssets(fc *geojson.FeatureCollection, kind, source, nameField string) ([]store.Asset, skips) {
+	class := service.AssetKinds[kind]
 	sk := skips{}
 	var assets []store.Asset
 	seen := map[string]bool{}
@@ -68,8 +87,15 @@ func GeoJSON(ctx context.Context, svc *service.Service, path, kind string, opt O
 		if c, ok := g.(orb.Collection); ok && len(c) == 1 {
 			g = c[0]
 		}
-		a := store.Asset{Kind: kind, Name: featureName(f.Properties), Geom: g, Attributes: map[string]any(f.Properties),
-			Source: res.Source, SourceID: sid}
+		name := featureName(f.Properties)
+		if nameField != "" {
+			name = trimName(fmt.Sprint(f.Properties[nameField]))
+			if f.Properties[nameField] == nil {
+				name = ""
+			}
+		}
+		a := store.Asset{Kind: kind, Name: name, Geom: g, Attributes: map[string]any(f.Properties),
+			Source: source, SourceID: sid}
 		if a.Attributes == nil {
 			a.Attributes = map[string]any{}
 		}
@@ -83,10 +109,7 @@ func GeoJSON(ctx context.Context, svc *service.Service, path, kind string, opt O
 		}
 		assets = append(assets, a)
 	}
-	res.Skipped = sk.sorted()
-	err = write(ctx, svc, assets, opt, &res)
-	res.Duration = time.Since(start)
-	return res, err
+	return assets, sk
 }
 
 // featureID turns a GeoJSON feature id (string or number) into a source id.
@@ -107,12 +130,17 @@ func featureID(id any) string {
 func featureName(p geojson.Properties) string {
 	for _, k := range nameKeys {
 		if s, ok := p[k].(string); ok && strings.TrimSpace(s) != "" {
-			s = strings.TrimSpace(s)
-			if utf8.RuneCountInString(s) > maxNameRunes {
-				s = string([]rune(s)[:maxNameRunes])
-			}
-			return s
+			return trimName(s)
 		}
 	}
 	return ""
+}
+
+// trimName trims a name to what an asset may carry.
+func trimName(s string) string {
+	s = strings.TrimSpace(s)
+	if utf8.RuneCountInString(s) > maxNameRunes {
+		s = string([]rune(s)[:maxNameRunes])
+	}
+	return s
 }

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what everymeter needs from Debian, only if missing: PostgreSQL 15 + PostGIS 3 (the private
-# database) and Chromium with CJK fonts (it prints the PDFs: sign boards, 责任书, briefings); for the tests also GDAL
-# (ogrinfo/ogr2ogr, a real OGC API client), poppler (pdftotext/pdftoppm read the PDFs back) and zbar (decodes QR codes).
+# database), Chromium with CJK fonts (it prints the PDFs: sign boards, 责任书, briefings) and GDAL (ogr2ogr reads a
+# county's shapefiles and GeoPackages for `everymeter import FILE`; its ogrinfo is also the tests' OGC API client);
+# for the tests also poppler (pdftotext/pdftoppm read the PDFs back) and zbar (decodes QR codes).
 # Usage: scripts/install-deps.sh [run|test]
 set -euo pipefail
-want=(postgresql-15 postgresql-15-postgis-3 chromium fonts-noto-cjk) # fonts-noto-cjk: Chinese text in printed PDFs
+want=(postgresql-15 postgresql-15-postgis-3 chromium fonts-noto-cjk gdal-bin) # fonts-noto-cjk: Chinese text in printed PDFs
 if [ "${1:-run}" = test ]; then
-  want+=(gdal-bin poppler-utils zbar-tools)
+  want+=(poppler-utils zbar-tools)
 fi
 missing=()
 for p in "${want[@]}"; do

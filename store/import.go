@@ -80,3 +80,32 @@ func (s *Store) CountAssetsBySource(ctx context.Context, source string) (int64, 
 	err := s.db.QueryRow(ctx, `SELECT count(*) FROM assets WHERE source = $1`, source).Scan(&n)
 	return n, mapErr(err)
 }
+
+// TransformToWGS84 reprojects geometries (WKB, in the coordinate system srid, or — when srid is 0 — the one the
+// PROJ definition proj describes) to WGS84 lon/lat, in one statement: PostGIS (PROJ) does the datum and projection
+// work. The answers are WKB, in the order of the input.
+func (s *Store) TransformToWGS84(ctx context.Context, wkbs [][]byte, srid int, proj string) ([][]byte, error) {
+	rows, err := s.db.Query(ctx, `SELECT ST_AsBinary(CASE WHEN $2::int <> 0 THEN ST_Transform(ST_GeomFromWKB(w, $2::int), 4326)
+			ELSE ST_Transform(ST_GeomFromWKB(w), $3::text, 4326) END)
+		FROM unnest($1::bytea[]) WITH ORDINALITY AS u(w, n) ORDER BY n`, wkbs, srid, proj)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	out := make([][]byte, 0, len(wkbs))
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return nil, mapErr(err)
+		}
+		out = append(out, b)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// KnownSRID reports whether PostGIS knows the coordinate system srid (spatial_ref_sys).
+func (s *Store) KnownSRID(ctx context.Context, srid int) (bool, error) {
+	var ok bool
+	err := s.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM spatial_ref_sys WHERE srid = $1)`, srid).Scan(&ok)
+	return ok, mapErr(err)
+}

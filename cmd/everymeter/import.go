@@ -31,9 +31,13 @@ func cmdImport(ctx context.Context, app *cli, args []string) error {
 	}
 	sort.Strings(names)
 	if len(args) == 0 {
-		return usageError{"usage: everymeter import " + strings.Join(names, "|") + " FILE [flags]"}
+		return usageError{"usage: everymeter import FILE.shp|FILE.gpkg|FILE.geojson --kind KIND [flags], or everymeter import " +
+			strings.Join(names, "|") + " FILE [flags]"}
 	}
 	cmd, ok := importers[args[0]]
+	if !ok && importer.IsFile(args[0]) {
+		return cmdImportFile(ctx, app, args)
+	}
 	if !ok {
 		return usageError{fmt.Sprintf("unknown import %q: use one of %s", args[0], strings.Join(names, ", "))}
 	}
@@ -110,6 +114,31 @@ func cmdImportGeoJSON(ctx context.Context, app *cli, args []string) error {
 	}
 	return withImportService(ctx, app, f.data, func(svc *service.Service) (importer.Result, error) {
 		return importer.GeoJSON(ctx, svc, pos[0], *kind, f.options())
+	})
+}
+
+// cmdImportFile imports a county's own file: a shapefile, a GeoPackage or a GeoJSON file.
+func cmdImportFile(ctx context.Context, app *cli, args []string) error {
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	var f importFlags
+	f.register(fs)
+	var opt importer.FileOptions
+	fs.StringVar(&opt.Kind, "kind", "", "asset kind of every feature: road, alley, market or park")
+	fs.StringVar(&opt.NameField, "name-field", "", "the attribute holding each feature's name (default: name, NAME, 名称, DLMC, MC)")
+	fs.StringVar(&opt.Encoding, "encoding", "", "attribute text encoding of a shapefile without .cpg, e.g. GBK (default: sniffed)")
+	fs.StringVar(&opt.SRS, "srs", "", "the file's coordinate system as EPSG:N, when its .prj is missing or wrong (e.g. EPSG:4548)")
+	fs.StringVar(&opt.Layer, "layer", "", "the layer of a GeoPackage with several")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || opt.Kind == "" {
+		return usageError{"usage: everymeter import FILE.shp|FILE.gpkg|FILE.geojson --kind road|alley|market|park " +
+			"[--name-field F] [--encoding GBK] [--srs EPSG:N] [--layer L] [--data DIR] [--quiet]"}
+	}
+	opt.Options, opt.Warn = f.options(), app.stdout
+	return withImportService(ctx, app, f.data, func(svc *service.Service) (importer.Result, error) {
+		return importer.File(ctx, svc, pos[0], opt)
 	})
 }
 
