@@ -848,3 +848,11 @@ func (e *Engine) Full(ctx context.Context, st *store.Store, progress func(done, 
 	s.Took = time.Since(start)
 	return s, err
 }
+
+// Forget drops the prepared zones and lines (a server resynchronising after missed changes starts over).
+func (e *Engine) Forget() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.areas = map[store.RowKey]*geo.Area{}
+	e.lines = map[store.RowKey]*geo.Line{}
+}
