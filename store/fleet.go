@@ -57,6 +57,22 @@ func (s *Store) notify(ctx context.Context, db DB, ev change.Event) (int64, erro
 	return seq, mapErr(err)
 }
 
+// dedicated opens a connection of its own to url, named appName in pg_stat_activity, as the URL's user.
+func dedicated(ctx context.Context, url, appName string) (*pgx.Conn, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("store: parse database url: %w", err)
+	}
+	cfg.ConnectTimeout = 5 * time.Second
+	cfg.RuntimeParams["application_name"] = appName
+	// A wait that times out (ChangeFeed.Next with a deadline) only sets a socket deadline, rather than sending
+	// the default cancel request, which would open a connection to the server each time.
+	cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
+		return &pgconn.DeadlineContextWatcherHandler{Conn: c.Conn()}
+	}
+	return pgx.ConnectConfig(ctx, cfg)
+}
+
 // ChangeFeed is a dedicated connection to the primary listening on ChangeChannel (a pooled connection would
 // be handed to other queries between notifications, and a hot standby refuses LISTEN).
 type ChangeFeed struct{ conn *pgx.Conn }
@@ -65,25 +81,14 @@ type ChangeFeed struct{ conn *pgx.Conn }
 // change number taken when listening began: every change committed later arrives as a Notice, those numbered
 // above it among them.
 func ListenChanges(ctx context.Context, url, appName string) (*ChangeFeed, int64, error) {
-	cfg, err := pgx.ParseConfig(url)
-	if err != nil {
-		return nil, 0, fmt.Errorf("store: parse database url: %w", err)
-	}
-	cfg.ConnectTimeout = 5 * time.Second
-	cfg.RuntimeParams["application_name"] = appName
-	// A wait that times out (Next with a deadline) only sets a socket deadline, rather than sending the default
-	// cancel request, which would open a connection to the server each time.
-	cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
-		return &pgconn.DeadlineContextWatcherHandler{Conn: c.Conn()}
-	}
-	conn, err := pgx.ConnectConfig(ctx, cfg)
+	conn, err := dedicated(ctx, url, appName)
 	if err != nil {
 		return nil, 0, err
 	}
 	var seq int64
 	// LISTEN first, then read: a change committed in between is both counted and delivered (and ignored as old).
 	if _, err = conn.Exec(ctx, `LISTEN `+ChangeChannel); err == nil {
-		err = conn.QueryRow(ctx, `SELECT last_value FROM change_seq`).Scan(&seq)
+		err = conn.QueryRow(ctx, `SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM change_seq`).Scan(&seq)
 	}
 	if err != nil {
 		conn.Close(context.Background())
@@ -119,13 +124,7 @@ const leaderKey int64 = 0x656d6a6f6273
 
 // TryLeader connects to url and tries to take the fleet's job lock: nil, nil when another server holds it.
 func TryLeader(ctx context.Context, url, appName string) (*LeaderLock, error) {
-	cfg, err := pgx.ParseConfig(url)
-	if err != nil {
-		return nil, fmt.Errorf("store: parse database url: %w", err)
-	}
-	cfg.ConnectTimeout = 5 * time.Second
-	cfg.RuntimeParams["application_name"] = appName
-	conn, err := pgx.ConnectConfig(ctx, cfg)
+	conn, err := dedicated(ctx, url, appName)
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +151,8 @@ func (l *LeaderLock) Release() { l.conn.Close(context.Background()) }
 // `everymeter` diagnostics: exactly one while any server runs).
 func (s *Store) FleetLeaders(ctx context.Context) ([]string, error) {
 	rows, err := s.db.Query(ctx, `SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a USING (pid)
-		WHERE l.locktype = 'advisory' AND l.granted AND ((l.classid::bigint << 32) | l.objid::bigint) = $1`, leaderKey)
+		WHERE l.locktype = 'advisory' AND l.granted
+		AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND ((l.classid::bigint << 32) | l.objid::bigint) = $1`, leaderKey)
 	if err != nil {
 		return nil, mapErr(err)
 	}
