@@ -62,7 +62,7 @@ type Engine struct {
 
 	mu    sync.Mutex
 	areas map[store.RowKey]*geo.Area
-	lines map[store.RowKey]*geo.Line
+	lines *lineCache
 }
 
 // New returns an engine; log may be nil.
@@ -70,7 +70,7 @@ func New(log *slog.Logger) *Engine {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Engine{Log: log, areas: map[store.RowKey]*geo.Area{}, lines: map[store.RowKey]*geo.Line{}}
+	return &Engine{Log: log, areas: map[store.RowKey]*geo.Area{}, lines: newLineCache()}
 }
 
 // maxCachedLines bounds the prepared-asset cache (a line costs about 40 bytes a vertex).
@@ -79,35 +79,16 @@ const maxCachedLines = 500000
 // knownLines returns a snapshot of the prepared assets whose bounds meet one of bounds (all when bounds
 // is nil), or whose ids are among ids when that is not nil.
 func (e *Engine) knownLines(bounds []orb.Bound, ids []int64) map[store.RowKey]*geo.Line {
-	var want map[int64]bool
-	if ids != nil {
-		want = make(map[int64]bool, len(ids))
-		for _, id := range ids {
-			want[id] = true
-		}
-	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	out := map[store.RowKey]*geo.Line{}
-	for k, l := range e.lines {
-		switch {
-		case want != nil:
-			if !want[k.ID] {
-				continue
-			}
-		case bounds != nil:
-			lb, hit := l.Bound(), false
-			for _, b := range bounds {
-				if b.Intersects(lb) {
-					hit = true
-					break
-				}
-			}
-			if !hit {
-				continue
-			}
-		}
-		out[k] = l
+	switch {
+	case ids != nil:
+		e.lines.ofIDs(ids, out)
+	case bounds != nil:
+		e.lines.meeting(bounds, out)
+	default:
+		e.lines.all(out)
 	}
 	return out
 }
@@ -140,11 +121,11 @@ func (e *Engine) prepareLines(assets []store.CoverageAsset, known map[store.RowK
 	}
 	if len(fresh) > 0 {
 		e.mu.Lock()
-		if len(e.lines)+len(fresh) > maxCachedLines {
-			e.lines = map[store.RowKey]*geo.Line{}
+		if e.lines.len()+len(fresh) > maxCachedLines {
+			e.lines = newLineCache()
 		}
 		for k, l := range fresh {
-			e.lines[k] = l
+			e.lines.put(k, l)
 		}
 		e.mu.Unlock()
 	}
@@ -167,7 +148,7 @@ func lineKeys(m map[store.RowKey]*geo.Line) []store.RowKey {
 
 // maxCachedAreas bounds the prepared-zone cache; past it the cache starts over (a full recompute
 // refills it in one pass).
-const maxCachedAreas = 20000
+const maxCachedAreas = 50000
 
 // knownAreas returns a snapshot of the prepared zones, to tell the database which geometries not to send
 // and to build an index from (the snapshot stays valid whatever other calls do to the cache).
@@ -854,5 +835,5 @@ func (e *Engine) Forget() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.areas = map[store.RowKey]*geo.Area{}
-	e.lines = map[store.RowKey]*geo.Line{}
+	e.lines = newLineCache()
 }
