@@ -162,6 +162,50 @@ func (e *Engine) knownAreas() map[store.RowKey]*geo.Area {
 	return out
 }
 
+// refreshBound is where the zones a refresh of sel reads can lie, when it is known before reading: the
+// selection's bounds, or the extent of its assets when every one is prepared already; nil when not known.
+func refreshBound(sel store.RefreshSelection, known map[store.RowKey]*geo.Line) *orb.Bound {
+	var b *orb.Bound
+	add := func(x orb.Bound) {
+		x = grow(x, 4*Tolerance)
+		if b == nil {
+			b = &x
+		} else {
+			u := b.Union(x)
+			b = &u
+		}
+	}
+	if sel.Bounds != nil {
+		for _, x := range sel.Bounds {
+			add(x)
+		}
+		return b
+	}
+	if len(known) < len(sel.IDs) {
+		return nil
+	}
+	for _, l := range known {
+		add(l.Bound())
+	}
+	return b
+}
+
+// keysNear returns the versions of the prepared zones whose bounds meet b (all when b is nil): a refresh
+// tells the database which zones it need not send, and a province's thousands of zones far away need not
+// be named (unnamed, a zone comes with its geometry, so a bound too small costs bytes, never correctness).
+func keysNear(m map[store.RowKey]*geo.Area, b *orb.Bound) []store.RowKey {
+	if b == nil {
+		return keysOf(m)
+	}
+	var out []store.RowKey
+	for k, a := range m {
+		if a.Bound().Intersects(*b) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 func keysOf(m map[store.RowKey]*geo.Area) []store.RowKey {
 	out := make([]store.RowKey, 0, len(m))
 	for k := range m {
@@ -562,7 +606,7 @@ func (e *Engine) refresh(ctx context.Context, tx *store.Store, sel store.Refresh
 	knownL := e.knownLines(sel.Bounds, sel.IDs)
 	// Locking before reading: a concurrent refresh of the same assets waits for this one to commit and
 	// then computes from what it committed (and never collides with its rows).
-	d, err := tx.LoadForRefresh(ctx, sel, marginDeg(2*Tolerance), keysOf(known), lineKeys(knownL))
+	d, err := tx.LoadForRefresh(ctx, sel, marginDeg(2*Tolerance), keysNear(known, refreshBound(sel, knownL)), lineKeys(knownL))
 	if err != nil {
 		return err
 	}
