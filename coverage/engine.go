@@ -62,7 +62,7 @@ type Engine struct {
 
 	mu    sync.Mutex
 	areas map[store.RowKey]*geo.Area
-	lines map[store.RowKey]*geo.Line
+	lines *lineCache
 }
 
 // New returns an engine; log may be nil.
@@ -70,7 +70,7 @@ func New(log *slog.Logger) *Engine {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Engine{Log: log, areas: map[store.RowKey]*geo.Area{}, lines: map[store.RowKey]*geo.Line{}}
+	return &Engine{Log: log, areas: map[store.RowKey]*geo.Area{}, lines: newLineCache()}
 }
 
 // maxCachedLines bounds the prepared-asset cache (a line costs about 40 bytes a vertex).
@@ -79,35 +79,16 @@ const maxCachedLines = 500000
 // knownLines returns a snapshot of the prepared assets whose bounds meet one of bounds (all when bounds
 // is nil), or whose ids are among ids when that is not nil.
 func (e *Engine) knownLines(bounds []orb.Bound, ids []int64) map[store.RowKey]*geo.Line {
-	var want map[int64]bool
-	if ids != nil {
-		want = make(map[int64]bool, len(ids))
-		for _, id := range ids {
-			want[id] = true
-		}
-	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	out := map[store.RowKey]*geo.Line{}
-	for k, l := range e.lines {
-		switch {
-		case want != nil:
-			if !want[k.ID] {
-				continue
-			}
-		case bounds != nil:
-			lb, hit := l.Bound(), false
-			for _, b := range bounds {
-				if b.Intersects(lb) {
-					hit = true
-					break
-				}
-			}
-			if !hit {
-				continue
-			}
-		}
-		out[k] = l
+	switch {
+	case ids != nil:
+		e.lines.ofIDs(ids, out)
+	case bounds != nil:
+		e.lines.meeting(bounds, out)
+	default:
+		e.lines.all(out)
 	}
 	return out
 }
@@ -140,11 +121,11 @@ func (e *Engine) prepareLines(assets []store.CoverageAsset, known map[store.RowK
 	}
 	if len(fresh) > 0 {
 		e.mu.Lock()
-		if len(e.lines)+len(fresh) > maxCachedLines {
-			e.lines = map[store.RowKey]*geo.Line{}
+		if e.lines.len()+len(fresh) > maxCachedLines {
+			e.lines = newLineCache()
 		}
 		for k, l := range fresh {
-			e.lines[k] = l
+			e.lines.put(k, l)
 		}
 		e.mu.Unlock()
 	}
@@ -167,7 +148,7 @@ func lineKeys(m map[store.RowKey]*geo.Line) []store.RowKey {
 
 // maxCachedAreas bounds the prepared-zone cache; past it the cache starts over (a full recompute
 // refills it in one pass).
-const maxCachedAreas = 20000
+const maxCachedAreas = 50000
 
 // knownAreas returns a snapshot of the prepared zones, to tell the database which geometries not to send
 // and to build an index from (the snapshot stays valid whatever other calls do to the cache).
@@ -177,6 +158,50 @@ func (e *Engine) knownAreas() map[store.RowKey]*geo.Area {
 	out := make(map[store.RowKey]*geo.Area, len(e.areas))
 	for k, a := range e.areas {
 		out[k] = a
+	}
+	return out
+}
+
+// refreshBound is where the zones a refresh of sel reads can lie, when it is known before reading: the
+// selection's bounds, or the extent of its assets when every one is prepared already; nil when not known.
+func refreshBound(sel store.RefreshSelection, known map[store.RowKey]*geo.Line) *orb.Bound {
+	var b *orb.Bound
+	add := func(x orb.Bound) {
+		x = grow(x, 4*Tolerance)
+		if b == nil {
+			b = &x
+		} else {
+			u := b.Union(x)
+			b = &u
+		}
+	}
+	if sel.Bounds != nil {
+		for _, x := range sel.Bounds {
+			add(x)
+		}
+		return b
+	}
+	if len(known) < len(sel.IDs) {
+		return nil
+	}
+	for _, l := range known {
+		add(l.Bound())
+	}
+	return b
+}
+
+// keysNear returns the versions of the prepared zones whose bounds meet b (all when b is nil): a refresh
+// tells the database which zones it need not send, and a province's thousands of zones far away need not
+// be named (unnamed, a zone comes with its geometry, so a bound too small costs bytes, never correctness).
+func keysNear(m map[store.RowKey]*geo.Area, b *orb.Bound) []store.RowKey {
+	if b == nil {
+		return keysOf(m)
+	}
+	var out []store.RowKey
+	for k, a := range m {
+		if a.Bound().Intersects(*b) {
+			out = append(out, k)
+		}
 	}
 	return out
 }
@@ -581,7 +606,7 @@ func (e *Engine) refresh(ctx context.Context, tx *store.Store, sel store.Refresh
 	knownL := e.knownLines(sel.Bounds, sel.IDs)
 	// Locking before reading: a concurrent refresh of the same assets waits for this one to commit and
 	// then computes from what it committed (and never collides with its rows).
-	d, err := tx.LoadForRefresh(ctx, sel, marginDeg(2*Tolerance), keysOf(known), lineKeys(knownL))
+	d, err := tx.LoadForRefresh(ctx, sel, marginDeg(2*Tolerance), keysNear(known, refreshBound(sel, knownL)), lineKeys(knownL))
 	if err != nil {
 		return err
 	}
@@ -847,4 +872,12 @@ func (e *Engine) Full(ctx context.Context, st *store.Store, progress func(done, 
 	})
 	s.Took = time.Since(start)
 	return s, err
+}
+
+// Forget drops the prepared zones and lines (a server resynchronising after missed changes starts over).
+func (e *Engine) Forget() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.areas = map[store.RowKey]*geo.Area{}
+	e.lines = newLineCache()
 }

@@ -259,7 +259,44 @@ func (c *Cluster) Start(ctx context.Context) error {
 		}
 		c.started = true
 	}
+	if c.Standby() {
+		return nil // read-only: the database and PostGIS come from the primary
+	}
 	return c.ensureDatabase(ctx)
+}
+
+// Standby reports whether the cluster is a streaming replica (made by Replicate).
+func (c *Cluster) Standby() bool {
+	_, err := os.Stat(filepath.Join(c.PGData(), "standby.signal"))
+	return err == nil
+}
+
+// Replicate makes this (not yet created) cluster a streaming replica of primary, which must be running:
+// pg_basebackup over primary's socket with -R, which writes primary_conninfo and standby.signal, so that
+// Start then runs it as a hot standby streaming from primary. The private cluster's defaults already allow
+// it (wal_level=replica, max_wal_senders=10, and initdb's "local replication all trust" line).
+func (c *Cluster) Replicate(ctx context.Context, primary *Cluster) error {
+	if err := c.checkReachable(); err != nil {
+		return err
+	}
+	if c.Initialized() {
+		return fmt.Errorf("pgctl: %s already holds a cluster; choose an empty --data", c.PGData())
+	}
+	if !primary.Running(ctx) {
+		return fmt.Errorf("pgctl: the primary under %s is not running; start it first (everymeter db start --data %s)", primary.Dir, primary.Dir)
+	}
+	for _, d := range []string{c.PGData(), c.SocketDir()} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return err
+		}
+		if err := c.chown(d); err != nil {
+			return err
+		}
+	}
+	c.Log.Info("copying the primary into a streaming replica", "from", primary.PGData(), "to", c.PGData())
+	// -X stream: the WAL written during the copy comes along, so the copy is consistent on its own;
+	// -c fast: an immediate checkpoint rather than waiting for the next one.
+	return c.run(ctx, "pg_basebackup", "-D", c.PGData(), "-h", primary.SocketDir(), "-U", "postgres", "-R", "-X", "stream", "-c", "fast")
 }
 
 // ensureDatabase creates the everymeter database and the PostGIS extension.

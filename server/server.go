@@ -29,6 +29,11 @@ type Options struct {
 	TileURL        string
 	Static         fs.FS                           // the web app; nil serves none
 	Ready          func(ctx context.Context) error // extra readiness check (schema current)
+	// Origin, when set, makes every committed change also NOTIFY the other servers of the fleet, under this
+	// name (see Follow); empty keeps a single server's behaviour.
+	Origin string
+	// Replica, when set, serves the reads that tolerate lag (see store.Replica).
+	Replica *store.Replica
 }
 
 // Server is a built server: the HTTP handler and the parts behind it that the command runs (the engine's
@@ -39,6 +44,7 @@ type Server struct {
 	Reports *service.Reports
 	Engine  *coverage.Engine
 	Tiles   *tilecache.Cache
+	log     *slog.Logger
 }
 
 // tileCacheBytes bounds the vector tile cache.
@@ -53,7 +59,18 @@ func Service(st *store.Store, log *slog.Logger) *service.Service {
 // subscribed to committed changes, and the HTTP layer.
 func New(st *store.Store, log *slog.Logger, opt Options) *Server {
 	eng := coverage.New(log)
-	s := &Server{Svc: service.New(st, eng, log), Engine: eng, Tiles: tilecache.New(tileCacheBytes)}
+	if opt.Origin != "" {
+		st = st.Notifying(opt.Origin)
+	}
+	if opt.Replica != nil {
+		st = st.WithReplica(opt.Replica)
+	}
+	s := &Server{Svc: service.New(st, eng, log), Engine: eng, Tiles: tilecache.New(tileCacheBytes), log: log}
+	if opt.Replica != nil {
+		// First of the subscribers: a tile rebuilt once the cache below has forgotten it must not be read from a
+		// replica that has not replayed the change yet.
+		s.Svc.Subscribe(func(change.Event) { opt.Replica.Fence() })
+	}
 	// The engine needs no subscription: it records what its refreshes change in the writes' own units of
 	// work, and its caches are keyed by row version.
 	s.Svc.Subscribe(InvalidateTiles(s.Tiles))

@@ -7,3 +7,7 @@ import "everymeter/change"
 // s.Store publishes — the service's writes, the report loop's, imports, the coverage engine's recomputes
 // — and nothing is told of a transaction that rolled back.
 func (s *Service) Subscribe(fn func(change.Event)) { s.events.Subscribe(fn) }
+
+// Apply tells the subscribers of a change another server committed (its notice, see server.Follow), exactly
+// as they are told of this server's own commits.
+func (s *Service) Apply(ev change.Event) { s.events.Publish(ev) }

@@ -118,7 +118,7 @@ func (s *Service) Heatmap(ctx context.Context, p domain.Principal, q HeatRequest
 		unit = &nobody
 	}
 	q.UnitID = unit
-	cells, err := s.Store.HeatCells(ctx, store.HeatQuery{Level: level, BBox: q.BBox, Statuses: statuses, Categories: q.Categories,
+	cells, err := s.Store.Reads().HeatCells(ctx, store.HeatQuery{Level: level, BBox: q.BBox, Statuses: statuses, Categories: q.Categories,
 		UnitID: q.UnitID, Since: q.Since, Until: q.Until, Weight: q.Weight, Now: now}, q.Geometry)
 	if err != nil {
 		return HeatMap{}, err

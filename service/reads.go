@@ -280,7 +280,7 @@ func (s *Service) OGCExtent(ctx context.Context, p domain.Principal, id string) 
 	if err != nil {
 		return domain.OGCExtent{}, err
 	}
-	return s.Store.OGCExtent(ctx, c, v.only())
+	return s.Store.Reads().OGCExtent(ctx, c, v.only())
 }
 
 // OGCItems appends one page of a collection's features that the principal may see to features (see
@@ -295,7 +295,7 @@ func (s *Service) OGCItems(ctx context.Context, p domain.Principal, id string, q
 		return domain.OGCPage{}, err
 	}
 	q.OnlyUnit = v.only()
-	return s.Store.OGCItems(ctx, c, q, features)
+	return s.Store.Reads().OGCItems(ctx, c, q, features)
 }
 
 // OGCItem returns one feature the principal may see, as GeoJSON; others are ErrNotFound.
@@ -308,7 +308,7 @@ func (s *Service) OGCItem(ctx context.Context, p domain.Principal, id string, k 
 	if err != nil {
 		return nil, err
 	}
-	return s.Store.OGCItem(ctx, c, k, srid, flip, v.only())
+	return s.Store.Reads().OGCItem(ctx, c, k, srid, flip, v.only())
 }
 
 // TileLayers lists the vector tile layers.
@@ -356,5 +356,5 @@ func (s *Service) Tile(ctx context.Context, p domain.Principal, layer string, t 
 	if err != nil {
 		return nil, err
 	}
-	return s.Store.Tile(ctx, l, t, v.only())
+	return s.Store.Reads().Tile(ctx, l, t, v.only())
 }

@@ -87,11 +87,11 @@ func checkPeriod(c *checker, from, to time.Time) {
 // unitCounts folds the store's tallies into each unit's counts: the indicators' definitions (应处置, 处置, 按期处置,
 // 超期, 返工, 应结案, 结案, 延期) are these lines.
 func (s *Service) unitCounts(ctx context.Context, from, to, now time.Time) ([]store.UnitCounts, error) {
-	units, err := s.Store.UnitLeads(ctx)
+	units, err := s.Store.Reads().UnitLeads(ctx)
 	if err != nil {
 		return nil, err
 	}
-	tallies, err := s.Store.UnitTallies(ctx, from, to, now)
+	tallies, err := s.Store.Reads().UnitTallies(ctx, from, to, now)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +229,7 @@ func (s *Service) InspectorStats(ctx context.Context, p domain.Principal, from, 
 	if err := c.err(); err != nil {
 		return nil, err
 	}
-	counts, err := s.Store.InspectorCounts(ctx, from, to)
+	counts, err := s.Store.Reads().InspectorCounts(ctx, from, to)
 	if err != nil {
 		return nil, err
 	}
@@ -268,7 +268,7 @@ func (s *Service) Trend(ctx context.Context, p domain.Principal, interval string
 	if !ok {
 		unit = &nobody
 	}
-	return s.Store.Trend(ctx, interval, from, to, unit, category)
+	return s.Store.Reads().Trend(ctx, interval, from, to, unit, category)
 }
 
 // Hotspots lists recurring problem places in a period (see store.Hotspots); minRepeat ≥ 2.
@@ -285,7 +285,7 @@ func (s *Service) Hotspots(ctx context.Context, p domain.Principal, from, to tim
 	if err := c.err(); err != nil {
 		return nil, err
 	}
-	return s.Store.Hotspots(ctx, from, to, minRepeat, limit, v.only())
+	return s.Store.Reads().Hotspots(ctx, from, to, minRepeat, limit, v.only())
 }
 
 // Briefing is domain.Briefing (the definition moved to package domain).

@@ -49,6 +49,10 @@ type Store struct {
 	changes *change.Set
 	// pub is told what each transaction changed once it has committed (nil: nobody listens).
 	pub Publisher
+	// origin, when set, makes each transaction also NOTIFY the other servers of what it changed (see Notifying).
+	origin string
+	// replica, when set, serves the reads that tolerate lag (see Reads).
+	replica *Replica
 }
 
 // Publisher receives what a committed unit of work changed.
@@ -69,10 +73,22 @@ func (s *Store) Changed(k change.Kind, id int64, geoms ...orb.Geometry) {
 		s.changes.Add(k, id, geoms...)
 		return
 	}
+	if s.pub == nil && s.origin == "" {
+		return
+	}
+	var one change.Set
+	one.Add(k, id, geoms...)
+	ev := one.Event()
+	if s.origin != "" {
+		// Already committed: the notice goes in a statement of its own. Should it fail the other servers see
+		// the next notice's number jump and resynchronise.
+		seq, err := s.notify(context.Background(), s.db, ev)
+		if err == nil {
+			ev.Seq = seq
+		}
+	}
 	if s.pub != nil {
-		var one change.Set
-		one.Add(k, id, geoms...)
-		s.pub.Publish(one.Event())
+		s.pub.Publish(ev)
 	}
 }
 
@@ -143,15 +159,22 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *Store) error) error {
 		return mapErr(err)
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
-	unit := &Store{Pool: s.Pool, db: tx, inTx: true, changes: &change.Set{}, pub: s.pub}
+	unit := &Store{Pool: s.Pool, db: tx, inTx: true, changes: &change.Set{}, pub: s.pub, origin: s.origin, replica: s.replica}
 	if err := fn(unit); err != nil {
 		return err
+	}
+	ev := unit.changes.Event()
+	if s.origin != "" && !ev.Empty() {
+		// Inside the transaction: the other servers hear of exactly the changes that commit, in commit order.
+		if ev.Seq, err = s.notify(ctx, tx, ev); err != nil {
+			return err
+		}
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return mapErr(err)
 	}
 	if s.pub != nil {
-		s.pub.Publish(unit.changes.Event())
+		s.pub.Publish(ev)
 	}
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -19,9 +21,12 @@ func cmdBench(ctx context.Context, app *cli, args []string) error {
 	switch {
 	case len(args) > 0 && args[0] == "load":
 		return cmdBenchLoad(ctx, app, args[1:])
+	case len(args) > 0 && args[0] == "province":
+		return cmdBenchProvince(ctx, app, args[1:])
 	case len(args) == 0 || args[0] != "reports":
 		return usageError{"usage: everymeter bench reports [--stored N] [--clients N] [--rate R] [--duration 20s] [--keep | --scratch NAME]\n" +
-			"       everymeter bench load [--clients 500] [--duration 60s] [--retry 0.3] [--think 0s] [--keep]"}
+			"       everymeter bench load [--clients 500] [--duration 60s] [--retry 0.3] [--think 0s] [--keep]\n" +
+			"       everymeter bench province [--osm FILE.osm.pbf] [--segments 1000000] [--keep]"}
 	}
 	fs := flag.NewFlagSet("bench reports", flag.ContinueOnError)
 	var dbf dbFlags
@@ -106,4 +111,51 @@ func scratchDatabase(ctx context.Context, app *cli, serverURL, prefix string, ke
 		return "", nil, fmt.Errorf("migrate the scratch database: %w", err)
 	}
 	return url, done, nil
+}
+
+// cmdBenchProvince builds a synthetic province (the shared real network replicated into about a hundred
+// counties, at least a million segments) in a scratch database and measures it (see bench.Province).
+func cmdBenchProvince(ctx context.Context, app *cli, args []string) error {
+	fs := flag.NewFlagSet("bench province", flag.ContinueOnError)
+	var dbf dbFlags
+	dbf.register(fs)
+	cfg := bench.ProvinceDefaults()
+	shared := envOr("EVERYMETER_SHARED", "../shared")
+	fs.StringVar(&cfg.OSM, "osm", filepath.Join(shared, "data/osm/liechtenstein-2015-07-27.osm.pbf"), "the county network to replicate (.osm.pbf)")
+	fs.IntVar(&cfg.Segments, "segments", cfg.Segments, "at least this many road and alley segments")
+	fs.IntVar(&cfg.Clients, "clients", cfg.Clients, "concurrent owner lookups")
+	fs.IntVar(&cfg.NaiveEvery, "naive-every", cfg.NaiveEvery, "run the naive SQL on one line in this many and extrapolate")
+	keep := fs.Bool("keep", false, "keep the scratch database (its name is printed) instead of dropping it")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if cfg.Segments < 1 || cfg.Clients < 1 || cfg.NaiveEvery < 1 {
+		return usageError{"--segments, --clients and --naive-every must be at least 1"}
+	}
+	db, err := openDB(ctx, app, dbf.data, false, 4)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	url, done, err := scratchDatabase(ctx, app, db.URL, "everymeter_province_", *keep)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if cfg.Bin, err = os.Executable(); err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, url, 50)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	cfg.URL, cfg.Progress, cfg.Log = url, app.stdout, app.log
+	res, err := bench.Province(ctx, st, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(app.stdout)
+	res.Print(app.stdout)
+	return nil
 }

@@ -9,14 +9,16 @@ import (
 )
 
 // cmdDB manages the private cluster by hand: `db start` leaves it running (for tests and psql),
-// `db stop` stops it, `db url` prints the connection URL.
+// `db stop` stops it, `db url` prints the connection URL, `db replica --from PRIMARY_DATA` makes and starts a
+// streaming replica of a running private cluster (then `db stop --data DIR` stops it, like any other).
 func cmdDB(ctx context.Context, app *cli, args []string) error {
 	if len(args) == 0 {
-		return usageError{"usage: everymeter db start|stop|url [--data DIR]"}
+		return usageError{dbUsage}
 	}
 	fs := flag.NewFlagSet("db "+args[0], flag.ContinueOnError)
 	var dbf dbFlags
 	dbf.register(fs)
+	from := fs.String("from", "", "db replica: the data directory of the running private cluster to copy")
 	if _, err := parse(fs, args[1:]); err != nil {
 		return err
 	}
@@ -42,8 +44,29 @@ func cmdDB(ctx context.Context, app *cli, args []string) error {
 		return c.ForceStop(ctx)
 	case "url":
 		fmt.Fprintln(app.stdout, c.URL())
+	case "replica":
+		if *from == "" {
+			return usageError{dbUsage}
+		}
+		primary, err := pgctl.New(*from, app.log)
+		if err != nil {
+			return err
+		}
+		if err := c.Lock(); err != nil {
+			return err
+		}
+		defer c.Unlock()
+		if err := c.Replicate(ctx, primary); err != nil {
+			return err
+		}
+		if err := c.Start(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintln(app.stdout, c.URL())
 	default:
-		return usageError{"usage: everymeter db start|stop|url [--data DIR]"}
+		return usageError{dbUsage}
 	}
 	return nil
 }
+
+const dbUsage = "usage: everymeter db start|stop|url [--data DIR] | everymeter db replica --data DIR --from PRIMARY_DATA"

@@ -22,16 +22,19 @@ const usage = `everymeter — every meter of street has a named owner.
 Usage:
   everymeter serve [--addr HOST:PORT] [--data DIR] [--demo]   run the HTTP server (default :8080)
         [--trusted-proxies CIDR,…] [--secure-cookies]           behind a reverse proxy / HTTPS
+        [--read-database-url URL] [--name N] [--notify=false]   several servers on one primary, a read replica
   everymeter migrate [--data DIR]                             apply the embedded schema migrations
   everymeter user add NAME --role ROLE [--unit CODE] --password-stdin
   everymeter demo [--data DIR]                                load the generated demo county town
   everymeter coverage --full                                  recompute all coverage, with progress
   everymeter import osm FILE | import geojson FILE --kind KIND | import 311 FILE
   everymeter db start|stop|url [--data DIR]                  manage the private PostgreSQL by hand
+  everymeter db replica --data DIR --from PRIMARY_DATA        a streaming replica of a running private cluster
   everymeter backup FILE.tar.gz | restore FILE.tar.gz            pg_dump/pg_restore of the database with the photo files
   everymeter audit verify [--data DIR]                        prove the audit log's hash chain intact; exit 1 naming the first broken entry
   everymeter bench reports [--stored N] [--clients N] [--duration D]  benchmark filing on a scratch database
   everymeter bench load [--clients 500] [--duration 60s] [--think D]   mixed load on a scratch demo database, reconciled
+  everymeter bench province [--segments 1000000]              a synthetic province against the naive SQL
   everymeter version
 
 Environment:
@@ -40,6 +43,9 @@ Environment:
   EVERYMETER_ADDR    listen address (default :8080)
   EVERYMETER_TILE_URL  base-map tile URL template for the web app (default: none, the app works offline)
   EVERYMETER_TRUSTED_PROXIES  serve --trusted-proxies: CIDR ranges of reverse proxies (default: none)
+  DATABASE_READ_URL  serve --read-database-url: a streaming replica for the reads that tolerate lag
+  EVERYMETER_NOTIFY  off: serve without telling other servers what it wrote (one server only)
+  EVERYMETER_NAME    serve --name: this server's name among the servers on one primary
 `
 
 func main() {

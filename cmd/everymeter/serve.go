@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
+	"os"
 	"time"
 
 	"everymeter/handlers"
@@ -23,6 +24,11 @@ func cmdServe(ctx context.Context, app *cli, args []string) error {
 	demoFlag := fs.Bool("demo", false, "load the demo town first if the database holds no assets")
 	secure := fs.Bool("secure-cookies", false, "behind HTTPS: Secure cookies, Strict-Transport-Security, redirect plain HTTP to https")
 	proxies := fs.String("trusted-proxies", envOr("EVERYMETER_TRUSTED_PROXIES", ""), "comma-separated CIDR ranges of reverse proxies whose X-Forwarded-For/-Proto are believed (default none)")
+	readURL := fs.String("read-database-url", envOr("DATABASE_READ_URL", ""), "a streaming replica of the database for the reads that tolerate lag (tiles, OGC, heat maps, statistics)")
+	maxLag := fs.Duration("replica-max-lag", envDuration("EVERYMETER_REPLICA_MAX_LAG", 5*time.Second), "read from the primary while the replica is further behind than this")
+	notify := fs.Bool("notify", envOr("EVERYMETER_NOTIFY", "on") != "off", "tell the other servers on the same primary what each write changed (LISTEN/NOTIFY); off only for a single server")
+	host, _ := os.Hostname()
+	name := fs.String("name", envOr("EVERYMETER_NAME", fmt.Sprintf("%s:%d", host, os.Getpid())), "this server's name among the servers on one primary")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -38,14 +44,31 @@ func cmdServe(ctx context.Context, app *cli, args []string) error {
 	if err := checkSchema(ctx, db.Store); err != nil {
 		return err
 	}
-	w := server.New(db.Store, app.log, server.Options{
+	opt := server.Options{
 		DataDir: dbf.data, SecureCookies: *secure, TrustedProxies: trusted, TileURL: envOr("EVERYMETER_TILE_URL", ""), Static: static.FS,
 		Ready: func(ctx context.Context) error { return checkSchema(ctx, db.Store) },
-	})
+	}
+	if *notify {
+		opt.Origin = *name
+	}
+	if *readURL != "" {
+		if opt.Replica, err = store.OpenReplica(ctx, *readURL, 20, db.Store, *maxLag, app.log); err != nil {
+			return fmt.Errorf("--read-database-url: %w", err)
+		}
+		defer opt.Replica.Close()
+		go opt.Replica.Watch(ctx, 200*time.Millisecond)
+	}
+	w := server.New(db.Store, app.log, opt)
 	e, svc := w.Echo, w.Svc
-	// On the service's store, so that what the watch recomputes is published like any write.
-	go w.Engine.Watch(ctx, svc.Store, time.Minute) // validity that starts or ends later shows within a minute
-	go svc.KeepAuditSealed(ctx, time.Second)       // audit entries join the hash chain within a second of commit
+	if *notify {
+		go w.Follow(ctx, db.URL, *name) // LISTEN on the primary: a hot standby refuses it
+	}
+	// Once across the fleet, on whichever server holds the job lock; on the service's store, so that what the
+	// watch recomputes is published (and notified) like any write.
+	go w.Lead(ctx, db.URL, *name,
+		func(ctx context.Context) { w.Engine.Watch(ctx, svc.Store, time.Minute) }, // validity that starts or ends later shows within a minute
+		func(ctx context.Context) { svc.KeepAuditSealed(ctx, time.Second) },       // audit entries join the hash chain within a second of commit
+	)
 	if *demoFlag {
 		if n, err := db.Store.CountAssets(ctx); err != nil {
 			return err
@@ -66,7 +89,8 @@ func cmdServe(ctx context.Context, app *cli, args []string) error {
 	srv.Addr = *addr
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
-	app.log.Info("everymeter serving", "addr", *addr, "version", version, "managed_db", db.Managed)
+	app.log.Info("everymeter serving", "addr", *addr, "version", version, "managed_db", db.Managed, "name", *name,
+		"notify", *notify, "read_replica", *readURL != "")
 	select {
 	case err := <-errc:
 		if !errors.Is(err, http.ErrServerClosed) {
@@ -85,3 +109,11 @@ func cmdServe(ctx context.Context, app *cli, args []string) error {
 
 // newService wires the domain layer with the coverage engine.
 func newService(st *store.Store, app *cli) *service.Service { return server.Service(st, app.log) }
+
+// envDuration reads a duration from the environment variable key, def when unset or unreadable.
+func envDuration(key string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(key)); err == nil {
+		return d
+	}
+	return def
+}
