@@ -50,7 +50,7 @@ func cmdServe(ctx context.Context, app *cli, args []string) error {
 		if n, err := db.Store.CountAssets(ctx); err != nil {
 			return err
 		} else if n == 0 {
-			if err := loadDemo(ctx, app, svc); err != nil {
+			if err := loadDemo(ctx, app, svc, dbf.data); err != nil {
 				return err
 			}
 		}
