@@ -23,6 +23,8 @@ type gen struct {
 	// the two commercial streets, laid out before the roads are cut so that the roads get a vertex
 	// where a street joins them
 	streets map[[2]int]*plannedStreet
+	// blockList keeps the blocks for the base map (base.go), which is drawn after the town
+	blockList []*block
 }
 
 // plannedStreet is a commercial street with its end points on the roads it joins.
@@ -84,6 +86,7 @@ func Generate() Town {
 	g.blocks()
 	g.nameAlleys()
 	g.assign()
+	g.base()
 	return g.town
 }
 
@@ -231,6 +234,7 @@ func (g *gen) blocks() {
 				g.feature(b, vocab.Park, name)
 			}
 			g.blockAlleys(b)
+			g.blockList = append(g.blockList, b)
 		}
 	}
 	// 城中村 alleys outside the ring roads: no grid covers them (gaps on purpose).

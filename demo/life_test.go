@@ -80,3 +80,34 @@ func TestLifeWalksEveryPathOfTheLoop(t *testing.T) {
 		t.Errorf("second Life changed the reports: %d, was %d", n, res.Reports)
 	}
 }
+
+// TestBaseMapUnderTheTown checks the demo's base map in PostGIS: every layer drawn, buildings clear of every road
+// and alley and inside the town's blocks, the river outside the network, and loading again writes nothing.
+func TestBaseMapUnderTheTown(t *testing.T) {
+	st, svc, _ := load(t)
+	for _, layer := range []string{"landuse", "water", "building", "place"} {
+		if n := scalar[int64](t, st, `SELECT count(*) FROM base_features WHERE layer = $1`, layer); n == 0 {
+			t.Errorf("no %s in the base map", layer)
+		}
+	}
+	if n := scalar[int64](t, st, `SELECT count(*) FROM base_features b JOIN assets a ON a.kind IN ('road', 'alley')
+			AND ST_DWithin(a.geom, b.geom, 0.0001) AND ST_DWithin(a.geom::geography, b.geom::geography, 3) WHERE b.layer = 'building'`); n != 0 {
+		t.Errorf("%d buildings within 3 m of a road or alley", n)
+	}
+	if n := scalar[int64](t, st, `SELECT count(*) FROM base_features b JOIN assets a ON a.kind IN ('market', 'park')
+			AND ST_Intersects(a.geom, b.geom) WHERE b.layer = 'building'`); n != 0 {
+		t.Errorf("%d buildings in a market or a park", n)
+	}
+	if n := scalar[int64](t, st, `SELECT count(*) FROM base_features b WHERE b.layer = 'building' AND NOT EXISTS (
+			SELECT 1 FROM base_features l WHERE l.layer = 'landuse' AND l.class <> 'park' AND ST_Within(b.geom, l.geom))`); n != 0 {
+		t.Errorf("%d buildings outside every block", n)
+	}
+	if n := scalar[int64](t, st, `SELECT count(*) FROM base_features b JOIN assets a ON ST_Intersects(a.geom, b.geom)
+			WHERE b.class = 'river'`); n != 0 {
+		t.Errorf("the river crosses %d assets", n)
+	}
+	res, err := demo.Load(t.Context(), svc, nil)
+	if err != nil || res.BaseWritten != 0 {
+		t.Errorf("loading again wrote %d base features (%v)", res.BaseWritten, err)
+	}
+}
