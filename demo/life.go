@@ -61,7 +61,7 @@ type life struct {
 	cats     map[string]store.Category
 	admin    who
 	insp     []who
-	staff    map[int64]who   // unit id → its duty account
+	staff    map[int64]who     // unit id → its duty account
 	care     map[int64]float64 // unit id → how often it resolves on time
 	unitCode map[string]int64
 	lines    []weightedLine

@@ -31,11 +31,11 @@ type TileLayer struct {
 	cond       string
 	lowZoom    string // extra condition below zoom 13
 	geom       string
-	id         string // integer feature id expression, or "" for none
-	props      string // select list of attributes
-	order      string // a unique order of the features (see TileQuery)
-	simplifyOK bool   // polygons and lines are simplified at low zoom; points are not
-	unit       string // the unit column of a layer of cases, for the visibility policy's unit limit
+	id         string       // integer feature id expression, or "" for none
+	props      string       // select list of attributes
+	order      string       // a unique order of the features (see TileQuery)
+	simplifyOK bool         // polygons and lines are simplified at low zoom; points are not
+	unit       string       // the unit column of a layer of cases, for the visibility policy's unit limit
 	parts      []*TileLayer // a layer made of several MVT layers in one tile (the basemap, store/basemap.go)
 }
 
