@@ -164,6 +164,10 @@ func (r *Router) Static(fsys fs.FS) {
 		}
 		if strings.HasPrefix(p, "/vendor/") {
 			c.Response().Header().Set("Cache-Control", "public, max-age=86400")
+		} else if p == "/app/sw.js" {
+			// The service worker lives with the app's files but serves the whole app.
+			c.Response().Header().Set("Service-Worker-Allowed", "/")
+			c.Response().Header().Set("Cache-Control", "no-cache")
 		} else {
 			c.Response().Header().Set("Cache-Control", "no-cache")
 		}
