@@ -45,6 +45,10 @@ type Handler struct {
 type AppConfig struct {
 	TileURL     string `json:"tile_url"`
 	Attribution string `json:"attribution"`
+	// Optional online base maps offered beside the offline one (never the default): 天地图 with the county's
+	// browser key, and 高德 (GCJ-02, shifted on display by the app).
+	TiandituKey string `json:"tianditu_key,omitempty"`
+	Gaode       bool   `json:"gaode,omitempty"`
 }
 
 // MaxBody is the largest request body accepted (a bulk FeatureCollection of a whole town fits).

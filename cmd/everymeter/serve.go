@@ -40,6 +40,7 @@ func cmdServe(ctx context.Context, app *cli, args []string) error {
 	}
 	w := server.New(db.Store, app.log, server.Options{
 		DataDir: dbf.data, SecureCookies: *secure, TrustedProxies: trusted, TileURL: envOr("EVERYMETER_TILE_URL", ""), Static: static.FS,
+		TiandituKey: envOr("EVERYMETER_TIANDITU_KEY", ""), Gaode: envOr("EVERYMETER_GAODE", "") == "1",
 		Ready: func(ctx context.Context) error { return checkSchema(ctx, db.Store) },
 	})
 	e, svc := w.Echo, w.Svc
