@@ -89,11 +89,17 @@ var baseMapParts = []*TileLayer{
 }
 
 // baseMapLayer is the basemap tile layer: every part above, one MVT layer each, in one tile.
-var baseMapLayer = &TileLayer{
-	TileLayer: domain.TileLayer{Name: "basemap", GeomType: "Mixed", MinZoom: 0, MaxZoom: 22,
-		Fields: map[string]string{"class": "String", "name": "String"}},
-	parts: baseMapParts,
-}
+var baseMapLayer = func() *TileLayer {
+	l := &TileLayer{
+		TileLayer: domain.TileLayer{Name: "basemap", GeomType: "Mixed", MinZoom: 0, MaxZoom: 22,
+			Fields: map[string]string{"class": "String", "name": "String"}},
+		parts: baseMapParts,
+	}
+	for _, p := range baseMapParts {
+		l.Parts = append(l.Parts, p.TileLayer)
+	}
+	return l
+}()
 
 // partsQuery concatenates the parts' tiles (an MVT tile is a sequence of layers, so concatenated tiles are one
 // tile); parts below their minimum zoom are left out.
