@@ -108,36 +108,11 @@ func (g *gen) buildings(rng *rand.Rand, b *block, add func(string, vocab.BaseLay
 				ring = append(ring, c.add(xy{q.X*math.Cos(rot) - q.Y*math.Sin(rot), q.X*math.Sin(rot) + q.Y*math.Cos(rot)}))
 			}
 			ring = append(ring, ring[0])
-			if !g.buildingFits(b, ring) {
+			if !b.clear(ring, 16, 2, func(int) float64 { return 6 }) { // off the road, clear of alleys and features
 				continue
 			}
 			n++
 			add(fmt.Sprintf("bldg-%d-%d-%d", b.r, b.c, n), vocab.Building, "house", "", polygon(ring))
 		}
 	}
-}
-
-func (g *gen) buildingFits(b *block, ring []xy) bool {
-	const fromRoad, fromLine = 16.0, 6.0
-	for _, q := range ring {
-		if q.Y < b.S(q.X)+fromRoad || q.Y > b.N(q.X)-fromRoad || q.X < b.W(q.Y)+fromRoad || q.X > b.E(q.Y)-fromRoad {
-			return false
-		}
-		for _, o := range b.obstacles {
-			if inRing(q, o) {
-				return false
-			}
-		}
-	}
-	for _, o := range b.obstacles {
-		if pathDist(ring, o) < 2 {
-			return false
-		}
-	}
-	for _, l := range b.lines {
-		if pathDist(ring, l) < fromLine {
-			return false
-		}
-	}
-	return true
 }
