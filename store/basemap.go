@@ -8,6 +8,7 @@ import (
 	"github.com/paulmach/orb/maptile"
 
 	"everymeter/domain"
+	"everymeter/vocab"
 )
 
 // BaseFeature is one feature of the base map (base_features): land use, water, a building or a place label.
@@ -82,7 +83,7 @@ var baseMapParts = []*TileLayer{
 	{
 		TileLayer: domain.TileLayer{Name: "roads", GeomType: "LineString", MinZoom: 13, MaxZoom: 22,
 			Fields: map[string]string{"class": "String", "name": "String"}},
-		from: "assets t", cond: "t.kind IN ('road', 'alley') AND t.name <> ''", geom: "t.geom", order: "t.id", simplifyOK: true,
+		from: "assets t", cond: "t.kind IN " + sqlIn(vocab.LinearKinds) + " AND t.name <> ''", geom: "t.geom", order: "t.id", simplifyOK: true,
 		props: `t.kind AS class, CASE WHEN t.kind = 'road' AND COALESCE(t.attributes->>'road', '') <> '' THEN t.attributes->>'road' ELSE t.name END AS name`,
 	},
 	basePart("place", "Point", "t.layer = 'place'", 0),
