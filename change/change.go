@@ -27,6 +27,7 @@ const (
 	Report     Kind = "report"
 	Unit       Kind = "unit"
 	Category   Kind = "category"
+	Base       Kind = "base" // base-map features (land use, water, buildings, places)
 )
 
 // Limits that keep an event small whatever the size of the write (a full recompute or an import batch

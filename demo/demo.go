@@ -29,6 +29,7 @@ type Result struct {
 	Parks        int
 	Zones        int
 	Assignments  int
+	BaseWritten  int64   // base-map features written now (0 when they were there already)
 	RoadM        float64 // meters of road (segments and commercial streets) created now
 	AlleyM       float64
 	Users        []UserResult
@@ -65,6 +66,9 @@ func Load(ctx context.Context, svc *service.Service, out io.Writer) (Result, err
 				return err
 			}
 			res.Created = true
+		}
+		if res.BaseWritten, err = loadBase(ctx, s, actor, town); err != nil {
+			return err
 		}
 		return ensureUsers(ctx, s, &res)
 	})
@@ -152,6 +156,19 @@ func loadTown(ctx context.Context, s *service.Service, actor store.Actor, t Town
 	return nil
 }
 
+// loadBase writes the town's base map; features already there and unchanged are left alone.
+func loadBase(ctx context.Context, s *service.Service, actor store.Actor, t Town) (int64, error) {
+	fs := make([]store.BaseFeature, len(t.Base))
+	for i, f := range t.Base {
+		fs[i] = store.BaseFeature{Layer: string(f.Layer), Class: f.Class, Name: f.Name, Geom: f.Geom, Source: Source, SourceID: f.SourceID}
+	}
+	n, err := s.LoadBaseFeatures(ctx, actor, fs)
+	if err != nil {
+		return 0, fmt.Errorf("demo: base map: %w", err)
+	}
+	return n, nil
+}
+
 // ensureUsers creates the demo accounts that do not exist yet with fresh random passwords.
 func ensureUsers(ctx context.Context, s *service.Service, res *Result) error {
 	for _, d := range demoUsers {
@@ -179,8 +196,12 @@ func report(out io.Writer, res Result) {
 	if res.Created {
 		fmt.Fprintf(out, "demo town loaded: %d road segments (%.1f km), %d back alleys (%.1f km), %d markets, %d parks, %d zones, %d assignments, %d new units\n",
 			res.Roads, res.RoadM/1000, res.Alleys, res.AlleyM/1000, res.Markets, res.Parks, res.Zones, res.Assignments, res.UnitsCreated)
+		fmt.Fprintf(out, "  base map: %d features (blocks, buildings, water, green areas, place names)\n", res.BaseWritten)
 	} else {
 		fmt.Fprintln(out, "demo town already loaded; left unchanged")
+		if res.BaseWritten > 0 {
+			fmt.Fprintf(out, "  %d base-map features written\n", res.BaseWritten)
+		}
 		if res.UnitsCreated > 0 {
 			fmt.Fprintf(out, "  %d missing demo units created again\n", res.UnitsCreated)
 		}

@@ -23,6 +23,8 @@ type gen struct {
 	// the two commercial streets, laid out before the roads are cut so that the roads get a vertex
 	// where a street joins them
 	streets map[[2]int]*plannedStreet
+	// blockList keeps the blocks for the base map (base.go), which is drawn after the town
+	blockList []*block
 }
 
 // plannedStreet is a commercial street with its end points on the roads it joins.
@@ -84,6 +86,7 @@ func Generate() Town {
 	g.blocks()
 	g.nameAlleys()
 	g.assign()
+	g.base()
 	return g.town
 }
 
@@ -231,6 +234,7 @@ func (g *gen) blocks() {
 				g.feature(b, vocab.Park, name)
 			}
 			g.blockAlleys(b)
+			g.blockList = append(g.blockList, b)
 		}
 	}
 	// 城中村 alleys outside the ring roads: no grid covers them (gaps on purpose).
@@ -444,7 +448,12 @@ func (g *gen) ewAt(i int) *road { return g.ew[max(0, min(i, len(g.ew)-1))] }
 
 // fits reports whether an alley stays inside its block, off the roads, and clear of everything placed.
 func (g *gen) fits(b *block, p []xy) bool {
-	const margin = alleyStart - 0.01
+	return b.clear(p, alleyStart-0.01, 1, func(k int) float64 { return b.clearLines[k] })
+}
+
+// clear reports whether the polyline p keeps margin meters inside the block's roads, stays out of and
+// fromObstacle meters clear of its markets and parks, and fromLine(k) meters clear of its k-th alley or street.
+func (b *block) clear(p []xy, margin, fromObstacle float64, fromLine func(k int) float64) bool {
 	for _, q := range p {
 		if q.Y < b.S(q.X)+margin || q.Y > b.N(q.X)-margin || q.X < b.W(q.Y)+margin || q.X > b.E(q.Y)-margin {
 			return false
@@ -456,12 +465,12 @@ func (g *gen) fits(b *block, p []xy) bool {
 		}
 	}
 	for _, o := range b.obstacles {
-		if pathDist(p, o) < 1 {
+		if pathDist(p, o) < fromObstacle {
 			return false
 		}
 	}
 	for k, l := range b.lines {
-		if pathDist(p, l) < b.clearLines[k] {
+		if pathDist(p, l) < fromLine(k) {
 			return false
 		}
 	}

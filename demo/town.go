@@ -29,6 +29,7 @@ type Town struct {
 	Assets      []Asset
 	Zones       []Zone
 	Assignments []Assignment
+	Base        []BaseFeature // the base map under the network (base.go)
 }
 
 // Bound returns the lon/lat bound of the town's assets and zones.

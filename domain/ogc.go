@@ -116,4 +116,6 @@ type TileLayer struct {
 	Fields   map[string]string // TileJSON vector_layers fields: name → type
 	// Cases marks a layer of reports: the visibility policy's cases entry limits what it shows.
 	Cases bool
+	// Parts are the MVT layers of a tile made of several (the basemap); empty for a layer that is one.
+	Parts []TileLayer
 }

@@ -45,6 +45,10 @@ type Handler struct {
 type AppConfig struct {
 	TileURL     string `json:"tile_url"`
 	Attribution string `json:"attribution"`
+	// Optional online base maps offered beside the offline one (never the default): 天地图 with the county's
+	// browser key, and 高德 (GCJ-02, shifted on display by the app).
+	TiandituKey string `json:"tianditu_key,omitempty"`
+	Gaode       bool   `json:"gaode,omitempty"`
 }
 
 // MaxBody is the largest request body accepted (a bulk FeatureCollection of a whole town fits).
@@ -164,6 +168,10 @@ func (r *Router) Static(fsys fs.FS) {
 		}
 		if strings.HasPrefix(p, "/vendor/") {
 			c.Response().Header().Set("Cache-Control", "public, max-age=86400")
+		} else if p == "/app/sw.js" {
+			// The service worker lives with the app's files but serves the whole app.
+			c.Response().Header().Set("Service-Worker-Allowed", "/")
+			c.Response().Header().Set("Cache-Control", "no-cache")
 		} else {
 			c.Response().Header().Set("Cache-Control", "no-cache")
 		}

@@ -132,11 +132,18 @@ func (o *ogcAPI) tileJSONDoc(c echo.Context, l domain.TileLayer) map[string]any 
 	if rawQuery != "" {
 		tmpl += "?" + rawQuery
 	}
+	layers := []map[string]any{{"id": l.Name, "fields": l.Fields, "minzoom": l.MinZoom, "maxzoom": l.MaxZoom, "geometry_type": l.GeomType}}
+	if len(l.Parts) > 0 { // a tile of several MVT layers (the basemap): each is a vector layer of its own
+		layers = layers[:0]
+		for _, p := range l.Parts {
+			layers = append(layers, map[string]any{"id": p.Name, "fields": p.Fields, "minzoom": p.MinZoom, "maxzoom": p.MaxZoom, "geometry_type": p.GeomType})
+		}
+	}
 	return map[string]any{
 		"tilejson": "3.0.0", "name": l.Name, "scheme": "xyz", "tiles": []string{tmpl},
 		"minzoom": l.MinZoom, "maxzoom": l.MaxZoom, "bounds": []float64{-180, -85.0511, 180, 85.0511},
 		"attribution":   "© OpenStreetMap contributors",
-		"vector_layers": []map[string]any{{"id": l.Name, "fields": l.Fields, "minzoom": l.MinZoom, "maxzoom": l.MaxZoom, "geometry_type": l.GeomType}},
+		"vector_layers": layers,
 	}
 }
 

@@ -94,11 +94,15 @@ type Skip struct {
 
 // Result reports what an import did.
 type Result struct {
-	Source   string        `json:"source"`  // the assets' source column: "osm" or "geojson:<file>"
-	File     string        `json:"file"`    // the file's base name
-	Kinds    []KindCount   `json:"kinds"`   // sorted by kind
-	Skipped  []Skip        `json:"skipped"` // most frequent first
-	Duration time.Duration `json:"duration"`
+	Source  string      `json:"source"`  // the assets' source column: "osm" or "geojson:<file>"
+	File    string      `json:"file"`    // the file's base name
+	Kinds   []KindCount `json:"kinds"`   // sorted by kind
+	Skipped []Skip      `json:"skipped"` // most frequent first
+	// BaseFeatures counts the file's base-map features by layer (OSM: buildings, water, land use, places);
+	// BaseWritten is how many of them were written now (0 on a re-import of the same file).
+	BaseFeatures map[string]int `json:"base_features,omitempty"`
+	BaseWritten  int64          `json:"base_written"`
+	Duration     time.Duration  `json:"duration"`
 }
 
 // Kind returns the counts for one kind (zero if the import wrote none).

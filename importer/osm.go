@@ -97,6 +97,7 @@ type extract struct {
 	ways      map[osm.WayID]*osm.Way // every way (multipolygon members are often untagged)
 	wayOrder  []osm.WayID
 	markets   []*osm.Node // amenity=marketplace nodes
+	places    []*osm.Node // named place=* nodes, for the base map's labels (osmbase.go)
 	relations []*osm.Relation
 }
 
@@ -126,13 +127,16 @@ func read(ctx context.Context, sc objectScanner) (*extract, error) {
 			if o.Tags.Find("amenity") == "marketplace" {
 				x.markets = append(x.markets, o)
 			}
+			if placeClasses[o.Tags.Find("place")] && o.Tags.Find("name") != "" {
+				x.places = append(x.places, o)
+			}
 		case *osm.Way:
 			if _, dup := x.ways[o.ID]; !dup {
 				x.wayOrder = append(x.wayOrder, o.ID)
 			}
 			x.ways[o.ID] = o
 		case *osm.Relation:
-			if o.Tags.Find("type") == "multipolygon" && areaKind(o.Tags) != "" {
+			if o.Tags.Find("type") == "multipolygon" && (areaKind(o.Tags) != "" || isBaseRelation(o.Tags)) {
 				x.relations = append(x.relations, o)
 			}
 		}
@@ -211,6 +215,10 @@ func OSM(ctx context.Context, svc *service.Service, path string, opt Options) (R
 	assets := x.assets(sk)
 	res.Skipped = sk.sorted()
 	err = write(ctx, svc, assets, opt, &res)
+	if err == nil {
+		err = writeBase(ctx, svc, x.baseFeatures(sk), opt, &res)
+		res.Skipped = sk.sorted()
+	}
 	res.Duration = time.Since(start)
 	return res, err
 }
@@ -273,6 +281,9 @@ func (x *extract) assets(sk skips) []store.Asset {
 	}
 	for _, r := range x.relations {
 		k := areaKind(r.Tags)
+		if k == "" {
+			continue // a base-map relation (osmbase.go)
+		}
 		sid := "relation/" + fmt.Sprint(r.ID)
 		g, reason := x.multipolygon(r)
 		if reason != "" {

@@ -14,7 +14,7 @@ fi
 
 out=static/vendor
 rm -rf "$out"
-mkdir -p "$out/leaflet/images" "$out/geoman" "$out/markercluster" "$out/heat"
+mkdir -p "$out/leaflet/images" "$out/geoman" "$out/markercluster" "$out/heat" "$out/protomaps"
 
 nm=node_modules
 cp "$nm/leaflet/dist/leaflet.js" "$nm/leaflet/dist/leaflet.css" "$out/leaflet/"
@@ -25,11 +25,14 @@ cp "$nm/leaflet.markercluster/dist/leaflet.markercluster.js" \
 	"$nm/leaflet.markercluster/dist/MarkerCluster.css" \
 	"$nm/leaflet.markercluster/dist/MarkerCluster.Default.css" "$out/markercluster/"
 cp "$nm/leaflet.heat/dist/leaflet-heat.js" "$out/heat/"
+# The base map's vector-tile renderer (canvas 2D; its IIFE build bundles its own dependencies).
+cp "$nm/protomaps-leaflet/dist/protomaps-leaflet.js" "$out/protomaps/"
 # Licences travel with the copied files.
 cp "$nm/leaflet/LICENSE" "$out/leaflet/LICENSE"
 cp "$nm/@geoman-io/leaflet-geoman-free/LICENSE" "$out/geoman/LICENSE" 2>/dev/null || true
 cp "$nm/leaflet.markercluster/MIT-LICENCE.txt" "$out/markercluster/LICENSE" 2>/dev/null || true
 cp "$nm/leaflet.heat/LICENSE" "$out/heat/LICENSE" 2>/dev/null || true
+cp "$nm/protomaps-leaflet/LICENSE" "$out/protomaps/LICENSE" 2>/dev/null || true
 
 echo "vendor assets copied to $out:"
 find "$out" -type f | sort

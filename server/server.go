@@ -27,8 +27,12 @@ type Options struct {
 	// TrustedProxies are the peers whose X-Forwarded-For and X-Forwarded-Proto are believed (none by default).
 	TrustedProxies []*net.IPNet
 	TileURL        string
-	Static         fs.FS                           // the web app; nil serves none
-	Ready          func(ctx context.Context) error // extra readiness check (schema current)
+	// TiandituKey and Gaode offer the online base maps 天地图 (WMTS with the county's key) and 高德 in the app's
+	// base-map switch; the offline base map stays the default.
+	TiandituKey string
+	Gaode       bool
+	Static      fs.FS                           // the web app; nil serves none
+	Ready       func(ctx context.Context) error // extra readiness check (schema current)
 	// Origin, when set, makes every committed change also NOTIFY the other servers of the fleet, under this
 	// name (see Follow); empty keeps a single server's behaviour.
 	Origin string
@@ -77,7 +81,7 @@ func New(st *store.Store, log *slog.Logger, opt Options) *Server {
 	s.Reports = ReportService(s.Svc, log, opt) // one loop service (and category cache) for the API and Open311
 	h := &handlers.Handler{
 		Svc: s.Svc, Log: log, SecureCookies: opt.SecureCookies, TrustedProxies: opt.TrustedProxies, Static: opt.Static, Ready: opt.Ready,
-		Config: handlers.AppConfig{TileURL: opt.TileURL, Attribution: "© OpenStreetMap contributors"},
+		Config: handlers.AppConfig{TileURL: opt.TileURL, Attribution: "© OpenStreetMap contributors", TiandituKey: opt.TiandituKey, Gaode: opt.Gaode},
 		Extra:  features(s),
 	}
 	s.Echo = handlers.New(h)
@@ -92,7 +96,7 @@ func Build(st *store.Store, log *slog.Logger, opt Options) (*echo.Echo, *service
 
 // tiled are the kinds of change the tile layers show: assets, coverage pieces and reports. Zones and
 // assignments show only through the coverage they change, which their unit of work records as well.
-var tiled = map[change.Kind]bool{change.Asset: true, change.Coverage: true, change.Report: true}
+var tiled = map[change.Kind]bool{change.Asset: true, change.Coverage: true, change.Report: true, change.Base: true}
 
 // InvalidateTiles returns the subscriber that makes the tile cache forget the tiles a committed change
 // can have changed.

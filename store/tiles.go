@@ -31,11 +31,12 @@ type TileLayer struct {
 	cond       string
 	lowZoom    string // extra condition below zoom 13
 	geom       string
-	id         string // integer feature id expression, or "" for none
-	props      string // select list of attributes
-	order      string // a unique order of the features (see TileQuery)
-	simplifyOK bool   // polygons and lines are simplified at low zoom; points are not
-	unit       string // the unit column of a layer of cases, for the visibility policy's unit limit
+	id         string       // integer feature id expression, or "" for none
+	props      string       // select list of attributes
+	order      string       // a unique order of the features (see TileQuery)
+	simplifyOK bool         // polygons and lines are simplified at low zoom; points are not
+	unit       string       // the unit column of a layer of cases, for the visibility policy's unit limit
+	parts      []*TileLayer // a layer made of several MVT layers in one tile (the basemap, store/basemap.go)
 }
 
 var assetTileFields = map[string]string{"name": "String", "kind": "String", "length_m": "Number", "area_m": "Number"}
@@ -76,6 +77,7 @@ var TileLayers = []*TileLayer{
 		from: "reports t", cond: outstandingReports, geom: "t.geom", id: "t.id", unit: "t.unit_id",
 		props: "t.category_code AS category, t.status, t.urgency, t.unit_id", order: "t.id",
 	},
+	baseMapLayer,
 }
 
 // TileLayerByName returns a layer, or nil.
@@ -94,6 +96,9 @@ func TileLayerByName(name string) *TileLayer {
 // the index scan happens to return rows in after unrelated writes, so a cached tile can be checked against a
 // fresh build byte for byte.
 func (l *TileLayer) TileQuery(t maptile.Tile, only *int64) (string, []any) {
+	if l.parts != nil {
+		return l.partsQuery(t, only)
+	}
 	z := int(t.Z)
 	geom := "ST_Transform(" + l.geom + ", 3857)"
 	args := []any{z, int(t.X), int(t.Y), float64(TileBuffer) / TileExtent}

@@ -58,6 +58,7 @@ func TestSchemaMatchesVocab(t *testing.T) {
 		{"users", "role", vocab.Strings(vocab.Roles)},
 		{"units", "kind", vocab.Strings(vocab.UnitKinds)},
 		{"zones", "role", vocab.Strings(vocab.ZoneRoles)},
+		{"base_features", "layer", vocab.Strings(vocab.BaseLayers)},
 		{"assignments", "role", vocab.Strings(vocab.ZoneRoles)},
 		{"categories", "type", vocab.Strings(vocab.CategoryTypes)},
 		{"coverage_pieces", "status", vocab.Strings(vocab.Coverages)},

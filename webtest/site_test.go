@@ -19,7 +19,8 @@ import (
 
 // site is a full everymeter server with the embedded web app, on a fresh database.
 type site struct {
-	*testapp.App // Do(username, …) sends requests as a user signed in with login
+	*testapp.App        // Do(username, …) sends requests as a user signed in with login
+	dataDir      string // the server's data directory (photos)
 }
 
 // newSite starts the server (web app mounted) on a fresh database; demo loads the demo county seat.
@@ -31,11 +32,12 @@ func newSite(t *testing.T, withDemo bool) *site {
 	if os.Getenv("TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	e, svc := server.Build(st, log, server.Options{DataDir: t.TempDir(), Static: static.FS})
+	dataDir := t.TempDir()
+	e, svc := server.Build(st, log, server.Options{DataDir: dataDir, Static: static.FS})
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 	s := &site{&testapp.App{T: t, URL: srv.URL, Store: st, DBURL: url, Svc: svc, Tokens: map[string]string{},
-		Users: map[string]store.User{}, Server: srv, Echo: e}}
+		Users: map[string]store.User{}, Server: srv, Echo: e}, dataDir}
 	if withDemo {
 		start := time.Now()
 		if _, err := demo.Load(t.Context(), svc, io.Discard); err != nil {

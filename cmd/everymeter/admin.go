@@ -86,7 +86,7 @@ func cmdDemo(ctx context.Context, app *cli, args []string) error {
 	if err := checkSchema(ctx, db.Store); err != nil {
 		return err
 	}
-	return loadDemo(ctx, app, newService(db.Store, app))
+	return loadDemo(ctx, app, newService(db.Store, app), dbf.data)
 }
 
 func migrateNow(ctx context.Context, url string) (int, error) { return store.Migrate(ctx, url) }

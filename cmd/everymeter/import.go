@@ -157,6 +157,9 @@ func printImport(w io.Writer, r importer.Result) {
 	}
 	fmt.Fprintf(tw, "all\t%d\t%d\t%d\t%d\t\n", ins, upd, same, ins+upd+same)
 	tw.Flush()
+	if b := r.BaseSummary(); b != "" {
+		fmt.Fprintln(w, b)
+	}
 	if len(r.Skipped) == 0 {
 		return
 	}

@@ -46,6 +46,7 @@ func cmdServe(ctx context.Context, app *cli, args []string) error {
 	}
 	opt := server.Options{
 		DataDir: dbf.data, SecureCookies: *secure, TrustedProxies: trusted, TileURL: envOr("EVERYMETER_TILE_URL", ""), Static: static.FS,
+		TiandituKey: envOr("EVERYMETER_TIANDITU_KEY", ""), Gaode: envOr("EVERYMETER_GAODE", "") == "1",
 		Ready: func(ctx context.Context) error { return checkSchema(ctx, db.Store) },
 	}
 	if *notify {
@@ -73,7 +74,7 @@ func cmdServe(ctx context.Context, app *cli, args []string) error {
 		if n, err := db.Store.CountAssets(ctx); err != nil {
 			return err
 		} else if n == 0 {
-			if err := loadDemo(ctx, app, svc); err != nil {
+			if err := loadDemo(ctx, app, svc, dbf.data); err != nil {
 				return err
 			}
 		}

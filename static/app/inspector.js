@@ -4,7 +4,7 @@
 import { api, qs, bboxOf } from './api.js';
 import { t } from './i18n.js';
 import { h, toast, toastErr, options, statusLabel, fmtTime, dot, catName, fileButton } from './ui.js';
-import { segments, onView, fitOnce, ensureView, markDrawn } from './map.js';
+import { network, STYLES } from './network.js';
 import { send, enqueue, uuid, flush } from './outbox.js';
 
 const L = window.L;
@@ -12,7 +12,7 @@ const lbl = (k, tag = 'span', a = {}) => h(tag, { 'data-i18n': k, text: t(k), ..
 
 export function mount({ map, panel, categories }) {
   const catByCode = new Map(categories.map((c) => [c.code, c]));
-  const net = L.geoJSON(null, { interactive: false, style: (f) => ({ color: f.properties.status === 'gap' ? '#c66' : '#6b7280', weight: 3, opacity: 0.8, dashArray: f.properties.status === 'gap' ? '6 5' : null }) }).addTo(map);
+  network(map, { style: STYLES.gaps }); // the network with its gaps, where a report finds no owner
   const pins = L.layerGroup().addTo(map);
   const me = L.layerGroup().addTo(map);
   let pin = null, draft = null;
@@ -37,15 +37,6 @@ export function mount({ map, panel, categories }) {
   panel.append(tapHint, sheet);
   function openSheet(...kids) { body.replaceChildren(...kids); sheet.hidden = false; tapHint.hidden = true; }
   function closeSheet() { sheet.hidden = true; tapHint.hidden = false; if (pin) { map.removeLayer(pin); pin = null; } draft = null; }
-
-  // ---- network for orientation
-  const drawNet = (fc) => { net.clearLayers().addData(fc); markDrawn(map, ((fc && fc.features) || []).length); };
-  const reload = onView(map, async (bbox, signal) => drawNet(await segments(bbox, signal)));
-  (async () => {
-    if (!map.hadSavedView) { try { drawNet(await segments('')); fitOnce(map, net); } catch (e) { toastErr(e); } }
-    ensureView(map);
-    if (map.hadSavedView) reload();
-  })();
 
   function locate() {
     if (!navigator.geolocation) return toast(t('locate_fail'), 'error');

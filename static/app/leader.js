@@ -3,7 +3,8 @@
 import { api, qs } from './api.js';
 import { t } from './i18n.js';
 import { h, toastErr, options, pct, catName } from './ui.js';
-import { onView, ensureView, fitOnce, segments, markDrawn } from './map.js';
+import { onView } from './map.js';
+import { network } from './network.js';
 import { fetchAll } from './planner.js';
 
 const L = window.L;
@@ -12,8 +13,8 @@ const SVG = 'http://www.w3.org/2000/svg';
 const s = (tag, attrs = {}, ...kids) => { const e = document.createElementNS(SVG, tag); for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v); e.append(...kids); return e; };
 
 export function mount({ map, panel, categories, units }) {
-  // Faint road network for orientation (there is no base map offline).
-  const net = L.geoJSON(null, { interactive: false, style: { color: '#9ca3af', weight: 2, opacity: 0.7 } }).addTo(map);
+  // The road network for orientation, over the base map.
+  const net = network(map);
   // Problems read as warmth: yellow for a few, deep red where they pile up.
   const heat = L.heatLayer([], { radius: 26, blur: 16, maxZoom: 17, minOpacity: 0.45,
     gradient: { 0.2: '#fde047', 0.45: '#fb923c', 0.7: '#ef4444', 1: '#7f1d1d' } }).addTo(map);
@@ -63,18 +64,9 @@ export function mount({ map, panel, categories, units }) {
     count.textContent = t('points', { n: pts.length });
     count.dataset.n = pts.length;
   }
-  const drawNet = (fc) => { net.clearLayers().addData(fc); markDrawn(map, ((fc && fc.features) || []).length); };
-  const reload = onView(map, (bbox, signal) => Promise.all([
-    loadHeat(bbox, signal).catch((e) => { if (e.name !== 'AbortError') toastErr(e); }),
-    segments(bbox, signal).then(drawNet),
-  ]));
-  // The heat map asks for a bbox (cells are sized to the zoom): first fit the map to the whole network,
-  // whose moveend then loads the heat and the network in view.
-  (async () => {
-    if (!map.hadSavedView) { try { drawNet(await segments('')); fitOnce(map, net); } catch (e) { toastErr(e); } }
-    ensureView(map);
-    if (map.hadSavedView || !map.fitted) reload();
-  })();
+  const reload = onView(map, (bbox, signal) => loadHeat(bbox, signal).catch((e) => { if (e.name !== 'AbortError') toastErr(e); }));
+  // The heat map asks for a bbox (cells are sized to the zoom): once the network has fitted the map, load it.
+  net.ready.then(() => reload());
   for (const el of [fCat, fUnit, fSince, fOver]) el.addEventListener('change', reload);
 
   // ---- ranking

@@ -148,6 +148,9 @@ $('#logout').addEventListener('click', async () => {
   try { await api('/api/v1/auth/logout', { method: 'POST', noAuthRedirect: true }); } catch { /* token is dropped anyway */ }
   setToken(null);
   sessionStorage.removeItem('em_tab');
+  // The offline copies of this user's data (who they are, their units) go too.
+  if (window.caches) await caches.delete('em-data-v1').catch(() => {});
+  if (navigator.serviceWorker && navigator.serviceWorker.controller) navigator.serviceWorker.controller.postMessage('signed-out');
   showLogin();
 });
 
@@ -161,3 +164,8 @@ showQueue(outbox.count());
 
 applyI18n();
 boot();
+
+// The service worker (sw.js) keeps the app shell for opening with no signal; scope / (Service-Worker-Allowed).
+if ('serviceWorker' in navigator && window.isSecureContext) {
+  navigator.serviceWorker.register('/app/sw.js', { scope: '/' }).catch((e) => console.warn('service worker', e));
+}

@@ -1,6 +1,7 @@
-// Leaflet map setup shared by all views. Offline by default: no base layer
-// unless GET /api/v1/config returns a tile_url.
+// Leaflet map setup shared by all views. Offline by default: the base map is drawn from this server's own
+// vector tiles (basemap.js); online base maps only when GET /api/v1/config enables them.
 import { api, qs, bboxOf } from './api.js';
+import { addBaseMap } from './basemap.js';
 import { debounce } from './ui.js';
 
 const L = window.L;
@@ -28,7 +29,9 @@ export function createMap(el) {
     localStorage.setItem(VIEW_KEY, JSON.stringify({ c: [c.lat, c.lng], z: map.getZoom() }));
   });
   loadConfig().then((cfg) => {
-    if (cfg.tile_url && map._container) {
+    if (!map._container) return;
+    addBaseMap(map, cfg);
+    if (cfg.tile_url) {
       L.tileLayer(cfg.tile_url, { maxZoom: 20, attribution: cfg.attribution && cfg.attribution !== OSM ? cfg.attribution : '' }).addTo(map);
     }
   });

@@ -4,7 +4,8 @@
 import { api, qs } from './api.js';
 import { t } from './i18n.js';
 import { h, $, toast, toastErr, km, unitColor, idv, debounce, options } from './ui.js';
-import { segments, onView, fitOnce, ensureView, markDrawn } from './map.js';
+import { fitOnce, ensureView } from './map.js';
+import { network } from './network.js';
 
 const L = window.L;
 const lbl = (k, tag = 'span', a = {}) => h(tag, { 'data-i18n': k, text: t(k), ...a });
@@ -41,7 +42,10 @@ export function mount({ map, panel, units, unitName }) {
     onEachFeature: (f, l) => l.bindTooltip(f.properties.name || '', { sticky: true }),
   }).addTo(map);
   const zoneLayer = L.geoJSON(null, { style: zoneStyle, onEachFeature: (f, l) => l.on('click', (e) => { if (!mode) { L.DomEvent.stop(e); editZone(l); } }) }).addTo(map);
-  const segLayer = L.geoJSON(null, { style: segStyle, onEachFeature: segPopup }).addTo(map);
+  const fitPad = window.innerWidth > 700 ? { paddingTopLeft: [160, 10], paddingBottomRight: [10, 10] } : {}; // keep the open legend off the roads
+  // The network coloured by owner, gaps and overlaps; drawn and fitted by the module every view uses.
+  const net = network(map, { style: segStyle, onEachFeature: segPopup, fitPad });
+  const segLayer = net.layer;
   const marks = L.layerGroup().addTo(map);
   const hl = L.geoJSON(null, { interactive: false, snapIgnore: true, style: { color: '#000', weight: 9, opacity: 0.35, snapIgnore: true } }).addTo(map);
 
@@ -124,7 +128,6 @@ export function mount({ map, panel, units, unitName }) {
     h('div', {}, h('i', { class: 'sw gap' }), lbl('gap')), h('div', {}, h('i', { class: 'sw overlap' }), lbl('overlap')),
     units.map((u) => { const sw = h('i', { class: 'sw' }); sw.style.background = unitColor(u.id); return h('div', {}, sw, u.name); }));
   legend.addTo(map);
-  const fitPad = window.innerWidth > 700 ? { paddingTopLeft: [160, 10], paddingBottomRight: [10, 10] } : {}; // keep the open legend off the roads
 
   // ---- data
   async function loadSummary() {
@@ -168,8 +171,7 @@ export function mount({ map, panel, units, unitName }) {
     setTimeout(() => hl.clearLayers(), 4000);
   }
 
-  const drawSegs = (fc) => { segLayer.clearLayers().addData(fc); markDrawn(map, ((fc && fc.features) || []).length); };
-  const reloadSegs = onView(map, async (bbox, signal) => drawSegs(await segments(bbox, signal)));
+  const reloadSegs = net.reload;
 
   // Zones and areas stay under the road pieces so clicks hit roads first.
   const sink = () => { zoneLayer.bringToBack(); areaLayer.bringToBack(); };
@@ -182,11 +184,8 @@ export function mount({ map, panel, units, unitName }) {
   const refresh = () => Promise.all([loadSummary(), loadGaps(), reloadSegs(), loadZones()]).catch(toastErr);
 
   (async () => {
-    if (!map.hadSavedView) {
-      try { drawSegs(await segments('')); fitOnce(map, segLayer, fitPad); } catch (e) { toastErr(e); }
-    }
-    // A first fit or fallback view fires moveend, which loads the pieces in view.
-    loadZones().then(() => fitOnce(map, zoneLayer, fitPad)).catch(toastErr).finally(() => { ensureView(map); if (map.hadSavedView) reloadSegs(); });
+    await net.ready;
+    loadZones().then(() => fitOnce(map, zoneLayer, fitPad)).catch(toastErr).finally(() => ensureView(map));
     loadAreas().catch(toastErr);
     loadSummary().catch(toastErr);
     loadGaps().catch(toastErr);

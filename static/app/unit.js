@@ -4,21 +4,16 @@ import { api, qs } from './api.js';
 import { t } from './i18n.js';
 import { SETS } from './vocab.js';
 import { h, toast, toastErr, statusLabel, fmtTime, dot, remaining, catName, fileButton } from './ui.js';
-import { fitOnce, ensureView, onView, segments, markDrawn } from './map.js';
+import { fitOnce, ensureView } from './map.js';
+import { network } from './network.js';
 
 const L = window.L;
 const lbl = (k, tag = 'span', a = {}) => h(tag, { 'data-i18n': k, text: t(k), ...a });
 
 export function mount({ map, panel, categories }) {
   const catByCode = new Map(categories.map((c) => [c.code, c]));
-  // Faint road network under the pins for orientation (there is no base map offline).
-  const net = L.geoJSON(null, { interactive: false, style: { color: '#9ca3af', weight: 2, opacity: 0.7 } }).addTo(map);
-  const reloadNet = onView(map, async (bbox, signal) => {
-    const fc = await segments(bbox, signal);
-    net.clearLayers().addData(fc);
-    markDrawn(map, ((fc && fc.features) || []).length);
-  });
-  map.whenReady(() => reloadNet());
+  // The road network under the pins for orientation; the first view is the queue's (fit below).
+  network(map, { fit: false });
   const group = L.markerClusterGroup ? L.markerClusterGroup({ maxClusterRadius: 40 }) : L.featureGroup();
   group.addTo(map);
   const list = h('ul', { id: 'queue', 'data-testid': 'queue', class: 'list queue' });

@@ -1,0 +1,153 @@
+package webtest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"testing"
+	"time"
+
+	"everymeter/demo"
+)
+
+// baseDrawn counts, over the base map's painted canvas tiles, the pixels close to each of its fills (basemap.js):
+// what the renderer actually drew, not what it was sent.
+const baseDrawn = `(() => {
+	const want = { landuse: [235, 231, 222], commercial: [241, 228, 223], park: [201, 231, 193], water: [168, 208, 239], building: [216, 207, 194] };
+	const n = { landuse: 0, commercial: 0, park: 0, water: 0, building: 0, tiles: 0 };
+	for (const c of document.querySelectorAll('.leaflet-tile-pane canvas.leaflet-tile-loaded')) {
+		if (!c.width) continue;
+		n.tiles++;
+		const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+		for (let i = 0; i < d.length; i += 16) {
+			for (const [k, [r, g, b]] of Object.entries(want)) {
+				if (Math.abs(d[i] - r) + Math.abs(d[i + 1] - g) + Math.abs(d[i + 2] - b) < 6) n[k]++;
+			}
+		}
+	}
+	return n;
+})()`
+
+// TestDemoFirstScreens loads `everymeter demo` (the town, its base map and 90 days of county life) into an empty
+// database, signs in as each demo role at desktop size and at 375 px, and checks each first screen against the
+// database: the network and the base map drawn in every view; the leader's heat map with points, the ranking
+// with the units that have enough reports and their rates, the trend; each unit's queue with exactly its running
+// reports and their traffic lights; the planner's coverage. Screenshots of every role at both sizes go to
+// artifacts/screenshots/demo-*.png.
+func TestDemoFirstScreens(t *testing.T) {
+	s := newSite(t, false)
+	start := time.Now()
+	town, err := demo.Load(t.Context(), s.Svc, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	life, err := demo.Life(t.Context(), s.Svc, s.dataDir, time.Now(), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("demo loaded in %s: %d reports, %d steps, %d still running", time.Since(start).Round(time.Millisecond), life.Reports, life.Steps, life.Open)
+	pw := map[string]string{}
+	for _, u := range town.Users {
+		pw[u.Username] = u.Password
+	}
+	q := func(sql string, args ...any) int {
+		t.Helper()
+		var n int
+		if err := s.Store.Pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		return n
+	}
+	// The oracles, from the tables the service wrote.
+	heatCells := q(`SELECT count(*) FROM heat_cells`)
+	reports := q(`SELECT count(*) FROM reports`)
+	// Units with at least 5 reports created in the last 30 days (the ranking's default period and threshold).
+	ranked := q(`SELECT count(*) FROM (SELECT unit_id FROM reports WHERE created_at >= now() - interval '30 days'
+		AND unit_id IS NOT NULL GROUP BY 1 HAVING count(*) >= 5) x`)
+	running := func(code string) int {
+		return q(`SELECT count(*) FROM reports r JOIN units u ON u.id = r.unit_id WHERE u.code = $1
+			AND r.status IN ('dispatched', 'accepted', 'rework')`, code)
+	}
+	if heatCells == 0 || ranked == 0 {
+		t.Fatalf("the demo made %d heat cells and %d rankable units", heatCells, ranked)
+	}
+	roles := []struct{ user, view, unit string }{
+		{"leader", "leader", ""}, {"unit_cgz", "unit", "CGZ"}, {"unit_zhzfj", "unit", "ZHZFJ"},
+		{"inspector", "inspector", ""}, {"planner", "planner", ""}, {"admin", "planner", ""},
+	}
+	sizes := []struct {
+		name          string
+		width, height int64
+		mobile        bool
+	}{{"desktop", 1280, 800, false}, {"375", 375, 812, true}}
+	for _, r := range roles {
+		for _, sz := range sizes {
+			t.Run(r.user+"-"+sz.name, func(t *testing.T) {
+				if pw[r.user] == "" {
+					t.Fatalf("the demo made no account %s", r.user)
+				}
+				p := newPage(t, s.URL, sz.width, sz.height, sz.mobile)
+				p.signIn(r.user, pw[r.user], r.view)
+				p.waitJS("the network drawn", `+(document.querySelector('#map')?.dataset.loaded || 0) > 0`, 30*time.Second)
+				p.waitJS("base-map tiles", `+(document.querySelector('#map')?.dataset.baseTiles || 0) > 0`, 30*time.Second)
+				p.waitJS("the base map painted", `(() => { const n = `+baseDrawn+`; return n.landuse + n.commercial + n.park > 50; })()`, 30*time.Second)
+				switch r.view {
+				case "leader":
+					p.waitJS("heat points", `+(document.querySelector('#heat-count')?.dataset.n || 0) > 0`, 30*time.Second)
+					p.waitJS("the ranking", `document.querySelectorAll('#ranking tbody tr:not(.too-few)').length > 0`, 30*time.Second)
+					p.waitJS("the trend chart", `!!document.querySelector('svg#trend-chart polyline')`, 30*time.Second)
+					if n := eval[int](p, `+document.querySelector('#heat-count').dataset.n`); n == 0 || n > reports {
+						t.Errorf("the heat map shows %d points for %d reports", n, reports)
+					}
+					rows := eval[[]string](p, `[...document.querySelectorAll('#ranking tbody tr:not(.too-few)')].map((tr) => tr.children[2].textContent)`)
+					if len(rows) != ranked {
+						t.Errorf("the ranking ranks %d units; %d units have 5 or more reports in 30 days", len(rows), ranked)
+					}
+					for i, v := range rows {
+						if v == "" || v == "—" {
+							t.Errorf("ranked row %d has no on-time rate (%q)", i+1, v)
+						}
+					}
+				case "unit":
+					want := running(r.unit)
+					if want == 0 {
+						t.Fatalf("unit %s has no running reports in the demo", r.unit)
+					}
+					p.waitJS("the queue", fmt.Sprintf(`document.querySelectorAll('#queue li[data-report-id]').length === %d`, want), 30*time.Second)
+					lights := eval[[]string](p, `[...document.querySelectorAll('#queue li[data-report-id]')].map((li) => li.dataset.light)`)
+					for i, l := range lights {
+						if l != "green" && l != "yellow" && l != "red" {
+							t.Errorf("queue row %d has traffic light %q", i+1, l)
+						}
+					}
+				case "planner":
+					p.waitJS("the coverage", `/\d/.test(document.querySelector('#coverage-percent')?.textContent || '')`, 30*time.Second)
+				}
+				p.screenshot("demo-" + r.user + "-" + sz.name)
+			})
+		}
+	}
+
+	// Zoomed in on the town centre every base layer is drawn: buildings, water, land use, and street names
+	// placed along the roads.
+	t.Run("base-layers", func(t *testing.T) {
+		p := newPage(t, s.URL, 1280, 800, false)
+		p.signIn("inspector", pw["inspector"], "inspector")
+		var lon, lat float64
+		if err := s.Store.Pool.QueryRow(context.Background(), `SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(b.geom) c
+			FROM base_features b JOIN base_features w ON w.class = 'pond' AND ST_DWithin(b.geom, w.geom, 0.004)
+			WHERE b.layer = 'building' ORDER BY b.id LIMIT 1) x`).Scan(&lon, &lat); err != nil {
+			t.Fatalf("a building near a pond: %v", err)
+		}
+		// After the first fit to the network (which would otherwise pull the map back to the whole town).
+		p.waitJS("the network drawn", `+(document.querySelector('#map')?.dataset.loaded || 0) > 0`, 30*time.Second)
+		eval[bool](p, fmt.Sprintf(`(() => { const m = window.everymeterMap; m.fitted = true; m.setView([%f, %f], 17, { animate: false }); return true; })()`, lat, lon))
+		p.waitJS("buildings, water and land use painted", `(() => { const n = `+baseDrawn+`; return n.building > 50 && n.water > 10 && n.landuse + n.commercial + n.park > 50; })()`, 30*time.Second)
+		p.waitJS("street names placed", `(() => { const b = window.everymeterBase, i = b && b.labelers.getIndex(17);
+			return !!i && [...i.tree.all()].some((x) => x.indexedLabel.deduplicationKey); })()`, 30*time.Second)
+		p.waitJS("every tile in view painted", `(() => { const m = window.everymeterMap; return m.getZoom() === 17 &&
+			![...document.querySelectorAll('.leaflet-tile-pane canvas.leaflet-tile')].some((c) => !c.classList.contains('leaflet-tile-loaded')); })()`, 30*time.Second)
+		t.Logf("base map at z17: %v", eval[map[string]int](p, baseDrawn))
+		p.screenshot("demo-basemap-z17")
+	})
+}
