@@ -94,8 +94,8 @@ type EvalResult struct {
 	Point       *orb.Point `json:"-"`
 	EvaluatorID *int64     `json:"evaluator_id"`
 	ScoredAt    time.Time  `json:"scored_at"`
-	ReportID    *int64     `json:"report_id"`   // the case a failure filed
-	ReboundOf   *int64     `json:"rebound_of"`  // an earlier, rectified failure at the same site and item (反弹)
+	ReportID    *int64     `json:"report_id"`    // the case a failure filed
+	ReboundOf   *int64     `json:"rebound_of"`   // an earlier, rectified failure at the same site and item (反弹)
 	RecheckedBy *int64     `json:"rechecked_by"` // a later passing result that closed this failure's loop
 }
 
