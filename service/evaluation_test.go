@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -357,4 +358,18 @@ func TestFeedbackCSV(t *testing.T) {
 
 func simplifiedGB(s string) ([]byte, error) {
 	return simplifiedchinese.GB18030.NewEncoder().Bytes([]byte(s))
+}
+
+func (town *evalTown) leader(t *testing.T) domain.Principal {
+	t.Helper()
+	u, err := town.st.UpsertUser(t.Context(), store.User{Username: "leader", PasswordHash: "x", Role: string(vocab.Leader)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return domain.Principal{ID: u.ID, Name: "leader", Role: string(vocab.Leader)}
+}
+
+func isValidation(err error) bool {
+	var ve *service.ValidationError
+	return errors.As(err, &ve)
 }
