@@ -290,7 +290,19 @@ func (s *Evaluation) Results(ctx context.Context, p domain.Principal, roundID in
 	if _, err := s.Round(ctx, p, roundID); err != nil {
 		return nil, err
 	}
-	return s.Store.Results(ctx, roundID)
+	rs, err := s.Store.Results(ctx, roundID)
+	if err != nil {
+		return nil, err
+	}
+	// Who scored is a person, private like who reported (the unit fixes the problem, not the evaluator).
+	if v, err := view(p, Reporters); err != nil {
+		return nil, err
+	} else if v.Denied {
+		for i := range rs {
+			rs[i].EvaluatorID = nil
+		}
+	}
+	return rs, nil
 }
 
 // Scores scores a round (domain.Score).
@@ -735,8 +747,11 @@ func categoryFor(cats []domain.Category, given, problem string) (code, note stri
 // who see every case see them.
 func (s *Evaluation) FeedbackRows(ctx context.Context, p domain.Principal, located *bool) ([]domain.FeedbackRow, error) {
 	v, err := view(p, Cases)
-	if err != nil || v.Denied || v.Unit != nil {
+	if err != nil || v.Denied {
 		return nil, orForbidden(err)
+	}
+	if v.Unit != nil { // a unit sees cases, not the list's rows
+		return []domain.FeedbackRow{}, nil
 	}
 	return s.Store.FeedbackRows(ctx, located)
 }

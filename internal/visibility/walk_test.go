@@ -111,6 +111,17 @@ var routes = map[string]route{
 	"/tiles/:layer":                    {service.MapData, noCases, ""},
 	"/tiles/:layer/:z/:x/:y":           {service.Cases, listsCases, ""},
 
+	"/api/v1/eval/items":              {service.MapData, noCases, ""},
+	"/api/v1/eval/sites":              {service.MapData, noCases, ""},
+	"/api/v1/eval/rounds":             {service.UnitStats, noCases, ""},
+	"/api/v1/eval/rounds/:id":         {service.UnitStats, noCases, ""},
+	"/api/v1/eval/rounds/:id/results": {service.UnitStats, noCases, ""},
+	"/api/v1/eval/rounds/:id/scores":  {service.UnitStats, noCases, ""},
+	"/api/v1/eval/rounds/:id/ledger":  {service.Cases, noCases, " | format=xlsx"},
+	"/api/v1/eval/feedback/ledger":    {service.Cases, noCases, " | format=xlsx"},
+	"/api/v1/eval/feedback/rows":      {service.Cases, noCases, ""},
+	"/api/v1/eval/readiness":          {service.UnitStats, noCases, ""},
+
 	"/open311/v2/discovery.json": {service.Published, published, ""},
 	"/open311/v2/discovery.xml":  {service.Published, published, ""},
 	"/open311/v2/services.json":  {service.Published, published, ""},
