@@ -179,3 +179,15 @@ type FeedbackImport struct {
 	Unlocated []FeedbackRow `json:"unlocated"` // rows to pin by hand, each with why
 	Results   []FeedbackRow `json:"results"`   // every row in sheet order
 }
+
+// EvalBriefing is the evaluation's section of the briefing: every round's county score and where its
+// rectification stands.
+type EvalBriefing struct {
+	Rounds []EvalRoundSummary
+}
+
+// EvalRoundSummary is one round in the briefing: its scores and its ledger's totals (no lines).
+type EvalRoundSummary struct {
+	RoundScore
+	Ledger Ledger
+}

@@ -40,6 +40,7 @@ func EvalRoutes(es EvalService) func(r *Router) {
 		r.Add(http.MethodGet, "/api/v1/eval/feedback/rows", h.feedbackRows, Signedin)
 		r.Add(http.MethodPost, "/api/v1/eval/feedback", h.importFeedback, admins)
 		r.Add(http.MethodGet, "/api/v1/eval/readiness", h.readiness, Signedin)
+		r.Add(http.MethodGet, "/api/v1/eval/evaluators", h.evaluators, admins)
 	}
 }
 
@@ -475,4 +476,12 @@ func (h *evalHandlers) readiness(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, r)
+}
+
+func (h *evalHandlers) evaluators(c echo.Context) error {
+	us, err := h.es.Evaluators(c.Request().Context(), principal(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"users": us})
 }

@@ -105,6 +105,7 @@ var policyFeatures = map[string]string{
 	"GET /api/v1/eval/feedback/rows":        "signed-in",
 	"POST /api/v1/eval/feedback":            "admin",
 	"GET /api/v1/eval/readiness":            "signed-in",
+	"GET /api/v1/eval/evaluators":           "admin",
 }
 
 func expectedRule(key string) (string, bool) {

@@ -126,4 +126,5 @@ type EvalService interface {
 	Readiness(ctx context.Context, p domain.Principal) (domain.Readiness, error)
 	ImportFeedback(ctx context.Context, p domain.Principal, name string, data []byte, rectifyBy *time.Time) (domain.FeedbackImport, error)
 	FeedbackRows(ctx context.Context, p domain.Principal, located *bool) ([]domain.FeedbackRow, error)
+	Evaluators(ctx context.Context, p domain.Principal) ([]domain.User, error)
 }

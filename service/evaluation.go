@@ -516,28 +516,15 @@ func (s *Evaluation) Readiness(ctx context.Context, p domain.Principal) (domain.
 		return domain.Readiness{}, err
 	}
 	now := s.now()
-	rounds, err := s.Store.Rounds(ctx)
+	rounds, err := roundSummaries(ctx, s.Store, now)
 	if err != nil {
 		return domain.Readiness{}, err
 	}
 	out := domain.Readiness{Overdue: []domain.LedgerRow{}, Trend: []domain.RoundScore{}}
 	var all []domain.LedgerRow
 	for _, r := range rounds {
-		full, err := s.Store.Round(ctx, r.ID)
-		if err != nil {
-			return out, err
-		}
-		res, err := s.Store.Results(ctx, r.ID)
-		if err != nil {
-			return out, err
-		}
-		sc := domain.Score(full.Sites, full.Items, res)
-		out.Trend = append(out.Trend, domain.RoundScore{RoundID: r.ID, Name: r.Name, StartsOn: r.StartsOn, County: sc.County, Types: sc.Types})
-		rows, err := s.Store.RoundLedger(ctx, r.ID, nil)
-		if err != nil {
-			return out, err
-		}
-		all = append(all, domain.NewLedger(r.Name, &r.ID, rows, now).Rows...)
+		out.Trend = append(out.Trend, r.RoundScore)
+		all = append(all, r.Ledger.Rows...)
 	}
 	fb, err := s.Store.FeedbackLedger(ctx, nil)
 	if err != nil {
@@ -754,4 +741,54 @@ func (s *Evaluation) FeedbackRows(ctx context.Context, p domain.Principal, locat
 		return []domain.FeedbackRow{}, nil
 	}
 	return s.Store.FeedbackRows(ctx, located)
+}
+
+// roundSummaries scores every round, oldest first, with its judged ledger.
+func roundSummaries(ctx context.Context, st *store.Store, now time.Time) ([]domain.EvalRoundSummary, error) {
+	rounds, err := st.Rounds(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]domain.EvalRoundSummary, 0, len(rounds))
+	for _, r := range rounds {
+		full, err := st.Round(ctx, r.ID)
+		if err != nil {
+			return nil, err
+		}
+		res, err := st.Results(ctx, r.ID)
+		if err != nil {
+			return nil, err
+		}
+		rows, err := st.RoundLedger(ctx, r.ID, nil)
+		if err != nil {
+			return nil, err
+		}
+		sc := domain.Score(full.Sites, full.Items, res)
+		out = append(out, domain.EvalRoundSummary{
+			RoundScore: domain.RoundScore{RoundID: r.ID, Name: r.Name, StartsOn: r.StartsOn, County: sc.County, Types: sc.Types},
+			Ledger:     domain.NewLedger(r.Name, &r.ID, rows, now)})
+	}
+	return out, nil
+}
+
+// evalBriefing is the briefing's evaluation section: the county score and rectification totals of every round
+// (counts only, like the league table); nil when no round exists.
+func evalBriefing(ctx context.Context, st *store.Store, now time.Time) (*domain.EvalBriefing, error) {
+	rs, err := roundSummaries(ctx, st, now)
+	if err != nil || len(rs) == 0 {
+		return nil, err
+	}
+	for i := range rs {
+		rs[i].Ledger.Rows = nil
+	}
+	return &domain.EvalBriefing{Rounds: rs}, nil
+}
+
+// Evaluators lists who may score a round (inspectors and admins): id, name and role, for the round form.
+func (s *Evaluation) Evaluators(ctx context.Context, p domain.Principal) ([]domain.User, error) {
+	us, err := s.Store.UsersWithRoles(ctx, vocab.Strings(vocab.EvaluatorRoles))
+	for i := range us {
+		us[i].PasswordHash = ""
+	}
+	return us, err
 }

@@ -476,3 +476,9 @@ func (s *Store) Crossing(ctx context.Context, a, b int64, bearingDeg, offsetM fl
 func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
 	return scanUser(s.db.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE id = $1`, id))
 }
+
+// UsersWithRoles lists the enabled users of the given roles (a round's possible evaluators), by name.
+func (s *Store) UsersWithRoles(ctx context.Context, roles []string) ([]User, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+userCols+` FROM users WHERE role = ANY($1) AND NOT disabled ORDER BY username`, roles)
+	return collect(rows, err, func(r pgx.Row) (User, error) { return scanUser(r) })
+}

@@ -121,6 +121,7 @@ var routes = map[string]route{
 	"/api/v1/eval/feedback/ledger":    {service.Cases, noCases, " | format=xlsx"},
 	"/api/v1/eval/feedback/rows":      {service.Cases, noCases, ""},
 	"/api/v1/eval/readiness":          {service.UnitStats, noCases, ""},
+	"/api/v1/eval/evaluators":         {service.MapData, noCases, ""}, // admins only: unit staff get 403
 
 	"/open311/v2/discovery.json": {service.Published, published, ""},
 	"/open311/v2/discovery.xml":  {service.Published, published, ""},
@@ -347,7 +348,7 @@ func (w *world) expand(path string) []request {
 			request{path: fmt.Sprintf("/open311/v2/requests/%d.xml", w.reportsA[0]), wantOK: true})
 	case path == "/api/v1/owner":
 		out = append(out, request{path: path}) // nothing is mapped: 404 with candidates, or an owner
-	case path == "/api/v1/admin/throttles":
+	case path == "/api/v1/admin/throttles", path == "/api/v1/eval/evaluators":
 		out = append(out, request{path: path, denied: true})
 	case path == "/open311/v2/tokens/:file":
 		out = append(out, request{path: "/open311/v2/tokens/x.json"})
