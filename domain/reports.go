@@ -166,6 +166,9 @@ type NewReport struct {
 	IdempotencyKey string // same reporter + same key → the same report
 	Source         string // app (default), open311, import311
 	SourceID       string
+	// Deadline, when set, replaces the category's time limit (an evaluation round's 整改期限): the report is due
+	// then, whenever it is dispatched.
+	Deadline *time.Time
 }
 
 // Filed is the answer to filing a report.

@@ -186,6 +186,7 @@ type Briefing struct {
 	CoveragePc *float64 // share of all road meters with a lead owner
 	Map        MapLayers
 	Weights    ScoreWeights
+	Evaluation *EvalBriefing // the mock evaluation rounds (测评) and their rectification; nil when there are none
 }
 
 // CoverageRow is one unit's share of the road network.

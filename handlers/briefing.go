@@ -26,10 +26,11 @@ const briefingCSSPath = "/api/v1/briefing/style.css"
 var briefingLoc = time.FixedZone("CST", 8*3600)
 
 var briefingTmpl = template.Must(template.New("briefing.html").Funcs(template.FuncMap{
-	"pct":   pct,
-	"num":   num,
-	"deref": func(p *int) int { return *p },
-	"f0":    func(f float64) string { return strconv.FormatFloat(f, 'f', 0, 64) },
+	"pct":    pct,
+	"num":    num,
+	"deref":  func(p *int) int { return *p },
+	"derefF": func(p *float64) float64 { return *p },
+	"f0":     func(f float64) string { return strconv.FormatFloat(f, 'f', 0, 64) },
 	// opacity grows with the log of the count so one busy cell does not wash out the rest.
 	"opacity": func(n int64) string { return fmt.Sprintf("%.2f", math.Min(0.9, 0.15+0.15*math.Log2(float64(n)+1))) },
 }).ParseFS(briefingFS, "briefing/briefing.html"))

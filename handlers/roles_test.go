@@ -88,6 +88,24 @@ var policyFeatures = map[string]string{
 	"POST /api/v1/auth/apikeys":            "signed-in",
 	"POST /open311/v2/requests.json":       "public",
 	"POST /open311/v2/requests.xml":        "public",
+
+	"GET /api/v1/eval/items":                "signed-in",
+	"POST /api/v1/eval/items":               "admin",
+	"POST /api/v1/eval/items/:id/revisions": "admin",
+	"GET /api/v1/eval/sites":                "signed-in",
+	"POST /api/v1/eval/sites":               "admin",
+	"GET /api/v1/eval/rounds":               "signed-in",
+	"POST /api/v1/eval/rounds":              "admin",
+	"GET /api/v1/eval/rounds/:id":           "signed-in",
+	"GET /api/v1/eval/rounds/:id/results":   "signed-in",
+	"POST /api/v1/eval/rounds/:id/results":  "inspector,admin",
+	"GET /api/v1/eval/rounds/:id/scores":    "signed-in",
+	"GET /api/v1/eval/rounds/:id/ledger":    "signed-in",
+	"GET /api/v1/eval/feedback/ledger":      "signed-in",
+	"GET /api/v1/eval/feedback/rows":        "signed-in",
+	"POST /api/v1/eval/feedback":            "admin",
+	"GET /api/v1/eval/readiness":            "signed-in",
+	"GET /api/v1/eval/evaluators":           "admin",
 }
 
 func expectedRule(key string) (string, bool) {

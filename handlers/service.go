@@ -106,3 +106,25 @@ type Open311Service interface {
 	Request(ctx context.Context, p domain.Principal, id int64) (domain.Open311Row, error)
 	Submit(ctx context.Context, apiKey string, in domain.NewReport) (domain.Filed, error)
 }
+
+// EvalService is the evaluation's domain layer (测评与整改): checklists, rounds, results, the feedback list, the
+// rectification ledger and the readiness view.
+type EvalService interface {
+	EvalItems(ctx context.Context, p domain.Principal, siteType string, withRetired bool) ([]domain.EvalItem, error)
+	CreateEvalItem(ctx context.Context, p domain.Principal, it domain.EvalItem) (domain.EvalItem, error)
+	ReviseEvalItem(ctx context.Context, p domain.Principal, id int64, it domain.EvalItem) (domain.EvalItem, error)
+	EvalSites(ctx context.Context, p domain.Principal, siteType string) ([]domain.EvalSite, error)
+	CreateEvalSite(ctx context.Context, p domain.Principal, s domain.EvalSite) (domain.EvalSite, error)
+	Rounds(ctx context.Context, p domain.Principal) ([]domain.EvalRound, error)
+	Round(ctx context.Context, p domain.Principal, id int64) (domain.EvalRound, error)
+	CreateRound(ctx context.Context, p domain.Principal, nr domain.NewRound) (domain.EvalRound, error)
+	Results(ctx context.Context, p domain.Principal, roundID int64) ([]domain.EvalResult, error)
+	Record(ctx context.Context, p domain.Principal, roundID int64, in []domain.NewResult) ([]domain.EvalResult, error)
+	Scores(ctx context.Context, p domain.Principal, roundID int64) (domain.Scores, error)
+	RoundLedger(ctx context.Context, p domain.Principal, roundID int64) (domain.Ledger, error)
+	FeedbackLedger(ctx context.Context, p domain.Principal) (domain.Ledger, error)
+	Readiness(ctx context.Context, p domain.Principal) (domain.Readiness, error)
+	ImportFeedback(ctx context.Context, p domain.Principal, name string, data []byte, rectifyBy *time.Time) (domain.FeedbackImport, error)
+	FeedbackRows(ctx context.Context, p domain.Principal, located *bool) ([]domain.FeedbackRow, error)
+	Evaluators(ctx context.Context, p domain.Principal) ([]domain.User, error)
+}

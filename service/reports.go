@@ -324,9 +324,12 @@ func (s *Reports) file(ctx context.Context, who Who, in NewReport, fresh bool) (
 	}
 	if r.UnitID != nil {
 		limit := cat.LimitHours(r.Urgency)
+		dl := now.Add(hours(limit))
+		if in.Deadline != nil {
+			dl, limit = in.Deadline.UTC(), in.Deadline.Sub(now).Hours()
+		}
 		r.Status = string(workflow.Dispatched)
 		r.DispatchedAt = &now
-		dl := now.Add(hours(limit))
 		r.Deadline, r.TimeLimitHours = &dl, &limit
 	}
 	// The report, its first steps and the duplicate search go in one statement: atomic without a transaction's

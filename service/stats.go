@@ -360,5 +360,8 @@ func (s *Service) Briefing(ctx context.Context, p domain.Principal, q StatsQuery
 	if b.Map, err = s.Store.BriefingMap(ctx, 11, cases.only()); err != nil {
 		return b, err
 	}
+	if b.Evaluation, err = evalBriefing(ctx, s.Store, q.Now); err != nil {
+		return b, err
+	}
 	return b, nil
 }

@@ -62,6 +62,11 @@ func TestSchemaMatchesVocab(t *testing.T) {
 		{"assignments", "role", vocab.Strings(vocab.ZoneRoles)},
 		{"categories", "type", vocab.Strings(vocab.CategoryTypes)},
 		{"coverage_pieces", "status", vocab.Strings(vocab.Coverages)},
+		{"eval_items", "site_type", vocab.Strings(vocab.SiteTypes)},
+		{"eval_sites", "site_type", vocab.Strings(vocab.SiteTypes)},
+		{"eval_items", "check_kind", vocab.Strings(vocab.CheckKinds)},
+		{"eval_items", "comparator", vocab.Strings(vocab.Comparators)},
+		{"eval_results", "outcome", vocab.Strings(vocab.Outcomes)},
 	}
 	checkOf := func(table, column string) []string {
 		t.Helper()

@@ -33,6 +33,9 @@ func JS() []byte {
 		"urgency":       listOf(Urgencies, Urgency.Label),
 		"source":        listOf(Sources, Source.Label),
 		"coverage":      listOf(Coverages, Coverage.Label),
+		"site_type":     listOf(SiteTypes, SiteType.Label),
+		"check_kind":    listOf(CheckKinds, CheckKind.Label),
+		"outcome":       listOf(Outcomes, Outcome.Label),
 	}
 	sets := map[string]any{
 		"open_statuses":      OpenStatuses,

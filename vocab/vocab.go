@@ -399,15 +399,19 @@ type Source string
 
 // The report sources.
 const (
-	FromApp       Source = "app"       // the web app or the REST API
-	FromOpen311   Source = "open311"   // POST /open311/v2/requests
-	FromImport311 Source = "import311" // the LA 311 importer
+	FromApp       Source = "app"        // the web app or the REST API
+	FromOpen311   Source = "open311"    // POST /open311/v2/requests
+	FromImport311 Source = "import311"  // the LA 311 importer
+	FromEval      Source = "evaluation" // a failed item of an evaluation round (测评)
+	FromFeedback  Source = "feedback"   // a row of the provincial feedback list (测评反馈)
 )
 
 var sources = []Valued[Source]{
 	{FromApp, Label{"应用", "app"}},
 	{FromOpen311, Label{"Open311 接口", "Open311"}},
 	{FromImport311, Label{"311 导入", "311 import"}},
+	{FromEval, Label{"模拟测评", "evaluation round"}},
+	{FromFeedback, Label{"测评反馈", "evaluation feedback"}},
 }
 
 // Sources lists every report source.

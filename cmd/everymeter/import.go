@@ -19,9 +19,10 @@ import (
 // importers are the `everymeter import` subcommands; each gets the arguments after its name. A nil entry
 // is announced but not built yet (LA 311 reports: cmd/everymeter/import311.go sets "311" to its command).
 var importers = map[string]command{
-	"osm":     cmdImportOSM,
-	"geojson": cmdImportGeoJSON,
-	"311":     cmdImport311,
+	"osm":      cmdImportOSM,
+	"geojson":  cmdImportGeoJSON,
+	"311":      cmdImport311,
+	"feedback": cmdImportFeedback,
 }
 
 func cmdImport(ctx context.Context, app *cli, args []string) error {

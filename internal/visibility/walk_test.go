@@ -111,6 +111,18 @@ var routes = map[string]route{
 	"/tiles/:layer":                    {service.MapData, noCases, ""},
 	"/tiles/:layer/:z/:x/:y":           {service.Cases, listsCases, ""},
 
+	"/api/v1/eval/items":              {service.MapData, noCases, ""},
+	"/api/v1/eval/sites":              {service.MapData, noCases, ""},
+	"/api/v1/eval/rounds":             {service.UnitStats, noCases, ""},
+	"/api/v1/eval/rounds/:id":         {service.UnitStats, noCases, ""},
+	"/api/v1/eval/rounds/:id/results": {service.UnitStats, noCases, ""},
+	"/api/v1/eval/rounds/:id/scores":  {service.UnitStats, noCases, ""},
+	"/api/v1/eval/rounds/:id/ledger":  {service.Cases, noCases, " | format=xlsx"},
+	"/api/v1/eval/feedback/ledger":    {service.Cases, noCases, " | format=xlsx"},
+	"/api/v1/eval/feedback/rows":      {service.Cases, noCases, ""},
+	"/api/v1/eval/readiness":          {service.UnitStats, noCases, ""},
+	"/api/v1/eval/evaluators":         {service.MapData, noCases, ""}, // admins only: unit staff get 403
+
 	"/open311/v2/discovery.json": {service.Published, published, ""},
 	"/open311/v2/discovery.xml":  {service.Published, published, ""},
 	"/open311/v2/services.json":  {service.Published, published, ""},
@@ -336,7 +348,7 @@ func (w *world) expand(path string) []request {
 			request{path: fmt.Sprintf("/open311/v2/requests/%d.xml", w.reportsA[0]), wantOK: true})
 	case path == "/api/v1/owner":
 		out = append(out, request{path: path}) // nothing is mapped: 404 with candidates, or an owner
-	case path == "/api/v1/admin/throttles":
+	case path == "/api/v1/admin/throttles", path == "/api/v1/eval/evaluators":
 		out = append(out, request{path: path, denied: true})
 	case path == "/open311/v2/tokens/:file":
 		out = append(out, request{path: "/open311/v2/tokens/x.json"})

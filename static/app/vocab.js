@@ -110,6 +110,27 @@ export const VOCAB = {
       }
     }
   },
+  "check_kind": {
+    "values": [
+      "yes_no",
+      "count",
+      "measure"
+    ],
+    "labels": {
+      "count": {
+        "zh": "计数",
+        "en": "count"
+      },
+      "measure": {
+        "zh": "测量",
+        "en": "measure"
+      },
+      "yes_no": {
+        "zh": "是否",
+        "en": "yes / no"
+      }
+    }
+  },
   "coverage": {
     "values": [
       "gap",
@@ -128,6 +149,27 @@ export const VOCAB = {
       "overlap": {
         "zh": "重叠",
         "en": "Overlap"
+      }
+    }
+  },
+  "outcome": {
+    "values": [
+      "pass",
+      "fail",
+      "na"
+    ],
+    "labels": {
+      "fail": {
+        "zh": "不合格",
+        "en": "fail"
+      },
+      "na": {
+        "zh": "不适用",
+        "en": "n/a"
+      },
+      "pass": {
+        "zh": "合格",
+        "en": "pass"
       }
     }
   },
@@ -162,16 +204,57 @@ export const VOCAB = {
       }
     }
   },
+  "site_type": {
+    "values": [
+      "main_road",
+      "alley",
+      "market",
+      "park",
+      "residential"
+    ],
+    "labels": {
+      "alley": {
+        "zh": "背街小巷",
+        "en": "back alley"
+      },
+      "main_road": {
+        "zh": "主次干道/商业大街",
+        "en": "main road / shopping street"
+      },
+      "market": {
+        "zh": "农贸市场",
+        "en": "farmers' market"
+      },
+      "park": {
+        "zh": "小游园/公园",
+        "en": "pocket park / park"
+      },
+      "residential": {
+        "zh": "居民小区",
+        "en": "residential compound"
+      }
+    }
+  },
   "source": {
     "values": [
       "app",
       "open311",
-      "import311"
+      "import311",
+      "evaluation",
+      "feedback"
     ],
     "labels": {
       "app": {
         "zh": "应用",
         "en": "app"
+      },
+      "evaluation": {
+        "zh": "模拟测评",
+        "en": "evaluation round"
+      },
+      "feedback": {
+        "zh": "测评反馈",
+        "en": "evaluation feedback"
       },
       "import311": {
         "zh": "311 导入",
