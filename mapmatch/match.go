@@ -58,6 +58,8 @@ func (r Result) MatchedM() float64 {
 // obs is one observation fed to the HMM: a centroid of clustered fixes.
 type obs struct {
 	x, y        float64
+	fx, fy      float64 // the first fix
+	lx, ly      float64 // the last fix
 	first, last time.Time
 	n           int
 }
@@ -145,13 +147,14 @@ func (m *matcher) cluster(run []fix) []obs {
 			sx, sy = sx+f.x, sy+f.y
 			cur.n++
 			cur.x, cur.y, cur.last = sx/float64(cur.n), sy/float64(cur.n), f.t
+			cur.lx, cur.ly = f.x, f.y
 			continue
 		}
 		if cur.n > 0 {
 			out = append(out, cur)
 		}
 		sx, sy = f.x, f.y
-		cur = obs{x: f.x, y: f.y, first: f.t, last: f.t, n: 1}
+		cur = obs{x: f.x, y: f.y, fx: f.x, fy: f.y, lx: f.x, ly: f.y, first: f.t, last: f.t, n: 1}
 	}
 	if cur.n > 0 {
 		out = append(out, cur)
@@ -275,6 +278,11 @@ func (m *matcher) credit(chain []obs, cands [][]candidate, score []float64, back
 			m.raw[ed.asset] = append(m.raw[ed.asset], rawPiece{ed.ma + s.from, ed.ma + s.to, chain[t].first})
 		}
 	}
+	// A centroid sits inside its cluster: the walk began at the first fix of the first one and ended at the
+	// last fix of the last one, so the ends are credited out to those fixes along their edges.
+	m.extend(cands[0][states[0]], chain[0].fx, chain[0].fy, chain[0].first)
+	n := len(chain) - 1
+	m.extend(cands[n][states[n]], chain[n].lx, chain[n].ly, chain[n].last)
 	for _, o := range chain {
 		m.kept += o.n
 	}
@@ -350,3 +358,17 @@ func maxTime(a, b time.Time) time.Time {
 }
 
 func spanLen(s span) float64 { return s.to - s.from }
+
+// extend credits the stretch of c's edge between c and the projection of (x, y) on that edge.
+func (m *matcher) extend(c candidate, x, y float64, at time.Time) {
+	e := &m.n.edges[c.edge]
+	dx, dy := e.bx-e.ax, e.by-e.ay
+	t := 0.0
+	if l2 := dx*dx + dy*dy; l2 > 0 {
+		t = math.Max(0, math.Min(1, ((x-e.ax)*dx+(y-e.ay)*dy)/l2))
+	}
+	s := t * (e.mb - e.ma)
+	if s != c.s {
+		m.raw[e.asset] = append(m.raw[e.asset], rawPiece{e.ma + min(s, c.s), e.ma + max(s, c.s), at})
+	}
+}

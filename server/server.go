@@ -37,6 +37,7 @@ type Server struct {
 	Echo    *echo.Echo
 	Svc     *service.Service
 	Reports *service.Reports
+	Patrols *service.Patrols
 	Engine  *coverage.Engine
 	Tiles   *tilecache.Cache
 }
@@ -58,6 +59,7 @@ func New(st *store.Store, log *slog.Logger, opt Options) *Server {
 	// work, and its caches are keyed by row version.
 	s.Svc.Subscribe(InvalidateTiles(s.Tiles))
 	s.Reports = ReportService(s.Svc, log, opt) // one loop service (and category cache) for the API and Open311
+	s.Patrols = service.NewPatrols(s.Svc.Store, log)
 	h := &handlers.Handler{
 		Svc: s.Svc, Log: log, SecureCookies: opt.SecureCookies, TrustedProxies: opt.TrustedProxies, Static: opt.Static, Ready: opt.Ready,
 		Config: handlers.AppConfig{TileURL: opt.TileURL, Attribution: "© OpenStreetMap contributors"},
