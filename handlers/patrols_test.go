@@ -104,13 +104,13 @@ func (w *patrolWorld) postTrack(role, query, contentType, body, key string) test
 	return w.a.Do(role, "POST", "/api/v1/patrols"+query, []byte(body), h...)
 }
 
-// unionFromPostGIS is the oracle for "a meter walked twice counts once": the stored pieces as geometries
-// (ST_LineSubstring), unioned per asset by PostGIS and measured on the ellipsoid.
+// unionFromPostGIS is the oracle for "a meter walked twice counts once": each stored piece as a segment of
+// the measure axis, unioned per asset by PostGIS (ST_Union), and measured.
 func (w *patrolWorld) unionFromPostGIS(t *testing.T) float64 {
 	var m float64
 	err := w.a.Store.Pool.QueryRow(t.Context(), `SELECT COALESCE(sum(l), 0) FROM (
-		SELECT ST_Length(ST_Union(ST_LineSubstring(a.geom, p.from_m / a.length_m, LEAST(1, p.to_m / a.length_m)))::geography) AS l
-		FROM patrol_pieces p JOIN assets a ON a.id = p.asset_id GROUP BY a.id) x`).Scan(&m)
+		SELECT ST_Length(ST_Union(ST_MakeLine(ST_MakePoint(p.from_m, 0), ST_MakePoint(LEAST(p.to_m, a.length_m), 0)))) AS l
+		FROM patrol_pieces p JOIN assets a ON a.id = p.asset_id AND p.to_m > p.from_m GROUP BY a.id) x`).Scan(&m)
 	if err != nil {
 		t.Fatal(err)
 	}

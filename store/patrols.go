@@ -141,31 +141,31 @@ const patrolUnion = `pp AS (
 func (s *Store) PatrolCoverage(ctx context.Context, f domain.PatrolFilter, kinds []string) (domain.PatrolCoverage, error) {
 	out := domain.PatrolCoverage{ByUnit: []domain.PatrolCoverageUnit{}, ByKind: []domain.PatrolCoverageKind{}}
 	// $4 kinds, $5 unit (null: all). Unit lines count the coverage pieces the unit leads; kind lines and the
-	// total count whole assets (of the unit's pieces only, when a unit is asked for).
+	// total count whole assets, or the asked unit's pieces. Every join is on asset id (hash joins), so the
+	// cost grows with pieces and assets, not with their product.
 	rows, err := s.db.Query(ctx, `WITH `+patrolUnion+`,
 		net AS (SELECT id, kind, length_m FROM assets WHERE kind = ANY($4)),
+		-- the pieces each unit leads (only the asked unit's, when one is asked for), with the meters walked on each
 		own AS (
 			SELECT cp.asset_id, cp.from_m, cp.to_m, u.unit_id FROM coverage_pieces cp
 			JOIN net ON net.id = cp.asset_id, unnest(cp.unit_ids) AS u(unit_id)
 			WHERE $5::bigint IS NULL OR u.unit_id = $5),
-		-- stretches counted: whole assets, or the asked unit's pieces
-		base AS (
-			SELECT net.id AS asset_id, net.kind, 0::float8 AS from_m, net.length_m AS to_m FROM net WHERE $5::bigint IS NULL
-			UNION ALL
-			SELECT own.asset_id, net.kind, own.from_m, own.to_m FROM own JOIN net ON net.id = own.asset_id WHERE $5::bigint IS NOT NULL),
-		walked AS (
-			SELECT b.asset_id, b.kind, b.to_m - b.from_m AS total,
-				COALESCE((SELECT sum(GREATEST(0, LEAST(pu.t, b.to_m) - GREATEST(pu.f, b.from_m))) FROM pu
-					WHERE pu.asset_id = b.asset_id AND pu.f < b.to_m AND pu.t > b.from_m), 0) AS walked
-			FROM base b),
-		byunit AS (
-			SELECT own.unit_id, sum(own.to_m - own.from_m) AS total,
-				sum(COALESCE((SELECT sum(GREATEST(0, LEAST(pu.t, own.to_m) - GREATEST(pu.f, own.from_m))) FROM pu
-					WHERE pu.asset_id = own.asset_id AND pu.f < own.to_m AND pu.t > own.from_m), 0)) AS walked
-			FROM own GROUP BY own.unit_id)
-		SELECT 'kind', kind, 0::bigint, sum(total), sum(walked) FROM walked GROUP BY kind
+		ow AS (
+			SELECT own.asset_id, own.unit_id, own.to_m - own.from_m AS total,
+				COALESCE(sum(GREATEST(0, LEAST(pu.t, own.to_m) - GREATEST(pu.f, own.from_m))), 0) AS walked
+			FROM own LEFT JOIN pu ON pu.asset_id = own.asset_id AND pu.f < own.to_m AND pu.t > own.from_m
+			GROUP BY own.asset_id, own.unit_id, own.from_m, own.to_m),
+		-- whole assets, for the totals and kinds when no unit is asked for
+		wa AS (
+			SELECT pu.asset_id, sum(GREATEST(0, LEAST(pu.t, net.length_m) - GREATEST(pu.f, 0))) AS walked
+			FROM pu JOIN net ON net.id = pu.asset_id GROUP BY pu.asset_id)
+		SELECT 'kind', net.kind, 0::bigint, sum(net.length_m), COALESCE(sum(wa.walked), 0)
+		FROM net LEFT JOIN wa ON wa.asset_id = net.id WHERE $5::bigint IS NULL GROUP BY net.kind
 		UNION ALL
-		SELECT 'unit', u.name, byunit.unit_id, byunit.total, byunit.walked FROM byunit JOIN units u ON u.id = byunit.unit_id
+		SELECT 'kind', net.kind, 0::bigint, sum(ow.total), sum(ow.walked)
+		FROM ow JOIN net ON net.id = ow.asset_id WHERE $5::bigint IS NOT NULL GROUP BY net.kind
+		UNION ALL
+		SELECT 'unit', u.name, ow.unit_id, sum(ow.total), sum(ow.walked) FROM ow JOIN units u ON u.id = ow.unit_id GROUP BY ow.unit_id, u.name
 		ORDER BY 1, 3, 2`, f.From, f.To, f.Role, kinds, f.UnitID)
 	if err != nil {
 		return out, mapErr(err)
