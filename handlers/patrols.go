@@ -173,4 +173,3 @@ func (h *patrolHandlers) track(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "private, no-store")
 	return c.Blob(http.StatusOK, "application/geo+json", b)
 }
-

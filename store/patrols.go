@@ -122,7 +122,7 @@ func scanPatrol(row pgx.Row) (domain.Patrol, error) {
 	return p, mapErr(err)
 }
 
-// patrolUnion is the union of the patrol pieces selected by the filter ($1 from, $2 to, $3 role or ''), per
+// patrolUnion is the union of the patrol pieces selected by the filter ($1 from, $2 to, $3 role or ”), per
 // asset: a meter walked twice counts once. Gaps-and-islands: a piece starts a new island when it begins after
 // every earlier piece of its asset has ended.
 const patrolUnion = `pp AS (
