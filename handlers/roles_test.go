@@ -54,6 +54,11 @@ var policy = map[string]string{
 var policyFeatures = map[string]string{
 	"DELETE /api/v1/auth/apikeys/:id":      "signed-in",
 	"GET /api/v1/assets/:id/coverage":      "signed-in",
+	"GET /api/v1/assets/:id/patrols":       "signed-in",
+	"POST /api/v1/patrols":                 "inspector,admin",
+	"GET /api/v1/patrols/coverage":         "signed-in",
+	"GET /api/v1/patrols/stale":            "signed-in",
+	"GET /api/v1/patrols/:id/track":        "signed-in",
 	"GET /api/v1/auth/apikeys":             "signed-in",
 	"GET /api/v1/coverage":                 "signed-in",
 	"GET /api/v1/coverage/export":          "signed-in",

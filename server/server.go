@@ -47,6 +47,7 @@ type Server struct {
 	Svc     *service.Service
 	Reports *service.Reports
 	Eval    *service.Evaluation // checklists, rounds, the feedback list, the ledger (测评与整改)
+	Patrols *service.Patrols
 	Engine  *coverage.Engine
 	Tiles   *tilecache.Cache
 	log     *slog.Logger
@@ -81,6 +82,7 @@ func New(st *store.Store, log *slog.Logger, opt Options) *Server {
 	s.Svc.Subscribe(InvalidateTiles(s.Tiles))
 	s.Reports = ReportService(s.Svc, log, opt) // one loop service (and category cache) for the API and Open311
 	s.Eval = &service.Evaluation{Store: s.Svc.Store, Reports: s.Reports}
+	s.Patrols = service.NewPatrols(s.Svc.Store, log)
 	h := &handlers.Handler{
 		Svc: s.Svc, Log: log, SecureCookies: opt.SecureCookies, TrustedProxies: opt.TrustedProxies, Static: opt.Static, Ready: opt.Ready,
 		Config: handlers.AppConfig{TileURL: opt.TileURL, Attribution: "© OpenStreetMap contributors", TiandituKey: opt.TiandituKey, Gaode: opt.Gaode},

@@ -28,6 +28,12 @@ const (
 	// Reporters is who filed a case (reporter_id, the filing's actor in the history): private to those who
 	// dispatch, verify or oversee; the unit fixing the problem deals with the problem, not with the person.
 	Reporters Resource = "reporters"
+	// Tracks are the raw GPS points of a patrol: where a person was, second by second. Private to the walker
+	// (ScopeOwn) and the admins; nobody else learns even that the patrol exists.
+	Tracks Resource = "tracks"
+	// PatrolAggregates are meters walked, per asset, unit and kind, and the stretches not visited lately:
+	// what patrols achieved, never where a person was when.
+	PatrolAggregates Resource = "patrol_aggregates"
 )
 
 // Scope is how much of a resource a principal sees.
@@ -38,10 +44,11 @@ const (
 	ScopeNone Scope = iota // nothing: the read is refused (lists are empty, ids are not found)
 	ScopeUnit              // only what belongs to the principal's own unit (nothing without a unit)
 	ScopeAll               // everything (leaders, planners, admins and inspectors read across units)
+	ScopeOwn               // only the principal's own records (their own tracks)
 )
 
 func (s Scope) String() string {
-	return [...]string{"none", "own unit", "all"}[s]
+	return [...]string{"none", "own unit", "all", "own"}[s]
 }
 
 // Anonymous is the policy's role name for a request that did not sign in.
@@ -53,12 +60,12 @@ const Anonymous = "anonymous"
 // what Open311 publishes. A role × resource pair missing here is an error, never a default: a new resource or
 // role must be decided before anything is served.
 var policy = map[string]map[Resource]Scope{
-	"admin":      {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll},
-	"planner":    {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll},
-	"inspector":  {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll},
-	"leader":     {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll},
-	"unit_staff": {Cases: ScopeUnit, CaseAggregates: ScopeUnit, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeNone},
-	Anonymous:    {Cases: ScopeNone, CaseAggregates: ScopeNone, UnitStats: ScopeNone, MapData: ScopeNone, Published: ScopeAll, Reporters: ScopeNone},
+	"admin":      {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll, Tracks: ScopeAll, PatrolAggregates: ScopeAll},
+	"planner":    {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll, Tracks: ScopeNone, PatrolAggregates: ScopeAll},
+	"inspector":  {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll, Tracks: ScopeOwn, PatrolAggregates: ScopeAll},
+	"leader":     {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll, Tracks: ScopeNone, PatrolAggregates: ScopeAll},
+	"unit_staff": {Cases: ScopeUnit, CaseAggregates: ScopeUnit, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeNone, Tracks: ScopeNone, PatrolAggregates: ScopeAll},
+	Anonymous:    {Cases: ScopeNone, CaseAggregates: ScopeNone, UnitStats: ScopeNone, MapData: ScopeNone, Published: ScopeAll, Reporters: ScopeNone, Tracks: ScopeNone, PatrolAggregates: ScopeNone},
 }
 
 // Policy returns the table (a copy), for documentation and the tests that walk every route.

@@ -220,6 +220,8 @@ var (
 	PhotographerRoles = []Role{Inspector, Admin, UnitStaff}
 	// PlannerRoles may edit zones, assignments and assets.
 	PlannerRoles = []Role{Admin, Planner}
+	// PatrolRoles may record patrols (POST /api/v1/patrols).
+	PatrolRoles = []Role{Inspector, Admin}
 )
 
 // Valid reports whether r is a role.
