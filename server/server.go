@@ -29,6 +29,8 @@ type Options struct {
 	TileURL        string
 	Static         fs.FS                           // the web app; nil serves none
 	Ready          func(ctx context.Context) error // extra readiness check (schema current)
+	// NotifyWebhook, when set, receives every citizen notice as a JSON POST (besides the log).
+	NotifyWebhook string
 }
 
 // Server is a built server: the HTTP handler and the parts behind it that the command runs (the engine's
@@ -37,8 +39,10 @@ type Server struct {
 	Echo    *echo.Echo
 	Svc     *service.Service
 	Reports *service.Reports
-	Engine  *coverage.Engine
-	Tiles   *tilecache.Cache
+	// Citizens is public reporting and its moderation queue.
+	Citizens *service.Citizens
+	Engine   *coverage.Engine
+	Tiles    *tilecache.Cache
 }
 
 // tileCacheBytes bounds the vector tile cache.
@@ -58,6 +62,8 @@ func New(st *store.Store, log *slog.Logger, opt Options) *Server {
 	// work, and its caches are keyed by row version.
 	s.Svc.Subscribe(InvalidateTiles(s.Tiles))
 	s.Reports = ReportService(s.Svc, log, opt) // one loop service (and category cache) for the API and Open311
+	s.Citizens = CitizenService(s.Reports, log, opt)
+	s.Svc.Subscribe(NotifyReporters(s.Citizens))
 	h := &handlers.Handler{
 		Svc: s.Svc, Log: log, SecureCookies: opt.SecureCookies, TrustedProxies: opt.TrustedProxies, Static: opt.Static, Ready: opt.Ready,
 		Config: handlers.AppConfig{TileURL: opt.TileURL, Attribution: "© OpenStreetMap contributors"},
@@ -90,5 +96,26 @@ func InvalidateTiles(tiles *tilecache.Cache) func(change.Event) {
 			}
 		}
 		tiles.InvalidateBounds(bs...)
+	}
+}
+
+// CitizenService builds public reporting over the report loop, notifying through the log and, when configured,
+// a webhook.
+func CitizenService(rs *service.Reports, log *slog.Logger, opt Options) *service.Citizens {
+	n := service.Notifiers{service.LogNotifier{Log: log}}
+	if opt.NotifyWebhook != "" {
+		n = append(n, service.WebhookNotifier{URL: opt.NotifyWebhook})
+	}
+	return service.NewCitizens(rs, n)
+}
+
+// NotifyReporters returns the subscriber that tells residents following a case that it changed.
+func NotifyReporters(c *service.Citizens) func(change.Event) {
+	return func(ev change.Event) {
+		for _, ch := range ev.Changes {
+			if ch.Kind == change.Report && len(ch.IDs) > 0 {
+				c.ReportChanged(context.Background(), ch.IDs)
+			}
+		}
 	}
 }

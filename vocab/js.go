@@ -33,6 +33,8 @@ func JS() []byte {
 		"urgency":       listOf(Urgencies, Urgency.Label),
 		"source":        listOf(Sources, Source.Label),
 		"coverage":      listOf(Coverages, Coverage.Label),
+		"rating":        listOf(Ratings, Rating.Label),
+		"block_kind":    listOf(BlockKinds, BlockKind.Label),
 	}
 	sets := map[string]any{
 		"open_statuses":      OpenStatuses,

@@ -94,6 +94,22 @@ export const VOCAB = {
       }
     }
   },
+  "block_kind": {
+    "values": [
+      "phone",
+      "device"
+    ],
+    "labels": {
+      "device": {
+        "zh": "设备",
+        "en": "Device"
+      },
+      "phone": {
+        "zh": "手机号",
+        "en": "Phone"
+      }
+    }
+  },
   "category_type": {
     "values": [
       "event",
@@ -128,6 +144,27 @@ export const VOCAB = {
       "overlap": {
         "zh": "重叠",
         "en": "Overlap"
+      }
+    }
+  },
+  "rating": {
+    "values": [
+      "satisfied",
+      "basically",
+      "unsatisfied"
+    ],
+    "labels": {
+      "basically": {
+        "zh": "基本满意",
+        "en": "Basically satisfied"
+      },
+      "satisfied": {
+        "zh": "满意",
+        "en": "Satisfied"
+      },
+      "unsatisfied": {
+        "zh": "不满意",
+        "en": "Unsatisfied"
       }
     }
   },
@@ -166,12 +203,17 @@ export const VOCAB = {
     "values": [
       "app",
       "open311",
-      "import311"
+      "import311",
+      "citizen"
     ],
     "labels": {
       "app": {
         "zh": "应用",
         "en": "app"
+      },
+      "citizen": {
+        "zh": "市民随手拍",
+        "en": "citizen"
       },
       "import311": {
         "zh": "311 导入",
