@@ -34,7 +34,7 @@ const SessionTTL = 12 * time.Hour
 const MaxPhotoBytes = 10 << 20
 
 // DefaultScoreWeights weigh the league table's composite score unless a request says otherwise.
-var DefaultScoreWeights = ScoreWeights{Handling: 30, OnTime: 20, Rework: 20, OverduePending: 20, Extension: 10}
+var DefaultScoreWeights = ScoreWeights{Handling: 30, OnTime: 20, Rework: 20, OverduePending: 20, Extension: 10, Satisfaction: 10}
 
 // DefaultMinReceived is how many reports a unit must have received in the period to be ranked.
 const DefaultMinReceived = 5

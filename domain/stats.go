@@ -116,6 +116,8 @@ type ScoreWeights struct {
 	Rework         float64 `json:"rework"`
 	OverduePending float64 `json:"overdue_pending"`
 	Extension      float64 `json:"extension"`
+	// Satisfaction weighs the 满意率 of residents' ratings; a unit nobody rated in the period is scored without it.
+	Satisfaction float64 `json:"satisfaction"`
 }
 
 // Rates are a unit's ratios (nil: no denominator).
@@ -126,6 +128,8 @@ type Rates struct {
 	Closure        *float64 `json:"closure"`
 	Extension      *float64 `json:"extension"`
 	OverduePending *float64 `json:"overdue_pending"`
+	// Satisfaction is 满意率: ratings 满意 or 基本满意 / all ratings given in the period (issue 14).
+	Satisfaction *float64 `json:"satisfaction"`
 }
 
 // UnitStat is one row of the unit league table.
@@ -149,6 +153,9 @@ type UnitStat struct {
 	Score           *float64 `json:"score"`
 	Rank            *int     `json:"rank"`
 	TooFew          bool     `json:"too_few"`
+	// Rated is how many residents' ratings the unit got in the period; SatisfactionRate is Rates.Satisfaction.
+	Rated            int64    `json:"rated"`
+	SatisfactionRate *float64 `json:"satisfaction_rate"`
 }
 
 // StatsQuery is a statistics period with the score settings.

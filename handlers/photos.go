@@ -105,27 +105,32 @@ func (h *reportHandlers) photo(thumb bool) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		f, err := os.Open(path)
-		if errors.Is(err, os.ErrNotExist) {
-			return problem(http.StatusNotFound, "Not found", "the photo's file is missing from the data directory")
-		} else if err != nil {
-			return err
-		}
-		defer f.Close()
-		st, err := f.Stat()
-		if err != nil {
-			return err
-		}
-		ct := p.ContentType
-		etag := `"` + p.SHA256 + `"`
-		if thumb {
-			ct, etag = "image/jpeg", `"`+p.SHA256+`-t"`
-		}
-		hd := c.Response().Header()
-		hd.Set(echo.HeaderContentType, ct)
-		hd.Set("Cache-Control", "private, max-age=86400")
-		hd.Set("ETag", etag)
-		http.ServeContent(c.Response(), c.Request(), "", st.ModTime(), f)
-		return nil
+		return servePhoto(c, p, path, thumb)
 	}
+}
+
+// servePhoto answers with a stored photo's file (or its thumbnail's).
+func servePhoto(c echo.Context, p domain.Photo, path string, thumb bool) error {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return problem(http.StatusNotFound, "Not found", "the photo's file is missing from the data directory")
+	} else if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	ct := p.ContentType
+	etag := `"` + p.SHA256 + `"`
+	if thumb {
+		ct, etag = "image/jpeg", `"`+p.SHA256+`-t"`
+	}
+	hd := c.Response().Header()
+	hd.Set(echo.HeaderContentType, ct)
+	hd.Set("Cache-Control", "private, max-age=86400")
+	hd.Set("ETag", etag)
+	http.ServeContent(c.Response(), c.Request(), "", st.ModTime(), f)
+	return nil
 }

@@ -118,6 +118,12 @@ func uploadTo(t testing.TB, a *testapp.App, role string, id int64, field, name s
 	req, _ := http.NewRequest("POST", fmt.Sprintf("%s/api/v1/reports/%d/photos", a.URL, id), &body)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	req.Header.Set("Authorization", "Bearer "+a.Tokens[role])
+	return send(t, req)
+}
+
+// send makes a request and reads its answer.
+func send(t testing.TB, req *http.Request) testapp.Response {
+	t.Helper()
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

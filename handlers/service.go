@@ -128,3 +128,23 @@ type EvalService interface {
 	FeedbackRows(ctx context.Context, p domain.Principal, located *bool) ([]domain.FeedbackRow, error)
 	Evaluators(ctx context.Context, p domain.Principal) ([]domain.User, error)
 }
+
+// CitizenService is the domain layer of public reporting (市民随手拍): submissions, the tracking page, ratings,
+// and the moderation queue.
+type CitizenService interface {
+	PublicCategories(ctx context.Context) ([]domain.Category, error)
+	Nearby(ctx context.Context, lon, lat float64, category string) ([]domain.NearbyCase, error)
+	Submit(ctx context.Context, in domain.NewPublicReport) (domain.PublicFiled, error)
+	PublicStatus(ctx context.Context, code string) (domain.PublicStatus, error)
+	PublicPhoto(ctx context.Context, code string, photoID int64, thumb bool) (domain.Photo, string, error)
+	Rate(ctx context.Context, code, rating string) (domain.PublicStatus, error)
+
+	Queue(ctx context.Context) ([]domain.PublicReport, error)
+	Queued(ctx context.Context, id int64) (domain.PublicReport, error)
+	Moderate(ctx context.Context, p domain.Principal, id int64, m domain.Moderation) (domain.PublicReport, error)
+	Edit(ctx context.Context, p domain.Principal, id int64, e domain.PublicEdit) (domain.PublicReport, error)
+	HidePhoto(ctx context.Context, p domain.Principal, photoID int64) (domain.PublicPhoto, error)
+	Blocks(ctx context.Context) ([]domain.PublicBlock, error)
+	Block(ctx context.Context, p domain.Principal, b domain.PublicBlock) (domain.PublicBlock, error)
+	Unblock(ctx context.Context, p domain.Principal, id int64) error
+}

@@ -11,7 +11,7 @@ import (
 )
 
 // statsQuery parses the period, the score weights (w_handling, w_on_time, w_rework, w_overdue_pending,
-// w_extension; defaults domain.DefaultScoreWeights) and min_received.
+// w_extension, w_satisfaction; defaults domain.DefaultScoreWeights) and min_received.
 func statsQuery(c echo.Context, now time.Time) (domain.StatsQuery, error) {
 	from, to, err := periodParams(c, now)
 	if err != nil {
@@ -24,6 +24,7 @@ func statsQuery(c echo.Context, now time.Time) (domain.StatsQuery, error) {
 	}{
 		{"w_handling", &q.Weights.Handling}, {"w_on_time", &q.Weights.OnTime}, {"w_rework", &q.Weights.Rework},
 		{"w_overdue_pending", &q.Weights.OverduePending}, {"w_extension", &q.Weights.Extension},
+		{"w_satisfaction", &q.Weights.Satisfaction},
 	} {
 		if *p.v, err = floatParam(c, p.name, *p.v); err != nil {
 			return q, err

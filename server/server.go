@@ -38,6 +38,8 @@ type Options struct {
 	Origin string
 	// Replica, when set, serves the reads that tolerate lag (see store.Replica).
 	Replica *store.Replica
+	// NotifyWebhook, when set, receives every citizen notice as a JSON POST (besides the log).
+	NotifyWebhook string
 }
 
 // Server is a built server: the HTTP handler and the parts behind it that the command runs (the engine's
@@ -48,9 +50,11 @@ type Server struct {
 	Reports *service.Reports
 	Eval    *service.Evaluation // checklists, rounds, the feedback list, the ledger (测评与整改)
 	Patrols *service.Patrols
-	Engine  *coverage.Engine
-	Tiles   *tilecache.Cache
-	log     *slog.Logger
+	// Citizens is public reporting and its moderation queue.
+	Citizens *service.Citizens
+	Engine   *coverage.Engine
+	Tiles    *tilecache.Cache
+	log      *slog.Logger
 }
 
 // tileCacheBytes bounds the vector tile cache.
@@ -83,6 +87,8 @@ func New(st *store.Store, log *slog.Logger, opt Options) *Server {
 	s.Reports = ReportService(s.Svc, log, opt) // one loop service (and category cache) for the API and Open311
 	s.Eval = &service.Evaluation{Store: s.Svc.Store, Reports: s.Reports}
 	s.Patrols = service.NewPatrols(s.Svc.Store, log)
+	s.Citizens = CitizenService(s.Reports, log, opt)
+	s.Svc.Subscribe(NotifyReporters(s.Citizens))
 	h := &handlers.Handler{
 		Svc: s.Svc, Log: log, SecureCookies: opt.SecureCookies, TrustedProxies: opt.TrustedProxies, Static: opt.Static, Ready: opt.Ready,
 		Config: handlers.AppConfig{TileURL: opt.TileURL, Attribution: "© OpenStreetMap contributors", TiandituKey: opt.TiandituKey, Gaode: opt.Gaode},
@@ -115,5 +121,26 @@ func InvalidateTiles(tiles *tilecache.Cache) func(change.Event) {
 			}
 		}
 		tiles.InvalidateBounds(bs...)
+	}
+}
+
+// CitizenService builds public reporting over the report loop, notifying through the log and, when configured,
+// a webhook.
+func CitizenService(rs *service.Reports, log *slog.Logger, opt Options) *service.Citizens {
+	n := service.Notifiers{service.LogNotifier{Log: log}}
+	if opt.NotifyWebhook != "" {
+		n = append(n, service.WebhookNotifier{URL: opt.NotifyWebhook})
+	}
+	return service.NewCitizens(rs, n)
+}
+
+// NotifyReporters returns the subscriber that tells residents following a case that it changed.
+func NotifyReporters(c *service.Citizens) func(change.Event) {
+	return func(ev change.Event) {
+		for _, ch := range ev.Changes {
+			if ch.Kind == change.Report && len(ch.IDs) > 0 {
+				c.ReportChanged(context.Background(), ch.IDs)
+			}
+		}
 	}
 }

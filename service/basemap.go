@@ -24,7 +24,7 @@ func (s *Service) LoadBaseFeatures(ctx context.Context, actor store.Actor, fs []
 		if f.Geom == nil {
 			c.add(p+"geometry", "a geometry is required")
 		} else if err := geo.ValidateGeometry(f.Geom); err != nil {
-			c.add(p+"geometry", err.Error())
+			c.add(p+"geometry", "%s", err.Error())
 		}
 		if len(c.errs) > 50 {
 			break

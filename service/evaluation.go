@@ -56,7 +56,7 @@ func (s *Evaluation) EvalItems(ctx context.Context, p domain.Principal, siteType
 		return nil, orForbidden(err)
 	}
 	if siteType != "" && !vocab.SiteType(siteType).Valid() {
-		return nil, invalid("site_type", "site_type must be "+either(vocab.Strings(vocab.SiteTypes)))
+		return nil, invalid("site_type", "site_type must be %s", either(vocab.Strings(vocab.SiteTypes)))
 	}
 	return s.Store.EvalItems(ctx, siteType, withRetired)
 }
@@ -73,13 +73,13 @@ func orForbidden(err error) error {
 func (s *Evaluation) checkItem(ctx context.Context, it domain.EvalItem, creating bool) error {
 	var c checker
 	if creating {
-		c.check(vocab.SiteType(it.SiteType).Valid(), "site_type", "site_type must be "+either(vocab.Strings(vocab.SiteTypes)))
+		c.check(vocab.SiteType(it.SiteType).Valid(), "site_type", "site_type must be %s", either(vocab.Strings(vocab.SiteTypes)))
 		c.check(codeRE.MatchString(it.Code), "code", "a code of 1–64 letters, digits, '.', '_' or '-'")
 	}
 	n := utf8.RuneCountInString(it.NameZh)
 	c.check(n >= 1 && n <= 200, "name_zh", "a name of 1–200 characters is required")
 	c.check(it.Weight > 0 && it.Weight <= 100 && !math.IsNaN(it.Weight), "weight", "a weight in (0, 100]")
-	c.check(vocab.CheckKind(it.CheckKind).Valid(), "check_kind", "check_kind must be "+either(vocab.Strings(vocab.CheckKinds)))
+	c.check(vocab.CheckKind(it.CheckKind).Valid(), "check_kind", "check_kind must be %s", either(vocab.Strings(vocab.CheckKinds)))
 	c.check(vocab.CheckKind(it.CheckKind) == vocab.YesNo || (it.Threshold != nil && !math.IsNaN(*it.Threshold) && !math.IsInf(*it.Threshold, 0)),
 		"threshold", "a count or measure item needs a threshold")
 	c.check(vocab.Comparator(it.Comparator).Valid(), "comparator", "comparator must be min or max")
@@ -87,7 +87,7 @@ func (s *Evaluation) checkItem(ctx context.Context, it domain.EvalItem, creating
 	if it.CategoryCode == "" {
 		c.add("category_code", "the category a failure is filed under is required")
 	} else if _, err := s.Store.Category(ctx, it.CategoryCode); errors.Is(err, store.ErrNotFound) {
-		c.add("category_code", fmt.Sprintf("no category with code %q", it.CategoryCode))
+		c.add("category_code", "no category with code %q", it.CategoryCode)
 	} else if err != nil {
 		return err
 	}
@@ -122,7 +122,7 @@ func (s *Evaluation) EvalSites(ctx context.Context, p domain.Principal, siteType
 		return nil, orForbidden(err)
 	}
 	if siteType != "" && !vocab.SiteType(siteType).Valid() {
-		return nil, invalid("site_type", "site_type must be "+either(vocab.Strings(vocab.SiteTypes)))
+		return nil, invalid("site_type", "site_type must be %s", either(vocab.Strings(vocab.SiteTypes)))
 	}
 	return s.Store.EvalSites(ctx, siteType, nil)
 }
@@ -130,7 +130,7 @@ func (s *Evaluation) EvalSites(ctx context.Context, p domain.Principal, siteType
 // CreateEvalSite pins a site by hand (a residential compound); its unit is the owner at the point.
 func (s *Evaluation) CreateEvalSite(ctx context.Context, p domain.Principal, x domain.EvalSite) (domain.EvalSite, error) {
 	var c checker
-	c.check(vocab.SiteType(x.SiteType).Valid(), "site_type", "site_type must be "+either(vocab.Strings(vocab.SiteTypes)))
+	c.check(vocab.SiteType(x.SiteType).Valid(), "site_type", "site_type must be %s", either(vocab.Strings(vocab.SiteTypes)))
 	n := utf8.RuneCountInString(x.Name)
 	c.check(n >= 1 && n <= 200, "name", "a name of 1–200 characters is required")
 	c.check(validPoint(x.Point), "geometry", "coordinates must be [lon, lat] with lon in [-180, 180] and lat in [-90, 90]")
@@ -177,13 +177,13 @@ func (s *Evaluation) CreateRound(ctx context.Context, p domain.Principal, nr dom
 	total := len(nr.AssetIDs) + len(nr.SiteIDs)
 	for t, k := range nr.Sample {
 		if !vocab.SiteType(t).Valid() {
-			c.add("sample", fmt.Sprintf("unknown site type %q (site types are %s)", t, either(vocab.Strings(vocab.SiteTypes))))
+			c.add("sample", "unknown site type %q (site types are %s)", t, either(vocab.Strings(vocab.SiteTypes)))
 		}
 		c.check(k >= 0 && k <= MaxRoundSites, "sample", "draw between 0 and 500 sites of a type")
 		total += max(k, 0)
 	}
 	c.check(total > 0, "sites", "choose sites (asset_ids, site_ids) or draw some (sample)")
-	c.check(total <= MaxRoundSites, "sites", fmt.Sprintf("at most %d sites in a round", MaxRoundSites))
+	c.check(total <= MaxRoundSites, "sites", "at most %d sites in a round", MaxRoundSites)
 	c.check(len(nr.Evaluators) > 0, "evaluators", "name at least one evaluator")
 	if err := c.err(); err != nil {
 		return domain.EvalRound{}, err
@@ -191,12 +191,12 @@ func (s *Evaluation) CreateRound(ctx context.Context, p domain.Principal, nr dom
 	for _, uid := range nr.Evaluators {
 		u, err := s.Store.UserByID(ctx, uid)
 		if errors.Is(err, store.ErrNotFound) {
-			return domain.EvalRound{}, invalid("evaluators", fmt.Sprintf("no user with id %d", uid))
+			return domain.EvalRound{}, invalid("evaluators", "no user with id %d", uid)
 		} else if err != nil {
 			return domain.EvalRound{}, err
 		}
 		if !vocab.Is(u.Role, vocab.EvaluatorRoles) {
-			return domain.EvalRound{}, invalid("evaluators", fmt.Sprintf("user %s is a %s; evaluators are inspectors or admins", u.Username, u.Role))
+			return domain.EvalRound{}, invalid("evaluators", "user %s is a %s; evaluators are inspectors or admins", u.Username, u.Role)
 		}
 	}
 	var round domain.EvalRound
@@ -224,7 +224,7 @@ func (s *Evaluation) CreateRound(ctx context.Context, p domain.Principal, nr dom
 		}
 		sites, err := tx.SitesForAssets(ctx, assets, siteKinds())
 		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrInvalid) {
-			return invalid("asset_ids", strings.TrimPrefix(err.Error(), "store: "))
+			return invalid("asset_ids", "%s", strings.TrimPrefix(err.Error(), "store: "))
 		} else if err != nil {
 			return err
 		}
@@ -335,7 +335,7 @@ func (s *Evaluation) Record(ctx context.Context, p domain.Principal, roundID int
 		return nil, fmt.Errorf("%w: you are not an evaluator of round %d", domain.ErrForbidden, roundID)
 	}
 	if len(in) == 0 || len(in) > MaxResults {
-		return nil, invalid("results", fmt.Sprintf("send 1 to %d results", MaxResults))
+		return nil, invalid("results", "send 1 to %d results", MaxResults)
 	}
 	sites := map[int64]domain.EvalSite{}
 	for _, x := range round.Sites {
@@ -351,10 +351,10 @@ func (s *Evaluation) Record(ctx context.Context, p domain.Principal, roundID int
 		f := fmt.Sprintf("results[%d]", i)
 		x, okSite := sites[r.SiteID]
 		it, okItem := items[r.ItemID]
-		c.check(okSite, f+".site_id", fmt.Sprintf("site %d is not in round %d", r.SiteID, roundID))
-		c.check(okItem, f+".item_id", fmt.Sprintf("item %d is not on the checklist of round %d", r.ItemID, roundID))
+		c.check(okSite, f+".site_id", "site %d is not in round %d", r.SiteID, roundID)
+		c.check(okItem, f+".item_id", "item %d is not on the checklist of round %d", r.ItemID, roundID)
 		if okSite && okItem && it.SiteType != x.SiteType {
-			c.add(f+".item_id", fmt.Sprintf("item %s is for %s sites; site %d is a %s", it.Code, it.SiteType, x.ID, x.SiteType))
+			c.add(f+".item_id", "item %s is for %s sites; site %d is a %s", it.Code, it.SiteType, x.ID, x.SiteType)
 		}
 		if r.Value != nil && okItem && vocab.Outcome(r.Outcome) != vocab.NotApplicable {
 			if math.IsNaN(*r.Value) || math.IsInf(*r.Value, 0) {
@@ -363,7 +363,7 @@ func (s *Evaluation) Record(ctx context.Context, p domain.Principal, roundID int
 				r.Outcome = string(o) // a count or a measure decides by the threshold
 			}
 		}
-		c.check(vocab.Outcome(r.Outcome).Valid(), f+".outcome", "outcome must be "+either(vocab.Strings(vocab.Outcomes))+" (or a value for a count or measure item)")
+		c.check(vocab.Outcome(r.Outcome).Valid(), f+".outcome", "outcome must be %s (or a value for a count or measure item)", either(vocab.Strings(vocab.Outcomes)))
 		c.check(utf8.RuneCountInString(r.Note) <= 2000, f+".note", "at most 2000 characters")
 		c.check(r.Point == nil || validPoint(*r.Point), f+".geometry", "coordinates must be [lon, lat]")
 		c.check(len(r.Photo) <= domain.MaxPhotoBytes, f+".photo", "a photo may be at most 10 MB")
@@ -558,7 +558,7 @@ func (s *Evaluation) Readiness(ctx context.Context, p domain.Principal) (domain.
 func (s *Evaluation) ImportFeedback(ctx context.Context, p domain.Principal, name string, data []byte, rectifyBy *time.Time) (domain.FeedbackImport, error) {
 	rows, err := feedback.Read(name, data)
 	if err != nil {
-		return domain.FeedbackImport{}, invalid("file", err.Error())
+		return domain.FeedbackImport{}, invalid("file", "%s", err.Error())
 	}
 	if len(rows) == 0 {
 		return domain.FeedbackImport{}, invalid("file", "the list has a header but no rows")

@@ -61,9 +61,13 @@ func (o *Open311) Request(ctx context.Context, p domain.Principal, id int64) (st
 	return r, err
 }
 
-// published blanks what Open311 never publishes: the people behind a report.
+// published blanks what Open311 never publishes: the people behind a report, and the staff's notes on a
+// resident's case (the resident follows it on the tracking page, which shows the steps and never the notes).
 func published(r *store.Open311Row) {
 	r.ReporterID, r.ResolverID, r.VerifierID, r.IdempotencyKey = nil, nil, nil, nil
+	if r.Source == string(vocab.FromCitizen) {
+		r.LastNote = ""
+	}
 }
 
 // Submit files a report for the user owning apiKey: ErrAuth for an unknown or revoked key (or a disabled user),

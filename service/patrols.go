@@ -91,7 +91,7 @@ func ParseTrack(contentType string, body []byte) (*track.Track, error) {
 	case "application/geo+json", "application/json":
 		return track.GeoJSON(bytes.NewReader(body))
 	}
-	return nil, invalid("Content-Type", fmt.Sprintf("a track is sent as application/gpx+xml or application/geo+json, not %q", mt))
+	return nil, invalid("Content-Type", "a track is sent as application/gpx+xml or application/geo+json, not %q", mt)
 }
 
 // Record parses, matches and stores a track. The walker is the principal, or — for admins only — the user
@@ -110,13 +110,13 @@ func (s *Patrols) Record(ctx context.Context, p domain.Principal, in domain.NewP
 		}
 		u, err := s.Store.UserByName(ctx, in.User)
 		if errors.Is(err, store.ErrNotFound) {
-			return domain.Patrol{}, false, invalid("user", fmt.Sprintf("no user is called %q", in.User))
+			return domain.Patrol{}, false, invalid("user", "no user is called %q", in.User)
 		}
 		if err != nil {
 			return domain.Patrol{}, false, err
 		}
 		if !slices.Contains(vocab.PatrolRoles, vocab.Role(u.Role)) {
-			return domain.Patrol{}, false, invalid("user", fmt.Sprintf("%s is a %s; only %v record patrols", u.Username, u.Role, vocab.PatrolRoles))
+			return domain.Patrol{}, false, invalid("user", "%s is a %s; only %v record patrols", u.Username, u.Role, vocab.PatrolRoles)
 		}
 		walker = u
 	}
@@ -166,7 +166,7 @@ func (s *Patrols) window(f *domain.PatrolFilter) error {
 		return invalid("from", "from must be before to")
 	}
 	if f.Kind != "" && !slices.Contains(linearKinds(), f.Kind) {
-		return invalid("kind", fmt.Sprintf("kind must be one of %v", linearKinds()))
+		return invalid("kind", "kind must be one of %v", linearKinds())
 	}
 	if f.Role != "" && f.Role != string(vocab.Inspector) && f.Role != "volunteer" {
 		return invalid("role", "role must be inspector or volunteer")
@@ -209,10 +209,10 @@ func (s *Patrols) Stale(ctx context.Context, p domain.Principal, days int, f dom
 		return nil, err
 	}
 	if days < 1 || days > MaxStaleDays {
-		return nil, invalid("days", fmt.Sprintf("days must be 1 to %d", MaxStaleDays))
+		return nil, invalid("days", "days must be 1 to %d", MaxStaleDays)
 	}
 	if f.Kind != "" && !slices.Contains(linearKinds(), f.Kind) {
-		return nil, invalid("kind", fmt.Sprintf("kind must be one of %v", linearKinds()))
+		return nil, invalid("kind", "kind must be one of %v", linearKinds())
 	}
 	kinds := linearKinds()
 	if f.Kind != "" {

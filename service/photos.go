@@ -76,46 +76,16 @@ func (s *Reports) AddPhoto(ctx context.Context, who Who, reportID int64, data []
 		return Uploaded{}, &workflow.Error{Kind: workflow.ErrForbidden, Status: workflow.Status(r.Status),
 			Detail: fmt.Sprintf("a %s may not add photos to a %s report", who.Role, r.Status)}
 	}
-	if len(data) > MaxPhotoBytes {
-		return Uploaded{}, ErrPhotoTooLarge
-	}
-	ct := DetectPhotoType(data)
-	if ct == "" {
-		return Uploaded{}, invalid("file", "the file is not a JPEG, PNG or WebP image")
-	}
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	cp, err := s.cleanPhoto(data)
 	if err != nil {
-		return Uploaded{}, invalid("file", "the image cannot be read: %v", err)
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || float64(cfg.Width)*float64(cfg.Height) > MaxPhotoPixels {
-		return Uploaded{}, invalid("file", "the image is %d×%d pixels; at most %.0f megapixels", cfg.Width, cfg.Height, MaxPhotoPixels/1e6)
-	}
-	var suggested *orb.Point
-	clean := data
-	orientation := 1
-	switch ct {
-	case "image/jpeg":
-		if p, ok := JPEGLocation(data); ok {
-			suggested = &p
-		}
-		orientation = JPEGOrientation(data)
-		clean = StripJPEGMetadata(data)
-	case "image/png":
-		clean = stripPNGMetadata(data)
-	case "image/webp":
-		clean = stripWebPMetadata(data)
-	}
-	img, _, err := image.Decode(bytes.NewReader(clean))
-	if err != nil {
-		return Uploaded{}, invalid("file", "the image cannot be decoded: %v", err)
-	}
-	sum := sha256.Sum256(clean)
-	hash := hex.EncodeToString(sum[:])
-	if err := s.writePhotoFiles(hash, clean, img, orientation); err != nil {
 		return Uploaded{}, err
 	}
-	p := store.Photo{ReportID: r.ID, SHA256: hash, ContentType: ct, Bytes: int64(len(clean)),
-		Width: cfg.Width, Height: cfg.Height, ExifPoint: suggested, UploaderID: idPtr(who)}
+	if err := cp.store(s); err != nil {
+		return Uploaded{}, err
+	}
+	suggested := cp.suggested
+	p := store.Photo{ReportID: r.ID, SHA256: cp.hash, ContentType: cp.contentType, Bytes: int64(len(cp.clean)),
+		Width: cp.width, Height: cp.height, ExifPoint: suggested, UploaderID: idPtr(who)}
 	var out store.Photo
 	created := false
 	err = s.Store.WithTx(ctx, func(tx *store.Store) error {
@@ -135,6 +105,64 @@ func (s *Reports) AddPhoto(ctx context.Context, who Who, reportID int64, data []
 		suggested = out.ExifPoint
 	}
 	return Uploaded{Photo: out, Created: created, Suggested: suggested}, nil
+}
+
+// cleaned is an uploaded photo after cleanPhoto: stored under its hash, without metadata.
+type cleaned struct {
+	hash, contentType string
+	clean             []byte
+	width, height     int
+	suggested         *orb.Point // the EXIF GPS position of the original, if any
+	img               image.Image
+	orientation       int
+}
+
+// store writes the clean copy and its thumbnail (see writePhotoFiles).
+func (c cleaned) store(s *Reports) error {
+	return s.writePhotoFiles(c.hash, c.clean, c.img, c.orientation)
+}
+
+// cleanPhoto checks an uploaded photo (type from the bytes, size, pixel count), reads its EXIF GPS position,
+// strips the metadata and decodes it, writing nothing yet (the one photo path of reports and public reports
+// alike).
+func (s *Reports) cleanPhoto(data []byte) (cleaned, error) {
+	if len(data) > MaxPhotoBytes {
+		return cleaned{}, ErrPhotoTooLarge
+	}
+	ct := DetectPhotoType(data)
+	if ct == "" {
+		return cleaned{}, invalid("file", "the file is not a JPEG, PNG or WebP image")
+	}
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return cleaned{}, invalid("file", "the image cannot be read: %v", err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || float64(cfg.Width)*float64(cfg.Height) > MaxPhotoPixels {
+		return cleaned{}, invalid("file", "the image is %d×%d pixels; at most %.0f megapixels", cfg.Width, cfg.Height, MaxPhotoPixels/1e6)
+	}
+	var suggested *orb.Point
+	clean := data
+	orientation := 1
+	switch ct {
+	case "image/jpeg":
+		if p, ok := JPEGLocation(data); ok {
+			suggested = &p
+		}
+		orientation = JPEGOrientation(data)
+		clean = StripJPEGMetadata(data)
+	case "image/png":
+		clean = stripPNGMetadata(data)
+	case "image/webp":
+		clean = stripWebPMetadata(data)
+	}
+	img, _, err := image.Decode(bytes.NewReader(clean))
+	if err != nil {
+		return cleaned{}, invalid("file", "the image cannot be decoded: %v", err)
+	}
+	sum := sha256.Sum256(clean)
+	hash := hex.EncodeToString(sum[:])
+	return cleaned{hash: hash, contentType: ct, clean: clean, width: cfg.Width, height: cfg.Height, suggested: suggested,
+		img: img, orientation: orientation}, nil
 }
 
 // PhotoPath is where a stored photo (thumb false) or its thumbnail lives.

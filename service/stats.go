@@ -157,7 +157,7 @@ func (s *Service) UnitStats(ctx context.Context, p domain.Principal, q StatsQuer
 	var c checker
 	checkPeriod(&c, q.From, q.To)
 	w := q.Weights
-	for _, v := range []float64{w.Handling, w.OnTime, w.Rework, w.OverduePending, w.Extension} {
+	for _, v := range []float64{w.Handling, w.OnTime, w.Rework, w.OverduePending, w.Extension, w.Satisfaction} {
 		c.check(v >= 0 && v <= 1000, "weights", "each score weight must be between 0 and 1000")
 	}
 	sum := w.Handling + w.OnTime + w.Rework + w.OverduePending + w.Extension
@@ -170,6 +170,10 @@ func (s *Service) UnitStats(ctx context.Context, p domain.Principal, q StatsQuer
 	if err != nil {
 		return nil, err
 	}
+	sat, err := s.Store.UnitSatisfaction(ctx, q.From, q.To)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]UnitStat, 0, len(counts))
 	for _, k := range counts {
 		u := UnitStat{UnitID: k.UnitID, Code: k.Code, Name: k.Name, Received: k.Received, Due: k.Due, Handled: k.Handled,
@@ -177,6 +181,10 @@ func (s *Service) UnitStats(ctx context.Context, p domain.Principal, q StatsQuer
 			Extended: k.Extended, AvgHoursToClose: k.AvgHoursClose, Km: k.LeadM / 1000}
 		u.Rates = Rates{Handling: ratio(k.Handled, k.Due), OnTime: ratio(k.OnTime, k.Due), Rework: ratio(k.Rework, k.ToClose),
 			Closure: ratio(k.Closed, k.Due), Extension: ratio(k.Extended, k.Due), OverduePending: ratio(k.OverdueNow, k.Due)}
+		if n := sat[k.UnitID]; n[0] > 0 {
+			u.Rated, u.Rates.Satisfaction = n[0], ratio(n[1], n[0])
+			u.SatisfactionRate = u.Rates.Satisfaction
+		}
 		if u.Km > 0 {
 			v := float64(k.Received) / u.Km
 			u.PerKm = &v
@@ -185,6 +193,10 @@ func (s *Service) UnitStats(ctx context.Context, p domain.Principal, q StatsQuer
 			r := u.Rates
 			v := 100 * (w.Handling*val(r.Handling) + w.OnTime*val(r.OnTime) + w.Rework*(1-val(r.Rework)) +
 				w.OverduePending*(1-val(r.OverduePending)) + w.Extension*(1-val(r.Extension))) / sum
+			if r.Satisfaction != nil && w.Satisfaction > 0 {
+				// 满意率 joins the mean only where residents rated: no rating is no evidence either way.
+				v = (v*sum + 100*w.Satisfaction*(*r.Satisfaction)) / (sum + w.Satisfaction)
+			}
 			u.Score = &v
 		}
 		u.TooFew = k.Received < int64(q.MinReceived) || u.Score == nil

@@ -55,6 +55,8 @@ func TestSchemaMatchesVocab(t *testing.T) {
 		{"reports", "status", vocab.Strings(vocab.Statuses)},
 		{"reports", "urgency", vocab.Strings(vocab.Urgencies)},
 		{"reports", "source", vocab.Strings(vocab.Sources)},
+		{"satisfaction", "rating", vocab.Strings(vocab.Ratings)},
+		{"public_blocks", "kind", vocab.Strings(vocab.BlockKinds)},
 		{"users", "role", vocab.Strings(vocab.Roles)},
 		{"units", "kind", vocab.Strings(vocab.UnitKinds)},
 		{"zones", "role", vocab.Strings(vocab.ZoneRoles)},

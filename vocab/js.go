@@ -36,6 +36,8 @@ func JS() []byte {
 		"site_type":     listOf(SiteTypes, SiteType.Label),
 		"check_kind":    listOf(CheckKinds, CheckKind.Label),
 		"outcome":       listOf(Outcomes, Outcome.Label),
+		"rating":        listOf(Ratings, Rating.Label),
+		"block_kind":    listOf(BlockKinds, BlockKind.Label),
 	}
 	sets := map[string]any{
 		"open_statuses":      OpenStatuses,

@@ -406,6 +406,7 @@ const (
 	FromImport311 Source = "import311"  // the LA 311 importer
 	FromEval      Source = "evaluation" // a failed item of an evaluation round (测评)
 	FromFeedback  Source = "feedback"   // a row of the provincial feedback list (测评反馈)
+	FromCitizen   Source = "citizen"    // a public report accepted from the moderation queue
 )
 
 var sources = []Valued[Source]{
@@ -414,6 +415,7 @@ var sources = []Valued[Source]{
 	{FromImport311, Label{"311 导入", "311 import"}},
 	{FromEval, Label{"模拟测评", "evaluation round"}},
 	{FromFeedback, Label{"测评反馈", "evaluation feedback"}},
+	{FromCitizen, Label{"市民随手拍", "citizen"}},
 }
 
 // Sources lists every report source.
@@ -499,3 +501,54 @@ func Strings[T ~string](xs []T) []string {
 
 // Is reports whether the plain string s is one of the set's values.
 func Is[T ~string](s string, set []T) bool { return slices.Contains(set, T(s)) }
+
+// Rating is a resident's satisfaction with a closed case (satisfaction.rating).
+type Rating string
+
+// The ratings (满意 / 基本满意 / 不满意); Unsatisfied sends the case back for re-check.
+const (
+	Satisfied   Rating = "satisfied"
+	Basically   Rating = "basically"
+	Unsatisfied Rating = "unsatisfied"
+)
+
+var ratings = []Valued[Rating]{
+	{Satisfied, Label{"满意", "Satisfied"}},
+	{Basically, Label{"基本满意", "Basically satisfied"}},
+	{Unsatisfied, Label{"不满意", "Unsatisfied"}},
+}
+
+// Ratings lists every rating.
+var Ratings = values(ratings)
+
+// ContentRatings are the ratings counted as satisfied in 满意率.
+var ContentRatings = []Rating{Satisfied, Basically}
+
+// Valid reports whether r is a rating.
+func (r Rating) Valid() bool { return slices.Contains(Ratings, r) }
+
+// Label returns the rating's name for people.
+func (r Rating) Label() Label { return labelOf(ratings, r) }
+
+// BlockKind is what a block list entry blocks (public_blocks.kind).
+type BlockKind string
+
+// The block kinds.
+const (
+	BlockPhone  BlockKind = "phone"
+	BlockDevice BlockKind = "device"
+)
+
+var blockKinds = []Valued[BlockKind]{
+	{BlockPhone, Label{"手机号", "Phone"}},
+	{BlockDevice, Label{"设备", "Device"}},
+}
+
+// BlockKinds lists every block kind.
+var BlockKinds = values(blockKinds)
+
+// Valid reports whether k is a block kind.
+func (k BlockKind) Valid() bool { return slices.Contains(BlockKinds, k) }
+
+// Label returns the block kind's name for people.
+func (k BlockKind) Label() Label { return labelOf(blockKinds, k) }

@@ -136,6 +136,18 @@ var routes = map[string]route{
 	"/open311/v2/services/:file": {service.Published, published, ""},
 	"/open311/v2/requests/:file": {service.Published, published, ""},
 	"/open311/v2/tokens/:file":   {service.Published, published, ""},
+
+	// Public reporting (issue 14): the public pages answer everyone alike; the queue and block list are admins'.
+	"/report":                                       {service.Published, published, ""},
+	"/r/:code":                                      {service.Published, published, ""},
+	"/api/v1/public/categories":                     {service.Published, published, ""},
+	"/api/v1/public/nearby":                         {service.Published, published, "lon={blon}&lat={blat}"},
+	"/api/v1/public/reports/:code":                  {service.Published, published, ""},
+	"/api/v1/public/reports/:code/photos/:id":       {service.Published, published, ""},
+	"/api/v1/public/reports/:code/photos/:id/thumb": {service.Published, published, ""},
+	"/api/v1/moderation/queue":                      {service.Reporters, noCases, ""},
+	"/api/v1/moderation/reports/:id":                {service.Reporters, noCases, ""},
+	"/api/v1/moderation/blocks":                     {service.Reporters, noCases, ""},
 }
 
 // reporterShown matches a report naming its reporter (the policy keeps it from unit staff).
@@ -307,6 +319,10 @@ func (w *world) expand(path string) []request {
 			request{path: strings.Replace(path, param, fmt.Sprint(b), 1), hidden: true})
 	}
 	switch {
+	case strings.HasPrefix(path, "/api/v1/moderation/"):
+		out = append(out, request{path: strings.Replace(path, ":id", "1", 1), denied: true})
+	case strings.Contains(path, ":code"): // no public report exists: an unknown code is not found
+		out = append(out, request{path: strings.NewReplacer(":code", "ZZZZZZZZZZ", ":id", "1").Replace(path)})
 	case strings.HasPrefix(path, "/api/v1/reports/:id"):
 		ids(":id", w.reportsA[0], w.reportsB[0])
 	case strings.HasPrefix(path, "/api/v1/photos/:id"):

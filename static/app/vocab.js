@@ -94,6 +94,22 @@ export const VOCAB = {
       }
     }
   },
+  "block_kind": {
+    "values": [
+      "phone",
+      "device"
+    ],
+    "labels": {
+      "device": {
+        "zh": "设备",
+        "en": "Device"
+      },
+      "phone": {
+        "zh": "手机号",
+        "en": "Phone"
+      }
+    }
+  },
   "category_type": {
     "values": [
       "event",
@@ -173,6 +189,27 @@ export const VOCAB = {
       }
     }
   },
+  "rating": {
+    "values": [
+      "satisfied",
+      "basically",
+      "unsatisfied"
+    ],
+    "labels": {
+      "basically": {
+        "zh": "基本满意",
+        "en": "Basically satisfied"
+      },
+      "satisfied": {
+        "zh": "满意",
+        "en": "Satisfied"
+      },
+      "unsatisfied": {
+        "zh": "不满意",
+        "en": "Unsatisfied"
+      }
+    }
+  },
   "role": {
     "values": [
       "admin",
@@ -241,12 +278,17 @@ export const VOCAB = {
       "open311",
       "import311",
       "evaluation",
-      "feedback"
+      "feedback",
+      "citizen"
     ],
     "labels": {
       "app": {
         "zh": "应用",
         "en": "app"
+      },
+      "citizen": {
+        "zh": "市民随手拍",
+        "en": "citizen"
       },
       "evaluation": {
         "zh": "模拟测评",
