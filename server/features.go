@@ -15,5 +15,6 @@ func features(s *Server) []func(r *handlers.Router) {
 		handlers.Open311Routes(&service.Open311{Svc: s.Svc, Reports: s.Reports}), // Open311 GeoReport v2 under /open311/v2/
 		handlers.OGC(s.Tiles), // OGC API – Features, vector tiles, OpenAPI, API keys
 		handlers.LeadersRoutes(),
+		handlers.PartsRoutes(s.Svc, s.Reports), // 部件, shops, frontages and 门前三包 (issue 16)
 	}
 }

@@ -61,6 +61,12 @@ func TestSchemaMatchesVocab(t *testing.T) {
 		{"assignments", "role", vocab.Strings(vocab.ZoneRoles)},
 		{"categories", "type", vocab.Strings(vocab.CategoryTypes)},
 		{"coverage_pieces", "status", vocab.Strings(vocab.Coverages)},
+		{"parts", "kind", vocab.Strings(vocab.PartKinds)},
+		{"parts", "state", vocab.Strings(vocab.PartStates)},
+		{"categories", "part_kind", vocab.Strings(vocab.PartKinds)},
+		{"assignments", "side", vocab.Strings(vocab.Sides)},
+		{"frontages", "side", vocab.Strings(vocab.OneSides)},
+		{"agreements", "duties", vocab.Strings(vocab.Duties)},
 	}
 	checkOf := func(table, column string) []string {
 		t.Helper()

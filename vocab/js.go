@@ -33,6 +33,10 @@ func JS() []byte {
 		"urgency":       listOf(Urgencies, Urgency.Label),
 		"source":        listOf(Sources, Source.Label),
 		"coverage":      listOf(Coverages, Coverage.Label),
+		"part_kind":     listOf(PartKinds, PartKind.Label),
+		"part_state":    listOf(PartStates, PartState.Label),
+		"side":          listOf(Sides, Side.Label),
+		"duty":          listOf(Duties, Duty.Label),
 	}
 	sets := map[string]any{
 		"open_statuses":      OpenStatuses,
