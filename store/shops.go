@@ -153,11 +153,12 @@ func (s *Store) DeleteShop(ctx context.Context, id int64) error {
 	return mapErr(err)
 }
 
-// SetFrontage writes a shop's frontage (one per shop).
+// SetFrontage writes a shop's frontage (one per shop); a derived one never replaces one adjusted by hand.
 func (s *Store) SetFrontage(ctx context.Context, f Frontage) error {
 	_, err := s.db.Exec(ctx, `INSERT INTO frontages (shop_id, asset_id, side, from_m, to_m, adjusted) VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (shop_id) DO UPDATE SET asset_id = EXCLUDED.asset_id, side = EXCLUDED.side, from_m = EXCLUDED.from_m,
-			to_m = EXCLUDED.to_m, adjusted = EXCLUDED.adjusted, updated_at = now()`, f.ShopID, f.AssetID, f.Side, f.FromM, f.ToM, f.Adjusted)
+			to_m = EXCLUDED.to_m, adjusted = EXCLUDED.adjusted, updated_at = now()
+		WHERE EXCLUDED.adjusted OR NOT frontages.adjusted`, f.ShopID, f.AssetID, f.Side, f.FromM, f.ToM, f.Adjusted)
 	return mapErr(err)
 }
 

@@ -22,6 +22,8 @@ var importers = map[string]command{
 	"osm":     cmdImportOSM,
 	"geojson": cmdImportGeoJSON,
 	"311":     cmdImport311,
+	"parts":   cmdImportParts, // import_parts.go
+	"shops":   cmdImportShops,
 }
 
 func cmdImport(ctx context.Context, app *cli, args []string) error {
