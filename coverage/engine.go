@@ -393,6 +393,20 @@ func marginDeg(m float64) [2]float64 {
 // computeAll computes the given assets at time at (nil: now) with the data st sees, in parallel;
 // progress, if not nil, is called as assets finish. Zones are loaded for the assets' extent only.
 func (e *Engine) computeAll(ctx context.Context, st *store.Store, assets []store.CoverageAsset, allZones bool, at *time.Time, progress func(done, total int)) ([]*assetResult, error) {
+	return e.computeOn(ctx, st, assets, allZones, at, "", progress)
+}
+
+// onSide keeps the assignments that hold on one side of their street (that side, or both); side "" keeps all,
+// which is the street's coverage as one line.
+func onSide(asg []store.Assignment, side string) []store.Assignment {
+	if side == "" {
+		return asg
+	}
+	return slices.DeleteFunc(asg, func(a store.Assignment) bool { return a.Side != side && a.Side != string(vocab.Both) })
+}
+
+// computeOn is computeAll on one side of the streets (side "": as one line).
+func (e *Engine) computeOn(ctx context.Context, st *store.Store, assets []store.CoverageAsset, allZones bool, at *time.Time, side string, progress func(done, total int)) ([]*assetResult, error) {
 	if len(assets) == 0 {
 		return nil, nil
 	}
@@ -425,7 +439,7 @@ func (e *Engine) computeAll(ctx context.Context, st *store.Store, assets []store
 	if err != nil {
 		return nil, err
 	}
-	return e.computeWith(ctx, las, e.newZoneIndex(zones, known), asg, progress)
+	return e.computeWith(ctx, las, e.newZoneIndex(zones, known), onSide(asg, side), progress)
 }
 
 func idsOf(assets []store.CoverageAsset) []int64 {

@@ -147,6 +147,12 @@ type ArealCoverage = domain.ArealCoverage
 // AssetCoverage computes one asset's coverage with the source of every claim, at the time at (nil: now).
 // It computes rather than reads so that it can name sources; the algorithm is the one that stores results.
 func (e *Engine) AssetCoverage(ctx context.Context, st *store.Store, id int64, at *time.Time) (AssetCoverage, error) {
+	return e.AssetCoverageSide(ctx, st, id, at, "")
+}
+
+// AssetCoverageSide is AssetCoverage on one side of a street (left or right): the zones and the assignments of
+// that side or of both; side "" is the street as one line, every assignment counted.
+func (e *Engine) AssetCoverageSide(ctx context.Context, st *store.Store, id int64, at *time.Time, side string) (AssetCoverage, error) {
 	a, err := st.Asset(ctx, id)
 	if err != nil {
 		return AssetCoverage{}, err
@@ -167,7 +173,7 @@ func (e *Engine) AssetCoverage(ctx context.Context, st *store.Store, id int64, a
 	if service.AssetKinds[a.Kind] != geo.Lineal {
 		return out, nil
 	}
-	r, err := e.computeOne(ctx, st, id, at)
+	r, err := e.computeOneOn(ctx, st, id, at, side)
 	if err != nil || r == nil {
 		return out, err
 	}
@@ -202,11 +208,16 @@ func (e *Engine) AssetCoverage(ctx context.Context, st *store.Store, id int64, a
 
 // computeOne computes one linear asset at time at; nil when the asset is not linear.
 func (e *Engine) computeOne(ctx context.Context, st *store.Store, id int64, at *time.Time) (*assetResult, error) {
+	return e.computeOneOn(ctx, st, id, at, "")
+}
+
+// computeOneOn computes one linear asset on one side (side "": as one line).
+func (e *Engine) computeOneOn(ctx context.Context, st *store.Store, id int64, at *time.Time, side string) (*assetResult, error) {
 	assets, err := st.CoverageAssets(ctx, []int64{id}, linearKinds())
 	if err != nil || len(assets) == 0 {
 		return nil, err
 	}
-	rs, err := e.computeAll(ctx, st, assets, false, at, nil)
+	rs, err := e.computeOn(ctx, st, assets, false, at, side, nil)
 	if err != nil || len(rs) == 0 {
 		return nil, err
 	}

@@ -83,6 +83,10 @@ type AssetCoverage struct {
 	Support []SupportInfo  `json:"support"`
 	Areal   *ArealCoverage `json:"areal,omitempty"`
 	At      *time.Time     `json:"at,omitempty"`
+	// Side, when asked for one: the pieces count the zones and the assignments of that side or of both, and
+	// Frontage is that side's 门前三包 coverage.
+	Side     string        `json:"side,omitempty"`
+	Frontage *SideCoverage `json:"frontage,omitempty"`
 }
 
 // PieceInfo is a stretch with a constant set of lead owners.

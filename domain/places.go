@@ -71,4 +71,6 @@ type Assignment struct {
 	ValidTo   *time.Time `json:"valid_to"`
 	CreatedAt time.Time  `json:"created_at"`
 	UpdatedAt time.Time  `json:"updated_at"`
+	// Side is left, right or both (vocab.Sides), relative to the line's direction; both unless set.
+	Side string `json:"side"`
 }

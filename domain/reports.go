@@ -145,6 +145,9 @@ type Category struct {
 	UrgentLimitHours *float64  `json:"urgent_time_limit_hours"`
 	CreatedAt        time.Time `json:"created_at"`
 	UpdatedAt        time.Time `json:"updated_at"`
+	// PartKind is the kind of 部件 a part category is about (vocab.PartKinds; "" for none): its reports go to the
+	// owner of the nearest such object first.
+	PartKind string `json:"part_kind"`
 }
 
 // LimitHours is the handling time limit for a report of the given urgency.

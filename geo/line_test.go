@@ -108,3 +108,28 @@ func firstLast(g orb.Geometry) (orb.Point, orb.Point) {
 	}
 	return orb.Point{}, orb.Point{}
 }
+
+func TestSideOf(t *testing.T) {
+	// A line running east: north of it is left, south is right; a line running north: west is left.
+	east, _ := NewLine(orb.LineString{{10, 47}, {10.001, 47}})
+	north, _ := NewLine(orb.LineString{{10, 47}, {10, 47.001}})
+	cases := []struct {
+		name string
+		l    *Line
+		p    orb.Point
+		want int
+	}{
+		{"east, north of it", east, orb.Point{10.0005, 47.00003}, 1},
+		{"east, south of it", east, orb.Point{10.0005, 46.99997}, -1},
+		{"east, on it", east, orb.Point{10.0005, 47}, 0},
+		{"north, west of it", north, orb.Point{9.99996, 47.0005}, 1},
+		{"north, east of it", north, orb.Point{10.00004, 47.0005}, -1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := c.l.SideOf(c.p); got != c.want {
+				t.Errorf("SideOf(%v) = %d, want %d", c.p, got, c.want)
+			}
+		})
+	}
+}

@@ -19,6 +19,7 @@ type assignmentIn struct {
 	Phone     string     `json:"phone"`
 	ValidFrom *time.Time `json:"valid_from"`
 	ValidTo   *time.Time `json:"valid_to"`
+	Side      string     `json:"side"`
 }
 
 func (in assignmentIn) assignment(id, assetID int64) (domain.Assignment, error) {
@@ -32,7 +33,7 @@ func (in assignmentIn) assignment(id, assetID int64) (domain.Assignment, error) 
 		in.Role = string(vocab.Lead)
 	}
 	return domain.Assignment{ID: id, AssetID: assetID, UnitID: in.UnitID, FromM: *in.FromM, ToM: *in.ToM, Role: in.Role,
-		Person: in.Person, Phone: in.Phone, ValidFrom: in.ValidFrom, ValidTo: in.ValidTo}, nil
+		Person: in.Person, Phone: in.Phone, ValidFrom: in.ValidFrom, ValidTo: in.ValidTo, Side: in.Side}, nil
 }
 
 func (h *Handler) listAssignments(c echo.Context) error {
@@ -71,7 +72,7 @@ func (h *Handler) createAssignment(c echo.Context) error {
 
 func (h *Handler) patchAssignment(c echo.Context) error {
 	id, cur, merged, err := mergedByID(c, h.Svc.Assignment, func(a domain.Assignment) any {
-		return assignmentIn{UnitID: a.UnitID, FromM: &a.FromM, ToM: &a.ToM, Role: a.Role, Person: a.Person, Phone: a.Phone, ValidFrom: a.ValidFrom, ValidTo: a.ValidTo}
+		return assignmentIn{UnitID: a.UnitID, FromM: &a.FromM, ToM: &a.ToM, Role: a.Role, Person: a.Person, Phone: a.Phone, ValidFrom: a.ValidFrom, ValidTo: a.ValidTo, Side: a.Side}
 	})
 	if err != nil {
 		return err

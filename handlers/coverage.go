@@ -182,7 +182,16 @@ func (a *coverageAPI) asset(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out, err := a.h.Svc.AssetCoverage(c.Request().Context(), principal(c), id, at)
+	var out domain.AssetCoverage
+	switch side := c.QueryParam("side"); side {
+	case "", string(vocab.Both):
+		out, err = a.h.Svc.AssetCoverage(c.Request().Context(), principal(c), id, at)
+	default:
+		if !vocab.Is(side, vocab.OneSides) {
+			return badRequest("side", "side must be left, right or both")
+		}
+		out, err = a.h.Svc.AssetCoverageOn(c.Request().Context(), principal(c), id, at, side)
+	}
 	if err != nil {
 		return err
 	}

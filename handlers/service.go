@@ -64,6 +64,8 @@ type Service interface {
 	CoverageSegments(ctx context.Context, p domain.Principal, f domain.PieceFilter, at *time.Time) ([]byte, error)
 	CoverageGaps(ctx context.Context, p domain.Principal, f domain.PieceFilter, at *time.Time) ([]domain.GapRow, error)
 	AssetCoverage(ctx context.Context, p domain.Principal, id int64, at *time.Time) (domain.AssetCoverage, error)
+	// AssetCoverageOn is AssetCoverage on one side (left or right), with that side's 门前三包 frontage coverage.
+	AssetCoverageOn(ctx context.Context, p domain.Principal, id int64, at *time.Time, side string) (domain.AssetCoverage, error)
 	Owner(ctx context.Context, p domain.Principal, pt orb.Point, at *time.Time) (domain.OwnerResult, error)
 
 	Heatmap(ctx context.Context, p domain.Principal, q domain.HeatRequest, now time.Time) (domain.HeatMap, error)

@@ -364,6 +364,7 @@ func (s *Service) checkAssignment(ctx context.Context, tx *store.Store, a store.
 	}
 	linear := AssetKinds[asset.Kind] == geo.Lineal
 	c.check(contains(ZoneRoles, a.Role), "role", "role must be %s", either(ZoneRoles))
+	c.check(a.Side == "" || vocab.Side(a.Side).Valid(), "side", "side must be %s", either(vocab.Strings(vocab.Sides)))
 	c.check(!math.IsNaN(a.FromM) && !math.IsInf(a.FromM, 0) && a.FromM >= 0, "from_m", "from_m must be a number ≥ 0")
 	c.check(!math.IsNaN(a.ToM) && !math.IsInf(a.ToM, 0), "to_m", "to_m must be a number")
 	if a.FromM >= a.ToM {

@@ -72,6 +72,8 @@ type Reports struct {
 	DataDir string
 	// Now is the clock (tests may pin it); nil means time.Now.
 	Now func() time.Time
+	// PartRadiusM is how far a 部件 may be from a report of its kind for its owner to get it (0: DefaultPartRadiusM).
+	PartRadiusM float64
 	// cats remembers the categories reports were filed under (see categoryCache).
 	cats categoryCache
 }
@@ -314,7 +316,8 @@ func (s *Reports) file(ctx context.Context, who Who, in NewReport, fresh bool) (
 		k := in.IdempotencyKey
 		r.IdempotencyKey = &k
 	}
-	if err := s.route(ctx, &r, cat, asset); err != nil {
+	links, err := s.route(ctx, &r, cat, asset)
+	if err != nil {
 		return Filed{}, err
 	}
 	now := s.now()
@@ -335,11 +338,11 @@ func (s *Reports) file(ctx context.Context, who Who, in NewReport, fresh bool) (
 	// The report, its first steps and the duplicate search go in one statement: atomic without a transaction's
 	// extra round trips.
 	events := []store.ReportEvent{{At: now, ActorID: idPtr(who), Actor: who.Name, Action: string(vocab.Create),
-		ToStatus: string(workflow.Reported), Note: r.RoutingReason, Details: map[string]any{"source": r.Source}}}
+		ToStatus: string(workflow.Reported), Note: r.RoutingReason, Details: withLinks(map[string]any{"source": r.Source}, links)}}
 	if r.UnitID != nil {
 		events = append(events, store.ReportEvent{At: now, ActorID: idPtr(who), Actor: who.Name, Action: string(vocab.Dispatch),
 			FromStatus: string(workflow.Reported), ToStatus: r.Status, Note: "routed automatically: " + r.RoutingReason,
-			UnitID: r.UnitID, Details: map[string]any{"decided_by": r.DecidedBy, "deadline": r.Deadline}})
+			UnitID: r.UnitID, Details: withLinks(map[string]any{"decided_by": r.DecidedBy, "deadline": r.Deadline}, links)})
 	}
 	dup := store.DuplicateQuery{RadiusM: DuplicateRadiusM, Window: DuplicateWindow, Limit: maxDuplicates}
 	res, err := s.Store.FileReport(ctx, r, version, dup, events...)
@@ -392,9 +395,32 @@ func pinOn(pin *orb.Point, asset *store.Asset) (orb.Point, *float64, error) {
 	return *pin, &m, nil
 }
 
-// route decides the unit of a new report and writes the decision and its reason into r. The reason is kept in its
-// parts (i18n.Msgs) so it renders in the reader's language; each step is one message.
-func (s *Reports) route(ctx context.Context, r *store.Report, cat store.Category, asset *store.Asset) error {
+// route decides the unit of a new report and writes the decision and its reason into r; it returns the objects
+// the decision rests on (a 部件, a shop and its agreement) for the filing's steps.
+func (s *Reports) route(ctx context.Context, r *store.Report, cat store.Category, asset *store.Asset) (links, error) {
+	var noPart i18n.Msgs
+	if vocab.CategoryType(cat.Type) == vocab.PartType {
+		if l, ok, err := s.routeToPart(ctx, r, cat); err != nil || ok {
+			return l, err
+		}
+		noPart = r.RoutingReasonParts
+	}
+	if err := s.routeTerritory(ctx, r, cat, asset); err != nil {
+		return nil, err
+	}
+	if len(noPart) > 0 {
+		r.SetReason(slices.Concat(noPart, r.RoutingReasonParts)...)
+	}
+	if vocab.CategoryType(cat.Type) == vocab.EventType {
+		return s.atFrontage(ctx, r)
+	}
+	return nil, nil
+}
+
+// routeTerritory routes by the asset's owner at the pin (部件 naming an asset), then by territory: the nearest
+// meter or the lead zone, then the category's default unit. The reason is kept in its parts (i18n.Msgs) so it
+// renders in the reader's language; each step is one message.
+func (s *Reports) routeTerritory(ctx context.Context, r *store.Report, cat store.Category, asset *store.Asset) error {
 	var steps i18n.Msgs
 	if vocab.CategoryType(cat.Type) == vocab.PartType && asset != nil {
 		m := 0.0

@@ -30,6 +30,9 @@ type Coverage interface {
 	Summary(ctx context.Context, st *store.Store, at *time.Time) (domain.Summary, error)
 	// AssetCoverage is one asset's coverage with the source of every claim.
 	AssetCoverage(ctx context.Context, st *store.Store, id int64, at *time.Time) (domain.AssetCoverage, error)
+	// AssetCoverageSide is one asset's coverage on one side (left or right): zones and the assignments of that
+	// side or of both.
+	AssetCoverageSide(ctx context.Context, st *store.Store, id int64, at *time.Time, side string) (domain.AssetCoverage, error)
 	// Segments writes the stored pieces matching f as a GeoJSON FeatureCollection; SegmentsAt computes them for a time.
 	Segments(ctx context.Context, st *store.Store, f domain.PieceFilter) ([]byte, error)
 	SegmentsAt(ctx context.Context, st *store.Store, f domain.PieceFilter, at time.Time) ([]byte, error)
@@ -56,6 +59,11 @@ func (NoCoverage) Summary(context.Context, *store.Store, *time.Time) (domain.Sum
 
 // AssetCoverage knows no asset.
 func (NoCoverage) AssetCoverage(context.Context, *store.Store, int64, *time.Time) (domain.AssetCoverage, error) {
+	return domain.AssetCoverage{}, domain.ErrNotFound
+}
+
+// AssetCoverageSide knows no asset.
+func (NoCoverage) AssetCoverageSide(context.Context, *store.Store, int64, *time.Time, string) (domain.AssetCoverage, error) {
 	return domain.AssetCoverage{}, domain.ErrNotFound
 }
 

@@ -34,6 +34,10 @@ const (
 	// PatrolAggregates are meters walked, per asset, unit and kind, and the stretches not visited lately:
 	// what patrols achieved, never where a person was when.
 	PatrolAggregates Resource = "patrol_aggregates"
+	// ShopContacts are the contact person and phone of a shop under 门前三包: those who plan, dispatch, verify or
+	// oversee see all; a unit's staff see those of the shops whose agreement is with their unit (they call them
+	// about a case at the frontage); the public none.
+	ShopContacts Resource = "shop_contacts"
 )
 
 // Scope is how much of a resource a principal sees.
@@ -60,12 +64,12 @@ const Anonymous = "anonymous"
 // what Open311 publishes. A role × resource pair missing here is an error, never a default: a new resource or
 // role must be decided before anything is served.
 var policy = map[string]map[Resource]Scope{
-	"admin":      {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll, Tracks: ScopeAll, PatrolAggregates: ScopeAll},
-	"planner":    {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll, Tracks: ScopeNone, PatrolAggregates: ScopeAll},
-	"inspector":  {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll, Tracks: ScopeOwn, PatrolAggregates: ScopeAll},
-	"leader":     {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll, Tracks: ScopeNone, PatrolAggregates: ScopeAll},
-	"unit_staff": {Cases: ScopeUnit, CaseAggregates: ScopeUnit, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeNone, Tracks: ScopeNone, PatrolAggregates: ScopeAll},
-	Anonymous:    {Cases: ScopeNone, CaseAggregates: ScopeNone, UnitStats: ScopeNone, MapData: ScopeNone, Published: ScopeAll, Reporters: ScopeNone, Tracks: ScopeNone, PatrolAggregates: ScopeNone},
+	"admin":      {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll, Tracks: ScopeAll, PatrolAggregates: ScopeAll, ShopContacts: ScopeAll},
+	"planner":    {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll, Tracks: ScopeNone, PatrolAggregates: ScopeAll, ShopContacts: ScopeAll},
+	"inspector":  {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll, Tracks: ScopeOwn, PatrolAggregates: ScopeAll, ShopContacts: ScopeAll},
+	"leader":     {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll, Tracks: ScopeNone, PatrolAggregates: ScopeAll, ShopContacts: ScopeAll},
+	"unit_staff": {Cases: ScopeUnit, CaseAggregates: ScopeUnit, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeNone, Tracks: ScopeNone, PatrolAggregates: ScopeAll, ShopContacts: ScopeUnit},
+	Anonymous:    {Cases: ScopeNone, CaseAggregates: ScopeNone, UnitStats: ScopeNone, MapData: ScopeNone, Published: ScopeAll, Reporters: ScopeNone, Tracks: ScopeNone, PatrolAggregates: ScopeNone, ShopContacts: ScopeNone},
 }
 
 // Policy returns the table (a copy), for documentation and the tests that walk every route.

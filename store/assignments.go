@@ -9,19 +9,19 @@ import (
 // Assignment is domain.Assignment (the definition moved to package domain).
 type Assignment = domain.Assignment
 
-const assignmentCols = `id, asset_id, unit_id, from_m, to_m, role, person, phone, valid_from, valid_to, created_at, updated_at`
+const assignmentCols = `id, asset_id, unit_id, from_m, to_m, role, person, phone, valid_from, valid_to, created_at, updated_at, side`
 
 func scanAssignment(r interface{ Scan(...any) error }) (Assignment, error) {
 	var a Assignment
-	err := r.Scan(&a.ID, &a.AssetID, &a.UnitID, &a.FromM, &a.ToM, &a.Role, &a.Person, &a.Phone, &a.ValidFrom, &a.ValidTo, &a.CreatedAt, &a.UpdatedAt)
+	err := r.Scan(&a.ID, &a.AssetID, &a.UnitID, &a.FromM, &a.ToM, &a.Role, &a.Person, &a.Phone, &a.ValidFrom, &a.ValidTo, &a.CreatedAt, &a.UpdatedAt, &a.Side)
 	return a, mapErr(err)
 }
 
 // CreateAssignment inserts an assignment.
 func (s *Store) CreateAssignment(ctx context.Context, a Assignment) (Assignment, error) {
-	return scanAssignment(s.db.QueryRow(ctx, `INSERT INTO assignments (asset_id, unit_id, from_m, to_m, role, person, phone, valid_from, valid_to)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING `+assignmentCols,
-		a.AssetID, a.UnitID, a.FromM, a.ToM, a.Role, a.Person, a.Phone, a.ValidFrom, a.ValidTo))
+	return scanAssignment(s.db.QueryRow(ctx, `INSERT INTO assignments (asset_id, unit_id, from_m, to_m, role, person, phone, valid_from, valid_to, side)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, COALESCE(NULLIF($10, ''), 'both')) RETURNING `+assignmentCols,
+		a.AssetID, a.UnitID, a.FromM, a.ToM, a.Role, a.Person, a.Phone, a.ValidFrom, a.ValidTo, a.Side))
 }
 
 // Assignment returns one assignment.
@@ -37,8 +37,9 @@ func (s *Store) AssignmentForUpdate(ctx context.Context, id int64) (Assignment, 
 // UpdateAssignment overwrites an assignment.
 func (s *Store) UpdateAssignment(ctx context.Context, a Assignment) (Assignment, error) {
 	return scanAssignment(s.db.QueryRow(ctx, `UPDATE assignments SET unit_id = $2, from_m = $3, to_m = $4, role = $5,
-		person = $6, phone = $7, valid_from = $8, valid_to = $9, updated_at = now() WHERE id = $1 RETURNING `+assignmentCols,
-		a.ID, a.UnitID, a.FromM, a.ToM, a.Role, a.Person, a.Phone, a.ValidFrom, a.ValidTo))
+		person = $6, phone = $7, valid_from = $8, valid_to = $9, side = COALESCE(NULLIF($10, ''), side), updated_at = now()
+		WHERE id = $1 RETURNING `+assignmentCols,
+		a.ID, a.UnitID, a.FromM, a.ToM, a.Role, a.Person, a.Phone, a.ValidFrom, a.ValidTo, a.Side))
 }
 
 // DeleteAssignment deletes an assignment.

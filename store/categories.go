@@ -10,7 +10,7 @@ import (
 type Category = domain.Category
 
 const categoryCols = `c.code, c.name_zh, c.name_en, c.grp, c.type, c.sort, c.active, c.default_unit_code, u.id, COALESCE(u.name, ''),
-	c.time_limit_hours, c.urgent_time_limit_hours, c.created_at, c.updated_at`
+	c.time_limit_hours, c.urgent_time_limit_hours, c.created_at, c.updated_at, COALESCE(c.part_kind, '')`
 
 // categoryUnitJoin joins a category c to its default unit u by code.
 const categoryUnitJoin = `LEFT JOIN units u ON u.code = c.default_unit_code AND c.default_unit_code <> ''`
@@ -25,7 +25,7 @@ const categoryVersionSQL = `(c.xmin::text || '/' || COALESCE(u.id::text, '') || 
 func scanCategory(r interface{ Scan(...any) error }) (Category, error) {
 	var c Category
 	err := r.Scan(&c.Code, &c.NameZh, &c.NameEn, &c.Group, &c.Type, &c.Sort, &c.Active, &c.DefaultUnitCode, &c.DefaultUnitID, &c.DefaultUnitName,
-		&c.TimeLimitHours, &c.UrgentLimitHours, &c.CreatedAt, &c.UpdatedAt)
+		&c.TimeLimitHours, &c.UrgentLimitHours, &c.CreatedAt, &c.UpdatedAt, &c.PartKind)
 	return c, mapErr(err)
 }
 

@@ -69,6 +69,12 @@ func TestSchemaMatchesVocab(t *testing.T) {
 		{"eval_items", "check_kind", vocab.Strings(vocab.CheckKinds)},
 		{"eval_items", "comparator", vocab.Strings(vocab.Comparators)},
 		{"eval_results", "outcome", vocab.Strings(vocab.Outcomes)},
+		{"parts", "kind", vocab.Strings(vocab.PartKinds)},
+		{"parts", "state", vocab.Strings(vocab.PartStates)},
+		{"categories", "part_kind", vocab.Strings(vocab.PartKinds)},
+		{"assignments", "side", vocab.Strings(vocab.Sides)},
+		{"frontages", "side", vocab.Strings(vocab.OneSides)},
+		{"agreements", "duties", vocab.Strings(vocab.Duties)},
 	}
 	checkOf := func(table, column string) []string {
 		t.Helper()

@@ -38,6 +38,10 @@ func JS() []byte {
 		"outcome":       listOf(Outcomes, Outcome.Label),
 		"rating":        listOf(Ratings, Rating.Label),
 		"block_kind":    listOf(BlockKinds, BlockKind.Label),
+		"part_kind":     listOf(PartKinds, PartKind.Label),
+		"part_state":    listOf(PartStates, PartState.Label),
+		"side":          listOf(Sides, Side.Label),
+		"duty":          listOf(Duties, Duty.Label),
 	}
 	sets := map[string]any{
 		"open_statuses":      OpenStatuses,

@@ -23,6 +23,8 @@ var importers = map[string]command{
 	"geojson":  cmdImportGeoJSON,
 	"311":      cmdImport311,
 	"feedback": cmdImportFeedback,
+	"parts":    cmdImportParts, // import_parts.go
+	"shops":    cmdImportShops,
 }
 
 func cmdImport(ctx context.Context, app *cli, args []string) error {

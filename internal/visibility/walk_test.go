@@ -93,6 +93,14 @@ var routes = map[string]route{
 	"/api/v1/reports/:id":              {service.Cases, listsCases, ""},
 	"/api/v1/reports/:id/history":      {service.Cases, listsCases, ""},
 	"/api/v1/reports/:id/photos":       {service.Cases, listsCases, ""},
+	"/api/v1/reports/:id/shop":         {service.ShopContacts, noCases, ""},
+	"/api/v1/parts":                    {service.MapData, noCases, "bbox={bbox}"},
+	"/api/v1/parts/:id":                {service.MapData, noCases, ""},
+	"/api/v1/shops":                    {service.ShopContacts, noCases, "bbox={bbox}"},
+	"/api/v1/shops/:id":                {service.ShopContacts, noCases, ""},
+	"/api/v1/shops/:id/agreement.pdf":  {service.ShopContacts, noCases, ""},
+	"/api/v1/assets/:id/frontage":      {service.MapData, noCases, " | side=left"},
+	"/api/v1/frontage":                 {service.MapData, noCases, ""},
 	"/api/v1/photos/:id":               {service.Cases, listsCases, ""},
 	"/api/v1/photos/:id/thumb":         {service.Cases, listsCases, ""},
 	"/api/v1/heatmap":                  {service.CaseAggregates, noCases, "bbox={bbox}&zoom=10&status=all | bbox={bbox}&zoom=10&status=all&format=points"},
@@ -323,6 +331,10 @@ func (w *world) expand(path string) []request {
 		out = append(out, request{path: strings.Replace(path, ":id", "1", 1), denied: true})
 	case strings.Contains(path, ":code"): // no public report exists: an unknown code is not found
 		out = append(out, request{path: strings.NewReplacer(":code", "ZZZZZZZZZZ", ":id", "1").Replace(path)})
+	case path == "/api/v1/reports/:id/shop":
+		// A's case is at no shop's frontage (404 is fine); B's must not be found at all.
+		out = append(out, request{path: strings.Replace(path, ":id", fmt.Sprint(w.reportsA[0]), 1)},
+			request{path: strings.Replace(path, ":id", fmt.Sprint(w.reportsB[0]), 1), hidden: true})
 	case strings.HasPrefix(path, "/api/v1/reports/:id"):
 		ids(":id", w.reportsA[0], w.reportsB[0])
 	case strings.HasPrefix(path, "/api/v1/photos/:id"):

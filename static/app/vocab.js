@@ -168,6 +168,27 @@ export const VOCAB = {
       }
     }
   },
+  "duty": {
+    "values": [
+      "sanitation",
+      "order",
+      "greening"
+    ],
+    "labels": {
+      "greening": {
+        "zh": "包绿化",
+        "en": "keep the greenery"
+      },
+      "order": {
+        "zh": "包秩序",
+        "en": "keep it orderly"
+      },
+      "sanitation": {
+        "zh": "包卫生",
+        "en": "keep it clean"
+      }
+    }
+  },
   "outcome": {
     "values": [
       "pass",
@@ -186,6 +207,73 @@ export const VOCAB = {
       "pass": {
         "zh": "合格",
         "en": "pass"
+      }
+    }
+  },
+  "part_kind": {
+    "values": [
+      "notice_board",
+      "waste_bin",
+      "manhole",
+      "street_lamp",
+      "toilet",
+      "bus_shelter",
+      "street_sign",
+      "railing"
+    ],
+    "labels": {
+      "bus_shelter": {
+        "zh": "公交站亭",
+        "en": "bus shelter"
+      },
+      "manhole": {
+        "zh": "井盖",
+        "en": "manhole cover"
+      },
+      "notice_board": {
+        "zh": "宣传栏/公示栏",
+        "en": "notice board"
+      },
+      "railing": {
+        "zh": "护栏",
+        "en": "railing"
+      },
+      "street_lamp": {
+        "zh": "路灯",
+        "en": "street lamp"
+      },
+      "street_sign": {
+        "zh": "路名牌",
+        "en": "street name sign"
+      },
+      "toilet": {
+        "zh": "公厕",
+        "en": "public toilet"
+      },
+      "waste_bin": {
+        "zh": "垃圾箱/果皮箱",
+        "en": "litter bin"
+      }
+    }
+  },
+  "part_state": {
+    "values": [
+      "intact",
+      "damaged",
+      "missing"
+    ],
+    "labels": {
+      "damaged": {
+        "zh": "损坏",
+        "en": "damaged"
+      },
+      "intact": {
+        "zh": "完好",
+        "en": "intact"
+      },
+      "missing": {
+        "zh": "丢失",
+        "en": "missing"
       }
     }
   },
@@ -238,6 +326,27 @@ export const VOCAB = {
       "unit_staff": {
         "zh": "单位人员",
         "en": "unit staff"
+      }
+    }
+  },
+  "side": {
+    "values": [
+      "left",
+      "right",
+      "both"
+    ],
+    "labels": {
+      "both": {
+        "zh": "两侧",
+        "en": "both"
+      },
+      "left": {
+        "zh": "左侧",
+        "en": "left"
+      },
+      "right": {
+        "zh": "右侧",
+        "en": "right"
       }
     }
   },
