@@ -46,7 +46,7 @@ func checkLonLat(c *checker, field string, g orb.Geometry) {
 		return
 	}
 	if err := geo.ValidateGeometry(g); err != nil {
-		c.add(field, err.Error())
+		c.add(field, "%s", err.Error())
 	}
 }
 
@@ -55,18 +55,18 @@ func checkLonLat(c *checker, field string, g orb.Geometry) {
 func (s *Service) checkPart(ctx context.Context, tx *store.Store, p *store.Part) error {
 	var c checker
 	info, ok := vocab.PartKind(p.Kind).Info()
-	c.check(ok, "kind", "kind must be "+either(vocab.Strings(vocab.PartKinds)))
+	c.check(ok, "kind", "kind must be %s", either(vocab.Strings(vocab.PartKinds)))
 	if p.State == "" {
 		p.State = string(vocab.Intact)
 	}
-	c.check(vocab.PartState(p.State).Valid(), "state", "state must be "+either(vocab.Strings(vocab.PartStates)))
+	c.check(vocab.PartState(p.State).Valid(), "state", "state must be %s", either(vocab.Strings(vocab.PartStates)))
 	c.check(utf8.RuneCountInString(p.Name) <= 200, "name", "at most 200 characters")
 	c.check(p.CheckedOn == nil || validDate(*p.CheckedOn), "checked_on", "checked_on must be a date like 2026-05-01")
 	checkLonLat(&c, "geometry", p.Geom)
 	switch p.Geom.(type) {
 	case orb.Point:
 	case orb.LineString:
-		c.check(!ok || info.Linear, "geometry", fmt.Sprintf("a %s is a point", p.Kind))
+		c.check(!ok || info.Linear, "geometry", "a %s is a point", p.Kind)
 	case nil:
 	default:
 		c.add("geometry", "a 部件 is a Point (or a short LineString)")
@@ -75,7 +75,7 @@ func (s *Service) checkPart(ctx context.Context, tx *store.Store, p *store.Part)
 		if p.Code != "" {
 			c.check(objectCode.MatchString(p.Code), "code", "an object code has 16 digits: county (6) + 大类 (2) + 小类 (2) + sequence (6)")
 			c.check(!ok || len(p.Code) != 16 || p.Code[6:10] == info.Major+info.Minor, "code",
-				fmt.Sprintf("digits 7–10 of a %s's code are its 大类 and 小类 %s%s", p.Kind, info.Major, info.Minor))
+				"digits 7–10 of a %s's code are its 大类 and 小类 %s%s", p.Kind, info.Major, info.Minor)
 		} else {
 			c.check(countyCode.MatchString(p.County), "county", "a 6-digit county code (GB/T 2260) is required when no code is given")
 		}
@@ -97,7 +97,7 @@ func (s *Service) Parts(ctx context.Context, p domain.Principal, f domain.PartFi
 		return nil, err
 	}
 	if f.Kind != "" && !vocab.PartKind(f.Kind).Valid() {
-		return nil, invalid("kind", "kind must be "+either(vocab.Strings(vocab.PartKinds)))
+		return nil, invalid("kind", "kind must be %s", either(vocab.Strings(vocab.PartKinds)))
 	}
 	return s.Store.Parts(ctx, f)
 }
@@ -389,15 +389,15 @@ func (s *Service) AdjustFrontage(ctx context.Context, actor domain.Actor, f doma
 		}
 		a, err := tx.Asset(ctx, f.AssetID)
 		if errors.Is(err, store.ErrNotFound) {
-			return invalid("asset_id", fmt.Sprintf("no asset with id %d", f.AssetID))
+			return invalid("asset_id", "no asset with id %d", f.AssetID)
 		} else if err != nil {
 			return err
 		}
 		if AssetKinds[a.Kind] != geo.Lineal {
-			return invalid("asset_id", fmt.Sprintf("asset %d is not a street", a.ID))
+			return invalid("asset_id", "asset %d is not a street", a.ID)
 		}
 		if f.ToM > a.LengthM+lengthSlack {
-			return invalid("to_m", fmt.Sprintf("to_m (%g) is beyond the end of %q, which is %.2f m long", f.ToM, a.Name, a.LengthM))
+			return invalid("to_m", "to_m (%g) is beyond the end of %q, which is %.2f m long", f.ToM, a.Name, a.LengthM)
 		}
 		f.ToM = math.Min(f.ToM, a.LengthM)
 		f.Adjusted, f.AssetName, f.LengthM = true, a.Name, f.ToM-f.FromM
@@ -431,7 +431,7 @@ func (s *Service) SignAgreement(ctx context.Context, actor domain.Actor, a domai
 		}
 		var c checker
 		for _, d := range a.Duties {
-			c.check(vocab.Duty(d).Valid(), "duties", "each duty must be "+either(vocab.Strings(vocab.Duties)))
+			c.check(vocab.Duty(d).Valid(), "duties", "each duty must be %s", either(vocab.Strings(vocab.Duties)))
 		}
 		slices.Sort(a.Duties)
 		a.Duties = slices.Compact(a.Duties)
