@@ -20,7 +20,7 @@ test: deps-test build
 	./bin/everymeter db start --data $(TESTDATA) >/dev/null
 	set -o pipefail; status=0; \
 	  TEST_DATABASE_URL="postgres://postgres@/postgres?host=$(TESTDATA)/run&sslmode=disable" \
-	  EVERYMETER_SHARED="$${EVERYMETER_SHARED:-$(CURDIR)/../shared}" \
+	  EVERYMETER_SHARED="$${EVERYMETER_SHARED:-$(CURDIR)/../shared}" EVERYMETER_BIN="$(CURDIR)/bin/everymeter" \
 	  bash -c 'go vet ./... && CGO_ENABLED=1 go test -race -count=1 -timeout 25m ./... && scripts/fuzz.sh' || status=$$?; \
 	./bin/everymeter db stop --data $(TESTDATA) >/dev/null 2>&1 || true; \
 	exit $$status

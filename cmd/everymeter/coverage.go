@@ -48,7 +48,7 @@ func cmdCoverage(ctx context.Context, app *cli, args []string) error {
 	// Through a service's store, so that what the recompute changed is published like any write's (no
 	// subscriber listens in this process yet; a server learns of it once commits travel between processes).
 	eng := coverage.New(app.log)
-	st, err := eng.Full(ctx, service.New(db.Store, eng, app.log).Store, progress)
+	st, err := eng.Full(ctx, service.New(notifying(db.Store), eng, app.log).Store, progress)
 	if bar != nil {
 		_ = bar.Finish()
 		fmt.Fprintln(app.stdout)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"everymeter/handlers"
@@ -108,8 +109,21 @@ func cmdServe(ctx context.Context, app *cli, args []string) error {
 	return nil
 }
 
-// newService wires the domain layer with the coverage engine.
-func newService(st *store.Store, app *cli) *service.Service { return server.Service(st, app.log) }
+// newService wires the domain layer with the coverage engine. What a command writes (an import, the demo, a full
+// recompute) is announced to the servers on the same database like a server's own writes, unless
+// EVERYMETER_NOTIFY=off: otherwise their tile caches would keep showing the data from before.
+func newService(st *store.Store, app *cli) *service.Service {
+	return server.Service(notifying(st), app.log)
+}
+
+// notifying is st announcing its changes as this command (see newService).
+func notifying(st *store.Store) *store.Store {
+	if envOr("EVERYMETER_NOTIFY", "on") == "off" {
+		return st
+	}
+	host, _ := os.Hostname()
+	return st.Notifying(fmt.Sprintf("%s:%d:%s", host, os.Getpid(), strings.Join(os.Args[1:min(2, len(os.Args))], " ")))
+}
 
 // envDuration reads a duration from the environment variable key, def when unset or unreadable.
 func envDuration(key string, def time.Duration) time.Duration {
