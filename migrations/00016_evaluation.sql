@@ -170,5 +170,7 @@ INSERT INTO eval_items (site_type, code, name_zh, weight, check_kind, threshold,
     ('residential', 'JMXQ-03', '无私搭乱建', 2, 'yes_no', NULL, 'min', '', 'SRHJ-04', 3);
 
 -- +goose Down
+-- reports.source keeps 'evaluation' and 'feedback': reports filed with them may remain, and a narrower CHECK
+-- would refuse them.
 DROP TABLE feedback_rows, feedback_imports, eval_results, eval_round_evaluators, eval_round_items, eval_round_sites,
     eval_rounds, eval_sites, eval_items;

@@ -10,6 +10,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"everymeter/domain"
+	"everymeter/vocab"
 )
 
 // EvalItem, EvalSite, EvalRound and EvalResult are the evaluation's records (package domain).
@@ -452,8 +453,8 @@ type NamedLine struct {
 func (s *Store) LineNamedAtEnd(ctx context.Context, text string) (NamedLine, error) {
 	var l NamedLine
 	err := s.db.QueryRow(ctx, `SELECT id, name FROM assets
-		WHERE kind IN ('road', 'alley') AND name <> '' AND length(name) <= length($1) AND right($1, length(name)) = name
-		ORDER BY length(name) DESC, length_m DESC NULLS LAST, id LIMIT 1`, text).Scan(&l.ID, &l.Name)
+		WHERE kind = ANY($2) AND name <> '' AND length(name) <= length($1) AND right($1, length(name)) = name
+		ORDER BY length(name) DESC, length_m DESC NULLS LAST, id LIMIT 1`, text, vocab.Strings(vocab.LinearKinds)).Scan(&l.ID, &l.Name)
 	return l, mapErr(err)
 }
 

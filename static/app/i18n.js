@@ -10,7 +10,7 @@ const dict = {
     username: '用户名', password: '密码', login: '登录', logout: '退出', lang: 'EN',
     login_failed: '登录失败',
     failed_since: '自上次登录以来，您的账号有 {n} 次登录失败。如果不是您本人，请联系管理员。',
-    v_planner: '规划', v_inspector: '巡查', v_unit: '处置', v_leader: '领导',
+    v_planner: '规划', v_inspector: '巡查', v_unit: '处置', v_leader: '领导', v_eval: '测评',
     percent_covered: '覆盖率',
     unit: '单位', km: '公里', m: '米', gaps: '空白路段', no_gaps: '没有空白路段', more_gaps: '另有 {n} 条较短的空白路段（在地图上以红色虚线显示）', search_asset: '搜索道路、市场、公园…',
     draw_zone: '画责任区', assign_range: '分配路段', name: '名称', role: '角色', kind: '类型',
@@ -40,7 +40,7 @@ const dict = {
     username: 'Username', password: 'Password', login: 'Sign in', logout: 'Sign out', lang: '中文',
     login_failed: 'Sign-in failed',
     failed_since: '{n} failed sign-in attempts on your account since your last sign-in. If that was not you, tell an admin.',
-    v_planner: 'Planner', v_inspector: 'Inspector', v_unit: 'Unit', v_leader: 'Leader',
+    v_planner: 'Planner', v_inspector: 'Inspector', v_unit: 'Unit', v_leader: 'Leader', v_eval: 'Evaluation',
     percent_covered: 'Covered',
     unit: 'Unit', km: 'km', m: 'm', gaps: 'Gaps', no_gaps: 'No gaps', more_gaps: '{n} shorter gaps more (red dashes on the map)', search_asset: 'Search roads, markets, parks…',
     draw_zone: 'Draw zone', assign_range: 'Assign range', name: 'Name', role: 'Role', kind: 'Kind',
@@ -84,6 +84,9 @@ export function t(key, vars) {
   if (vars) s = s.replace(/\{(\w+)\}/g, (_, k) => vars[k] ?? '');
   return s;
 }
+
+// register adds a view's own texts (each view module keeps its keys beside its markup).
+export function register(zh, en) { Object.assign(dict.zh, zh); Object.assign(dict.en, en); }
 
 export function applyI18n(root = document) {
   document.documentElement.lang = lang === 'en' ? 'en' : 'zh-CN';

@@ -42,8 +42,9 @@ const VIEWS = {
   inspector: () => import('./inspector.js'),
   unit: () => import('./unit.js'),
   leader: () => import('./leader.js'),
+  eval: () => import('./evaluation.js'),
 };
-const ROLE_VIEWS = { admin: ['planner', 'inspector', 'unit', 'leader'], planner: ['planner'], inspector: ['inspector'], unit_staff: ['unit'], leader: ['leader'] };
+const ROLE_VIEWS = { admin: ['planner', 'inspector', 'unit', 'leader', 'eval'], planner: ['planner'], inspector: ['inspector', 'eval'], unit_staff: ['unit'], leader: ['leader', 'eval'] };
 
 let me = null, ctx = null, map = null, cleanup = null, seq = 0;
 
