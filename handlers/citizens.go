@@ -77,8 +77,7 @@ func (h *citizenHandlers) reportPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return renderPage(c, "report.html", map[string]any{"Categories": cats, "Asset": c.QueryParam("stretch"),
-		"Lon": c.QueryParam("lon"), "Lat": c.QueryParam("lat"), "Address": c.QueryParam("address")})
+	return renderPage(c, "report.html", map[string]any{"Categories": cats, "Lon": c.QueryParam("lon"), "Lat": c.QueryParam("lat"), "Address": c.QueryParam("address")})
 }
 
 func (h *citizenHandlers) statusPage(c echo.Context) error {

@@ -126,3 +126,10 @@ type CitizenService interface {
 	Block(ctx context.Context, p domain.Principal, b domain.PublicBlock) (domain.PublicBlock, error)
 	Unblock(ctx context.Context, p domain.Principal, id int64) error
 }
+
+// SignService is the domain layer of the sign boards (路段长公示牌).
+type SignService interface {
+	Signs(ctx context.Context, p domain.Principal, unitID *int64) ([]domain.Sign, error)
+	Sign(ctx context.Context, p domain.Principal, code string) (domain.Sign, error)
+	SupervisionPhone() string
+}

@@ -16,5 +16,6 @@ func features(s *Server) []func(r *handlers.Router) {
 		handlers.OGC(s.Tiles), // OGC API – Features, vector tiles, OpenAPI, API keys
 		handlers.LeadersRoutes(),
 		handlers.CitizenRoutes(s.Citizens), // public reporting and its moderation queue
+		handlers.SignRoutes(s.Signs, s.Citizens),
 	}
 }

@@ -31,6 +31,8 @@ type Options struct {
 	Ready          func(ctx context.Context) error // extra readiness check (schema current)
 	// NotifyWebhook, when set, receives every citizen notice as a JSON POST (besides the log).
 	NotifyWebhook string
+	// SupervisionPhone is the county's supervision phone (监督电话) printed on the sign boards.
+	SupervisionPhone string
 }
 
 // Server is a built server: the HTTP handler and the parts behind it that the command runs (the engine's
@@ -41,8 +43,10 @@ type Server struct {
 	Reports *service.Reports
 	// Citizens is public reporting and its moderation queue.
 	Citizens *service.Citizens
-	Engine   *coverage.Engine
-	Tiles    *tilecache.Cache
+	// Signs are the responsibility stretches' sign boards.
+	Signs  *service.Signs
+	Engine *coverage.Engine
+	Tiles  *tilecache.Cache
 }
 
 // tileCacheBytes bounds the vector tile cache.
@@ -64,6 +68,7 @@ func New(st *store.Store, log *slog.Logger, opt Options) *Server {
 	s.Reports = ReportService(s.Svc, log, opt) // one loop service (and category cache) for the API and Open311
 	s.Citizens = CitizenService(s.Reports, log, opt)
 	s.Svc.Subscribe(NotifyReporters(s.Citizens))
+	s.Signs = &service.Signs{Store: s.Svc.Store, Supervision: opt.SupervisionPhone}
 	h := &handlers.Handler{
 		Svc: s.Svc, Log: log, SecureCookies: opt.SecureCookies, TrustedProxies: opt.TrustedProxies, Static: opt.Static, Ready: opt.Ready,
 		Config: handlers.AppConfig{TileURL: opt.TileURL, Attribution: "© OpenStreetMap contributors"},

@@ -28,6 +28,9 @@ const (
 	// Reporters is who filed a case (reporter_id, the filing's actor in the history): private to those who
 	// dispatch, verify or oversee; the unit fixing the problem deals with the problem, not with the person.
 	Reporters Resource = "reporters"
+	// SignBoards are the responsibility stretches as their sign boards (路段长公示牌) post them at the street:
+	// road, ends, unit, person and phone — public by nature, so everyone, signed in or not, reads them.
+	SignBoards Resource = "sign_boards"
 )
 
 // Scope is how much of a resource a principal sees.
@@ -53,12 +56,12 @@ const Anonymous = "anonymous"
 // what Open311 publishes. A role × resource pair missing here is an error, never a default: a new resource or
 // role must be decided before anything is served.
 var policy = map[string]map[Resource]Scope{
-	"admin":      {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll},
-	"planner":    {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll},
-	"inspector":  {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll},
-	"leader":     {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll},
-	"unit_staff": {Cases: ScopeUnit, CaseAggregates: ScopeUnit, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeNone},
-	Anonymous:    {Cases: ScopeNone, CaseAggregates: ScopeNone, UnitStats: ScopeNone, MapData: ScopeNone, Published: ScopeAll, Reporters: ScopeNone},
+	"admin":      {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll, SignBoards: ScopeAll},
+	"planner":    {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll, SignBoards: ScopeAll},
+	"inspector":  {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll, SignBoards: ScopeAll},
+	"leader":     {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll, SignBoards: ScopeAll},
+	"unit_staff": {Cases: ScopeUnit, CaseAggregates: ScopeUnit, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeNone, SignBoards: ScopeAll},
+	Anonymous:    {Cases: ScopeNone, CaseAggregates: ScopeNone, UnitStats: ScopeNone, MapData: ScopeNone, Published: ScopeAll, Reporters: ScopeNone, SignBoards: ScopeAll},
 }
 
 // Policy returns the table (a copy), for documentation and the tests that walk every route.

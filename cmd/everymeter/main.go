@@ -40,6 +40,8 @@ Environment:
   EVERYMETER_ADDR    listen address (default :8080)
   EVERYMETER_TILE_URL  base-map tile URL template for the web app (default: none, the app works offline)
   EVERYMETER_TRUSTED_PROXIES  serve --trusted-proxies: CIDR ranges of reverse proxies (default: none)
+  EVERYMETER_SUPERVISION_PHONE  the supervision phone (监督电话) printed on the sign boards
+  EVERYMETER_NOTIFY_WEBHOOK  URL that receives citizen notices (status changes, new cases) as JSON POSTs
 `
 
 func main() {

@@ -40,6 +40,7 @@ func cmdServe(ctx context.Context, app *cli, args []string) error {
 	}
 	w := server.New(db.Store, app.log, server.Options{
 		DataDir: dbf.data, SecureCookies: *secure, TrustedProxies: trusted, TileURL: envOr("EVERYMETER_TILE_URL", ""), Static: static.FS,
+		SupervisionPhone: envOr("EVERYMETER_SUPERVISION_PHONE", ""), NotifyWebhook: envOr("EVERYMETER_NOTIFY_WEBHOOK", ""),
 		Ready: func(ctx context.Context) error { return checkSchema(ctx, db.Store) },
 	})
 	e, svc := w.Echo, w.Svc
