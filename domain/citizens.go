@@ -131,6 +131,17 @@ type PublicBlock struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
+// CitizenApp is an app of the jurisdiction that files public reports through Open311 with its own key.
+type CitizenApp struct {
+	ID        int64      `json:"id"`
+	Name      string     `json:"name"`
+	RevokedAt *time.Time `json:"revoked_at"`
+	CreatedAt time.Time  `json:"created_at"`
+}
+
+// CitizenAppKeyPrefix starts every citizen app's key, telling it from a user's API key.
+const CitizenAppKeyPrefix = "emapp_"
+
 // ErrBlocked refuses a public submission from a blocked phone or device.
 var ErrBlocked = errors.New("domain: this reporter is blocked")
 

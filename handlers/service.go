@@ -105,6 +105,7 @@ type Open311Service interface {
 	Requests(ctx context.Context, p domain.Principal, f domain.Open311Filter) ([]domain.Open311Row, error)
 	Request(ctx context.Context, p domain.Principal, id int64) (domain.Open311Row, error)
 	Submit(ctx context.Context, apiKey string, in domain.NewReport) (domain.Filed, error)
+	SubmitFromApp(ctx context.Context, apiKey string, in domain.NewPublicReport) (domain.PublicFiled, error)
 }
 
 // CitizenService is the domain layer of public reporting (市民随手拍): submissions, the tracking page, ratings,
@@ -125,6 +126,9 @@ type CitizenService interface {
 	Blocks(ctx context.Context) ([]domain.PublicBlock, error)
 	Block(ctx context.Context, p domain.Principal, b domain.PublicBlock) (domain.PublicBlock, error)
 	Unblock(ctx context.Context, p domain.Principal, id int64) error
+	CreateApp(ctx context.Context, p domain.Principal, name string) (string, domain.CitizenApp, error)
+	Apps(ctx context.Context) ([]domain.CitizenApp, error)
+	RevokeApp(ctx context.Context, p domain.Principal, id int64) error
 }
 
 // SignService is the domain layer of the sign boards (路段长公示牌).

@@ -12,7 +12,7 @@ func features(s *Server) []func(r *handlers.Router) {
 	return []func(r *handlers.Router){
 		handlers.CoverageRoutes(),
 		handlers.ReportRoutes(s.Reports),
-		handlers.Open311Routes(&service.Open311{Svc: s.Svc, Reports: s.Reports}), // Open311 GeoReport v2 under /open311/v2/
+		handlers.Open311Routes(&service.Open311{Svc: s.Svc, Reports: s.Reports, Citizens: s.Citizens}), // Open311 GeoReport v2 under /open311/v2/
 		handlers.OGC(s.Tiles), // OGC API – Features, vector tiles, OpenAPI, API keys
 		handlers.LeadersRoutes(),
 		handlers.CitizenRoutes(s.Citizens), // public reporting and its moderation queue

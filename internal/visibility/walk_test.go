@@ -132,6 +132,7 @@ var routes = map[string]route{
 	"/api/v1/moderation/queue":                      {service.Reporters, noCases, ""},
 	"/api/v1/moderation/reports/:id":                {service.Reporters, noCases, ""},
 	"/api/v1/moderation/blocks":                     {service.Reporters, noCases, ""},
+	"/api/v1/moderation/apps":                       {service.Reporters, noCases, ""},
 	"/api/v1/signs":                                 {service.SignBoards, noCases, ""},
 	"/api/v1/signs.zip":                             {service.SignBoards, noCases, ""},
 	"/api/v1/signs/:file":                           {service.SignBoards, noCases, ""},
