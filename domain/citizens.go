@@ -131,5 +131,36 @@ type PublicBlock struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
+// CitizenApp is an app of the jurisdiction that files public reports through Open311 with its own key.
+type CitizenApp struct {
+	ID        int64      `json:"id"`
+	Name      string     `json:"name"`
+	RevokedAt *time.Time `json:"revoked_at"`
+	CreatedAt time.Time  `json:"created_at"`
+}
+
+// CitizenAppKeyPrefix starts every citizen app's key, telling it from a user's API key.
+const CitizenAppKeyPrefix = "emapp_"
+
 // ErrBlocked refuses a public submission from a blocked phone or device.
 var ErrBlocked = errors.New("domain: this reporter is blocked")
+
+// Sign is one responsibility stretch's sign board (路段长公示牌): a lead assignment (code "A<id>") or a lead
+// zone's part of a road (code "Z<zone>-<asset>").
+type Sign struct {
+	Code      string   `json:"code"`
+	AssetID   int64    `json:"asset_id"`
+	RoadName  string   `json:"road_name"`
+	FromM     float64  `json:"from_m"`
+	ToM       float64  `json:"to_m"`
+	LengthM   float64  `json:"length_m"`
+	StartName string   `json:"start_name"` // the cross street at the start, "" where none meets it
+	EndName   string   `json:"end_name"`
+	UnitID    int64    `json:"unit_id"`
+	UnitName  string   `json:"unit_name"`
+	Person    string   `json:"person"`
+	Phone     string   `json:"phone"`
+	Duties    []string `json:"duties"` // 门前三包 lines of the shops along the stretch, where they apply
+	Lon       float64  `json:"lon"`    // the stretch's middle, for the report form
+	Lat       float64  `json:"lat"`
+}

@@ -155,6 +155,7 @@ type UnitStat struct {
 	TooFew          bool     `json:"too_few"`
 	// Rated is how many residents' ratings the unit got in the period; SatisfactionRate is Rates.Satisfaction.
 	Rated            int64    `json:"rated"`
+	RatedContent     int64    `json:"rated_content"` // of those, 满意 or 基本满意
 	SatisfactionRate *float64 `json:"satisfaction_rate"`
 }
 

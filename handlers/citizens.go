@@ -41,6 +41,9 @@ func CitizenRoutes(cs CitizenService) func(r *Router) {
 		r.Add(http.MethodGet, "/api/v1/moderation/blocks", h.blocks, Admins)
 		r.Add(http.MethodPost, "/api/v1/moderation/blocks", h.block, Admins)
 		r.Add(http.MethodDelete, "/api/v1/moderation/blocks/:id", h.unblock, Admins)
+		r.Add(http.MethodGet, "/api/v1/moderation/apps", h.apps, Admins)
+		r.Add(http.MethodPost, "/api/v1/moderation/apps", h.createApp, Admins)
+		r.Add(http.MethodDelete, "/api/v1/moderation/apps/:id", h.revokeApp, Admins)
 	}
 }
 
@@ -77,8 +80,7 @@ func (h *citizenHandlers) reportPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return renderPage(c, "report.html", map[string]any{"Categories": cats, "Asset": c.QueryParam("stretch"),
-		"Lon": c.QueryParam("lon"), "Lat": c.QueryParam("lat"), "Address": c.QueryParam("address")})
+	return renderPage(c, "report.html", map[string]any{"Categories": cats, "Lon": c.QueryParam("lon"), "Lat": c.QueryParam("lat"), "Address": c.QueryParam("address")})
 }
 
 func (h *citizenHandlers) statusPage(c echo.Context) error {
@@ -410,6 +412,40 @@ func (h *citizenHandlers) unblock(c echo.Context) error {
 		return err
 	}
 	if err := h.cs.Unblock(c.Request().Context(), principal(c), id); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (h *citizenHandlers) apps(c echo.Context) error {
+	as, err := h.cs.Apps(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": as})
+}
+
+// createApp registers a citizen app; its key is in this answer only.
+func (h *citizenHandlers) createApp(c echo.Context) error {
+	var in struct {
+		Name string `json:"name"`
+	}
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	key, app, err := h.cs.CreateApp(c.Request().Context(), principal(c), in.Name)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"app": app, "key": key})
+}
+
+func (h *citizenHandlers) revokeApp(c echo.Context) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := h.cs.RevokeApp(c.Request().Context(), principal(c), id); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

@@ -6,6 +6,7 @@ import (
 	"mime/multipart"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,6 +36,9 @@ var _ = addPolicy(map[string]string{
 	"GET /api/v1/moderation/blocks":                     "admin",
 	"POST /api/v1/moderation/blocks":                    "admin",
 	"DELETE /api/v1/moderation/blocks/:id":              "admin",
+	"GET /api/v1/moderation/apps":                       "admin",
+	"POST /api/v1/moderation/apps":                      "admin",
+	"DELETE /api/v1/moderation/apps/:id":                "admin",
 })
 
 // The reporter's identity and a staff note, searched for in every public answer.
@@ -198,6 +202,11 @@ func TestCitizenStory(t *testing.T) {
 	a.Do("", "POST", "/api/v1/public/reports/"+code+"/rating", map[string]any{"rating": "satisfied"}).MustStatus(t, 200)
 	if r := rank()["satisfaction_rate"].(float64); r != 0.5 {
 		t.Fatalf("满意率 %v after 不满意 then 满意, want 0.5", r)
+	}
+	// The briefing shows it too: 1 of 2 ratings content is 50.0%.
+	br := a.Do("leader", "GET", "/api/v1/briefing?from=2020-01-01&to=2040-01-01", nil).MustStatus(t, 200)
+	if !bytes.Contains(br.Body, []byte("市民满意率<b>50.0%</b>")) {
+		t.Errorf("the briefing lacks 市民满意率 50.0%%: %.2000s", br.Body)
 	}
 }
 
@@ -396,4 +405,52 @@ func TestPublicRoutesHideReporter(t *testing.T) {
 	if !bytes.Contains(page.Body, []byte("已处置")) || !bytes.Contains(page.Body, []byte("满意")) {
 		t.Fatalf("the page lacks the fix or the rating form: %s", page.Body)
 	}
+}
+
+// TestOpen311CitizenApp: a citizen app's key files through Open311 POST into the moderation queue (202 and a
+// token, the request's fields still validated); GET requests shows nothing of it before acceptance and, after,
+// the case without the reporter; a revoked key is refused.
+func TestOpen311CitizenApp(t *testing.T) {
+	a := testapp.New(t)
+	created := a.Do("admin", "POST", "/api/v1/moderation/apps", map[string]any{"name": "文明城市 App"}).MustStatus(t, 201).JSON()
+	key := created["key"].(string)
+	appID := int64(created["app"].(map[string]any)["id"].(float64))
+	post := func(form url.Values) testapp.Response {
+		return a.Do("", "POST", "/open311/v2/requests.json", form.Encode(), "Content-Type", "application/x-www-form-urlencoded")
+	}
+	form := url.Values{"api_key": {key}, "service_code": {"JMZX-01"}, "lat": {"30"}, "long": {"104"}, "description": {"摊贩占道"},
+		"phone": {citizenPhone}, "first_name": {citizenNickname}, "device_id": {"app-device-1"}}
+	bad := url.Values{"api_key": {key}, "service_code": {"JMZX-01"}, "lat": {"300"}, "long": {"104"}}
+	post(bad).MustStatus(t, 400)
+	res := post(form).MustStatus(t, http.StatusAccepted)
+	var queued []struct {
+		Token string `json:"token"`
+	}
+	res.Decode(t, &queued)
+	if len(queued) != 1 || len(queued[0].Token) != 10 {
+		t.Fatalf("answer %s", res.Body)
+	}
+	list := func() []byte {
+		return a.Do("", "GET", "/open311/v2/requests.json?start_date=2000-01-01T00:00:00Z&end_date=2100-01-01T00:00:00Z", nil).MustStatus(t, 200).Body
+	}
+	if b := list(); bytes.Contains(b, []byte("摊贩占道")) {
+		t.Fatalf("GET requests shows a report before moderation: %s", b)
+	}
+	q := a.Do("admin", "GET", "/api/v1/moderation/queue", nil).MustStatus(t, 200).JSON()["items"].([]any)
+	if len(q) != 1 || q[0].(map[string]any)["phone"] != citizenPhone || int64(q[0].(map[string]any)["app_id"].(float64)) != appID {
+		t.Fatalf("queue %v", q)
+	}
+	id := int64(q[0].(map[string]any)["id"].(float64))
+	a.Do("admin", "POST", fmt.Sprintf("/api/v1/moderation/reports/%d/decision", id), map[string]any{"action": "accept", "reason": staffNote}).MustStatus(t, 200)
+	b := list()
+	if !bytes.Contains(b, []byte("摊贩占道")) {
+		t.Fatalf("GET requests lacks the accepted case: %s", b)
+	}
+	for _, secret := range []string{citizenPhone, citizenNickname, staffNote, "app-device-1"} {
+		if bytes.Contains(b, []byte(secret)) {
+			t.Errorf("GET requests shows %q: %s", secret, b)
+		}
+	}
+	a.Do("admin", "DELETE", fmt.Sprintf("/api/v1/moderation/apps/%d", appID), nil).MustStatus(t, 204)
+	post(form).MustStatus(t, http.StatusForbidden)
 }

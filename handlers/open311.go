@@ -411,6 +411,9 @@ func (a *open311API) create(c echo.Context, format, _ string) error {
 	if err != nil {
 		return err
 	}
+	if strings.HasPrefix(key, domain.CitizenAppKeyPrefix) {
+		return a.queue(c, format, key, in, form)
+	}
 	f, err := a.o.Submit(c.Request().Context(), key, in)
 	if err != nil {
 		return err
@@ -426,6 +429,23 @@ func (a *open311API) create(c echo.Context, format, _ string) error {
 	}
 	c.Response().Header().Set("Location", open311Base+"/requests/"+id+"."+format)
 	return a.render(c, status, format, open311.Document(format, []open311.Created{{ServiceRequestID: id, ServiceNotice: &notice}}))
+}
+
+// queue sends a citizen app's request to the moderation queue: the answer is the spec's token (the tracking code,
+// followed at /api/v1/public/reports/{token}) with 202, since no service request exists before acceptance. The
+// personal fields are kept for the staff only (the queue), never published.
+func (a *open311API) queue(c echo.Context, format, key string, in domain.NewReport, form url.Values) error {
+	name := strings.TrimSpace(strings.TrimSpace(form.Get("first_name")) + " " + strings.TrimSpace(form.Get("last_name")))
+	f, err := a.o.SubmitFromApp(c.Request().Context(), key, domain.NewPublicReport{Point: in.Point, Category: in.Category,
+		Description: in.Description, Address: strings.TrimSpace(form.Get("address_string")), Nickname: name,
+		Phone: strings.TrimSpace(form.Get("phone")), Device: strings.TrimSpace(form.Get("device_id")), Addr: clientAddr(c),
+		Honeypot: form.Get("website")})
+	if err != nil {
+		return publicErr(c, err)
+	}
+	notice := "queued for moderation; follow it at /r/" + f.Code
+	c.Response().Header().Set("Location", "/api/v1/public/reports/"+f.Code)
+	return a.render(c, http.StatusAccepted, format, open311.Document(format, []open311.Queued{{Token: f.Code, ServiceNotice: &notice}}))
 }
 
 // parseOpen311Form reads a POST requests form: the api_key and the report to file. It does no I/O, so every

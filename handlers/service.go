@@ -107,6 +107,7 @@ type Open311Service interface {
 	Requests(ctx context.Context, p domain.Principal, f domain.Open311Filter) ([]domain.Open311Row, error)
 	Request(ctx context.Context, p domain.Principal, id int64) (domain.Open311Row, error)
 	Submit(ctx context.Context, apiKey string, in domain.NewReport) (domain.Filed, error)
+	SubmitFromApp(ctx context.Context, apiKey string, in domain.NewPublicReport) (domain.PublicFiled, error)
 }
 
 // EvalService is the evaluation's domain layer (测评与整改): checklists, rounds, results, the feedback list, the
@@ -149,4 +150,14 @@ type CitizenService interface {
 	Blocks(ctx context.Context) ([]domain.PublicBlock, error)
 	Block(ctx context.Context, p domain.Principal, b domain.PublicBlock) (domain.PublicBlock, error)
 	Unblock(ctx context.Context, p domain.Principal, id int64) error
+	CreateApp(ctx context.Context, p domain.Principal, name string) (string, domain.CitizenApp, error)
+	Apps(ctx context.Context) ([]domain.CitizenApp, error)
+	RevokeApp(ctx context.Context, p domain.Principal, id int64) error
+}
+
+// SignService is the domain layer of the sign boards (路段长公示牌).
+type SignService interface {
+	Signs(ctx context.Context, p domain.Principal, unitID *int64) ([]domain.Sign, error)
+	Sign(ctx context.Context, p domain.Principal, code string) (domain.Sign, error)
+	SupervisionPhone() string
 }

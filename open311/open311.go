@@ -178,6 +178,19 @@ type CreatedList struct {
 	Items   []Created `xml:"request"`
 }
 
+// Queued is the answer to a request that waits for moderation before it becomes a service request (a citizen
+// app's): the spec's token, which the app follows until a service_request_id exists.
+type Queued struct {
+	Token         string  `json:"token" xml:"token"`
+	ServiceNotice *string `json:"service_notice" xml:"service_notice,omitempty"`
+}
+
+// QueuedList is the XML document of a queued POST answer.
+type QueuedList struct {
+	XMLName xml.Name `xml:"service_requests"`
+	Items   []Queued `xml:"request"`
+}
+
 // Token maps a token to the request it became.
 type Token struct {
 	ServiceRequestID string `json:"service_request_id" xml:"service_request_id"`
@@ -233,6 +246,8 @@ func Document[T any](format string, items []T) any {
 		return CreatedList{Items: v}
 	case []Token:
 		return Tokens{Items: v}
+	case []Queued:
+		return QueuedList{Items: v}
 	case []Error:
 		return Errors{Items: v}
 	}

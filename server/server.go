@@ -40,6 +40,8 @@ type Options struct {
 	Replica *store.Replica
 	// NotifyWebhook, when set, receives every citizen notice as a JSON POST (besides the log).
 	NotifyWebhook string
+	// SupervisionPhone is the county's supervision phone (监督电话) printed on the sign boards.
+	SupervisionPhone string
 }
 
 // Server is a built server: the HTTP handler and the parts behind it that the command runs (the engine's
@@ -52,9 +54,11 @@ type Server struct {
 	Patrols *service.Patrols
 	// Citizens is public reporting and its moderation queue.
 	Citizens *service.Citizens
-	Engine   *coverage.Engine
-	Tiles    *tilecache.Cache
-	log      *slog.Logger
+	// Signs are the responsibility stretches' sign boards.
+	Signs  *service.Signs
+	Engine *coverage.Engine
+	Tiles  *tilecache.Cache
+	log    *slog.Logger
 }
 
 // tileCacheBytes bounds the vector tile cache.
@@ -89,6 +93,7 @@ func New(st *store.Store, log *slog.Logger, opt Options) *Server {
 	s.Patrols = service.NewPatrols(s.Svc.Store, log)
 	s.Citizens = CitizenService(s.Reports, log, opt)
 	s.Svc.Subscribe(NotifyReporters(s.Citizens))
+	s.Signs = &service.Signs{Store: s.Svc.Store, Supervision: opt.SupervisionPhone}
 	h := &handlers.Handler{
 		Svc: s.Svc, Log: log, SecureCookies: opt.SecureCookies, TrustedProxies: opt.TrustedProxies, Static: opt.Static, Ready: opt.Ready,
 		Config: handlers.AppConfig{TileURL: opt.TileURL, Attribution: "© OpenStreetMap contributors", TiandituKey: opt.TiandituKey, Gaode: opt.Gaode},

@@ -3,6 +3,8 @@ package service
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -109,7 +111,12 @@ type limitKey struct {
 
 func (c *Citizens) limitKeys(in domain.NewPublicReport) []limitKey {
 	addr := keysFor("", in.Addr).addr
-	ks := []limitKey{{key: "public-addr:" + addr, scope: ScopePublicAddress, addr: addr, limit: c.AddressLimit}}
+	var ks []limitKey
+	// A citizen app posts for all its users from its own servers: its key vouches for it, and its users are
+	// limited by their devices.
+	if in.AppID == nil {
+		ks = append(ks, limitKey{key: "public-addr:" + addr, scope: ScopePublicAddress, addr: addr, limit: c.AddressLimit})
+	}
 	if in.Device != "" {
 		ks = append(ks, limitKey{key: "public-device:" + in.Device, scope: ScopePublicDevice, addr: addr, limit: c.DeviceLimit})
 	}
@@ -692,4 +699,58 @@ func (c *Citizens) ReportChanged(ctx context.Context, ids []int64) {
 			c.notify(ctx, Notice{Kind: NoticeStatus, Code: p.Code, Status: r.Status, Phone: p.Phone, ReportID: id})
 		}
 	}
+}
+
+// appKeyHash is how a citizen app's key is kept: its SHA-256 (a key is random, so no salt or stretching helps).
+func appKeyHash(key string) []byte {
+	h := sha256.Sum256([]byte(key))
+	return h[:]
+}
+
+// CreateApp registers a citizen app and returns its key, shown this once.
+func (c *Citizens) CreateApp(ctx context.Context, who Who, name string) (string, domain.CitizenApp, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || utf8.RuneCountInString(name) > 200 {
+		return "", domain.CitizenApp{}, invalid("name", "an app needs a name of 1 to 200 characters")
+	}
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	key := domain.CitizenAppKeyPrefix + hex.EncodeToString(b)
+	var app domain.CitizenApp
+	err := c.Reports.Store.WithTx(ctx, func(tx *store.Store) error {
+		var err error
+		if app, err = tx.CreateCitizenApp(ctx, name, appKeyHash(key)); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, auditOf(who), "citizen-app-created", "citizen_app", app.ID, nil, app)
+	})
+	return key, app, err
+}
+
+// Apps lists the citizen apps.
+func (c *Citizens) Apps(ctx context.Context) ([]domain.CitizenApp, error) {
+	return c.Reports.Store.CitizenApps(ctx)
+}
+
+// RevokeApp revokes a citizen app's key.
+func (c *Citizens) RevokeApp(ctx context.Context, who Who, id int64) error {
+	return c.Reports.Store.WithTx(ctx, func(tx *store.Store) error {
+		if err := tx.RevokeCitizenApp(ctx, id); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, auditOf(who), "citizen-app-revoked", "citizen_app", id, nil, nil)
+	})
+}
+
+// SubmitFromApp queues a public report a citizen app sent with its key (Open311 POST requests): domain.ErrAuth
+// for an unknown or revoked key.
+func (c *Citizens) SubmitFromApp(ctx context.Context, key string, in domain.NewPublicReport) (domain.PublicFiled, error) {
+	app, err := c.Reports.Store.CitizenAppByKey(ctx, appKeyHash(key))
+	if errors.Is(err, store.ErrNotFound) {
+		return domain.PublicFiled{}, domain.ErrAuth
+	} else if err != nil {
+		return domain.PublicFiled{}, err
+	}
+	in.AppID = &app.ID
+	return c.Submit(ctx, in)
 }

@@ -16,6 +16,9 @@ import (
 type Open311 struct {
 	Svc     *Service
 	Reports *Reports
+	// Citizens takes the reports of citizen apps (keys starting domain.CitizenAppKeyPrefix) into the moderation
+	// queue; nil refuses them.
+	Citizens *Citizens
 }
 
 // Open311Reporters are the roles whose API key may file reports (those that may POST /api/v1/reports).
@@ -68,6 +71,14 @@ func published(r *store.Open311Row) {
 	if r.Source == string(vocab.FromCitizen) {
 		r.LastNote = ""
 	}
+}
+
+// SubmitFromApp queues a citizen app's report for moderation (see Citizens.SubmitFromApp).
+func (o *Open311) SubmitFromApp(ctx context.Context, apiKey string, in domain.NewPublicReport) (domain.PublicFiled, error) {
+	if o.Citizens == nil {
+		return domain.PublicFiled{}, domain.ErrAuth
+	}
+	return o.Citizens.SubmitFromApp(ctx, apiKey, in)
 }
 
 // Submit files a report for the user owning apiKey: ErrAuth for an unknown or revoked key (or a disabled user),

@@ -182,7 +182,7 @@ func (s *Service) UnitStats(ctx context.Context, p domain.Principal, q StatsQuer
 		u.Rates = Rates{Handling: ratio(k.Handled, k.Due), OnTime: ratio(k.OnTime, k.Due), Rework: ratio(k.Rework, k.ToClose),
 			Closure: ratio(k.Closed, k.Due), Extension: ratio(k.Extended, k.Due), OverduePending: ratio(k.OverdueNow, k.Due)}
 		if n := sat[k.UnitID]; n[0] > 0 {
-			u.Rated, u.Rates.Satisfaction = n[0], ratio(n[1], n[0])
+			u.Rated, u.RatedContent, u.Rates.Satisfaction = n[0], n[1], ratio(n[1], n[0])
 			u.SatisfactionRate = u.Rates.Satisfaction
 		}
 		if u.Km > 0 {
@@ -331,9 +331,13 @@ func (s *Service) Briefing(ctx context.Context, p domain.Principal, q StatsQuery
 		t.Closed += u.Closed
 		t.Extended += u.Extended
 		t.Km += u.Km
+		t.Rated += u.Rated
+		t.RatedContent += u.RatedContent
 	}
 	t.Rates = Rates{Handling: ratio(t.Handled, t.Due), OnTime: ratio(t.OnTime, t.Due), Rework: ratio(t.Rework, t.ToClose),
-		Closure: ratio(t.Closed, t.Due), Extension: ratio(t.Extended, t.Due), OverduePending: ratio(t.OverdueNow, t.Due)}
+		Closure: ratio(t.Closed, t.Due), Extension: ratio(t.Extended, t.Due), OverduePending: ratio(t.OverdueNow, t.Due),
+		Satisfaction: ratio(t.RatedContent, t.Rated)}
+	t.SatisfactionRate = t.Rates.Satisfaction
 	if b.Queue, err = s.Store.CountQueued(ctx, q.From, q.To); err != nil {
 		return b, err
 	}

@@ -38,6 +38,9 @@ const (
 	// oversee see all; a unit's staff see those of the shops whose agreement is with their unit (they call them
 	// about a case at the frontage); the public none.
 	ShopContacts Resource = "shop_contacts"
+	// SignBoards are the responsibility stretches as their sign boards (路段长公示牌) post them at the street:
+	// road, ends, unit, person and phone — public by nature, so everyone, signed in or not, reads them.
+	SignBoards Resource = "sign_boards"
 )
 
 // Scope is how much of a resource a principal sees.
@@ -64,12 +67,12 @@ const Anonymous = "anonymous"
 // what Open311 publishes. A role × resource pair missing here is an error, never a default: a new resource or
 // role must be decided before anything is served.
 var policy = map[string]map[Resource]Scope{
-	"admin":      {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll, Tracks: ScopeAll, PatrolAggregates: ScopeAll, ShopContacts: ScopeAll},
-	"planner":    {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll, Tracks: ScopeNone, PatrolAggregates: ScopeAll, ShopContacts: ScopeAll},
-	"inspector":  {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll, Tracks: ScopeOwn, PatrolAggregates: ScopeAll, ShopContacts: ScopeAll},
-	"leader":     {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll, Tracks: ScopeNone, PatrolAggregates: ScopeAll, ShopContacts: ScopeAll},
-	"unit_staff": {Cases: ScopeUnit, CaseAggregates: ScopeUnit, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeNone, Tracks: ScopeNone, PatrolAggregates: ScopeAll, ShopContacts: ScopeUnit},
-	Anonymous:    {Cases: ScopeNone, CaseAggregates: ScopeNone, UnitStats: ScopeNone, MapData: ScopeNone, Published: ScopeAll, Reporters: ScopeNone, Tracks: ScopeNone, PatrolAggregates: ScopeNone, ShopContacts: ScopeNone},
+	"admin":      {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll, Tracks: ScopeAll, PatrolAggregates: ScopeAll, ShopContacts: ScopeAll, SignBoards: ScopeAll},
+	"planner":    {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll, Tracks: ScopeNone, PatrolAggregates: ScopeAll, ShopContacts: ScopeAll, SignBoards: ScopeAll},
+	"inspector":  {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll, Tracks: ScopeOwn, PatrolAggregates: ScopeAll, ShopContacts: ScopeAll, SignBoards: ScopeAll},
+	"leader":     {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll, Tracks: ScopeNone, PatrolAggregates: ScopeAll, ShopContacts: ScopeAll, SignBoards: ScopeAll},
+	"unit_staff": {Cases: ScopeUnit, CaseAggregates: ScopeUnit, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeNone, Tracks: ScopeNone, PatrolAggregates: ScopeAll, ShopContacts: ScopeUnit, SignBoards: ScopeAll},
+	Anonymous:    {Cases: ScopeNone, CaseAggregates: ScopeNone, UnitStats: ScopeNone, MapData: ScopeNone, Published: ScopeAll, Reporters: ScopeNone, Tracks: ScopeNone, PatrolAggregates: ScopeNone, ShopContacts: ScopeNone, SignBoards: ScopeAll},
 }
 
 // Policy returns the table (a copy), for documentation and the tests that walk every route.

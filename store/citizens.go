@@ -291,3 +291,45 @@ func (s *Store) UnitSatisfaction(ctx context.Context, from, to time.Time) (map[i
 	}
 	return out, mapErr(rows.Err())
 }
+
+// CreateCitizenApp records a citizen app with the hash of its key.
+func (s *Store) CreateCitizenApp(ctx context.Context, name string, keyHash []byte) (domain.CitizenApp, error) {
+	var a domain.CitizenApp
+	err := s.db.QueryRow(ctx, `INSERT INTO citizen_apps (name, key_hash) VALUES ($1, $2) RETURNING id, name, revoked_at, created_at`,
+		name, keyHash).Scan(&a.ID, &a.Name, &a.RevokedAt, &a.CreatedAt)
+	return a, mapErr(err)
+}
+
+// CitizenAppByKey returns the unrevoked app whose key has this hash; ErrNotFound otherwise.
+func (s *Store) CitizenAppByKey(ctx context.Context, keyHash []byte) (domain.CitizenApp, error) {
+	var a domain.CitizenApp
+	err := s.db.QueryRow(ctx, `SELECT id, name, revoked_at, created_at FROM citizen_apps WHERE key_hash = $1 AND revoked_at IS NULL`,
+		keyHash).Scan(&a.ID, &a.Name, &a.RevokedAt, &a.CreatedAt)
+	return a, mapErr(err)
+}
+
+// CitizenApps lists the citizen apps, newest first.
+func (s *Store) CitizenApps(ctx context.Context) ([]domain.CitizenApp, error) {
+	rows, err := s.db.Query(ctx, `SELECT id, name, revoked_at, created_at FROM citizen_apps ORDER BY id DESC`)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.CitizenApp, error) {
+		var a domain.CitizenApp
+		err := r.Scan(&a.ID, &a.Name, &a.RevokedAt, &a.CreatedAt)
+		return a, err
+	})
+	if out == nil {
+		out = []domain.CitizenApp{}
+	}
+	return out, mapErr(err)
+}
+
+// RevokeCitizenApp revokes an app's key; ErrNotFound for an unknown or already revoked app.
+func (s *Store) RevokeCitizenApp(ctx context.Context, id int64) error {
+	tag, err := s.db.Exec(ctx, `UPDATE citizen_apps SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL`, id)
+	if err == nil && tag.RowsAffected() == 0 {
+		return ErrNotFound
+	}
+	return mapErr(err)
+}

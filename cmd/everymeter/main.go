@@ -46,6 +46,8 @@ Environment:
   DATABASE_READ_URL  serve --read-database-url: a streaming replica for the reads that tolerate lag
   EVERYMETER_NOTIFY  off: serve without telling other servers what it wrote (one server only)
   EVERYMETER_NAME    serve --name: this server's name among the servers on one primary
+  EVERYMETER_SUPERVISION_PHONE  the supervision phone (监督电话) printed on the sign boards
+  EVERYMETER_NOTIFY_WEBHOOK  URL that receives citizen notices (status changes, new cases) as JSON POSTs
 `
 
 func main() {

@@ -48,6 +48,7 @@ func cmdServe(ctx context.Context, app *cli, args []string) error {
 	opt := server.Options{
 		DataDir: dbf.data, SecureCookies: *secure, TrustedProxies: trusted, TileURL: envOr("EVERYMETER_TILE_URL", ""), Static: static.FS,
 		TiandituKey: envOr("EVERYMETER_TIANDITU_KEY", ""), Gaode: envOr("EVERYMETER_GAODE", "") == "1",
+		SupervisionPhone: envOr("EVERYMETER_SUPERVISION_PHONE", ""), NotifyWebhook: envOr("EVERYMETER_NOTIFY_WEBHOOK", ""),
 		Ready: func(ctx context.Context) error { return checkSchema(ctx, db.Store) },
 	}
 	if *notify {

@@ -156,6 +156,11 @@ var routes = map[string]route{
 	"/api/v1/moderation/queue":                      {service.Reporters, noCases, ""},
 	"/api/v1/moderation/reports/:id":                {service.Reporters, noCases, ""},
 	"/api/v1/moderation/blocks":                     {service.Reporters, noCases, ""},
+	"/api/v1/moderation/apps":                       {service.Reporters, noCases, ""},
+	"/api/v1/signs":                                 {service.SignBoards, noCases, ""},
+	"/api/v1/signs.zip":                             {service.SignBoards, noCases, ""},
+	"/api/v1/signs/:file":                           {service.SignBoards, noCases, ""},
+	"/s/:code":                                      {service.SignBoards, noCases, ""},
 }
 
 // reporterShown matches a report naming its reporter (the policy keeps it from unit staff).
@@ -329,7 +334,9 @@ func (w *world) expand(path string) []request {
 	switch {
 	case strings.HasPrefix(path, "/api/v1/moderation/"):
 		out = append(out, request{path: strings.Replace(path, ":id", "1", 1), denied: true})
-	case strings.Contains(path, ":code"): // no public report exists: an unknown code is not found
+	case path == "/api/v1/signs.zip", path == "/api/v1/signs/:file": // nothing is assigned: no board exists
+		out = append(out, request{path: strings.Replace(path, ":file", "A1.svg", 1)})
+	case strings.Contains(path, ":code"): // no public report or stretch exists: an unknown code is not found
 		out = append(out, request{path: strings.NewReplacer(":code", "ZZZZZZZZZZ", ":id", "1").Replace(path)})
 	case path == "/api/v1/reports/:id/shop":
 		// A's case is at no shop's frontage (404 is fine); B's must not be found at all.
