@@ -320,17 +320,17 @@ type plan struct {
 	p         orb.Point
 	by        who
 	dupOf     *plan  // a second filing of the same problem, marked duplicate of this one
-	fate      string // normal, late, rework, reopen, extend, return, void
+	fate      string // normal, rework, reopen, extend, return, void, duplicate (lateness comes from the unit's care)
 	unitID    int64
 	dispatch  time.Time // when the clock (re)started
 	limitH    float64
 	reworks   int
 	reopened  bool
-	returned  bool
 	extended  bool
 	withPhoto bool
 }
 
+// lifeStep is one step of a report's life, due at a time.
 type lifeStep struct {
 	at   time.Time
 	kind stepKind
@@ -338,6 +338,7 @@ type lifeStep struct {
 	seq  int
 }
 
+// stepQueue is the simulation's agenda, a heap ordered by time (then by when the step was queued).
 type stepQueue []lifeStep
 
 func (q stepQueue) Len() int { return len(q) }
@@ -512,7 +513,6 @@ func (l *life) do(ctx context.Context, s lifeStep) error {
 		if err := move(staff(), service.Move{Action: string(vocab.Return), Note: "不属于本单位职责范围"}); err != nil {
 			return err
 		}
-		pl.returned = true
 		l.push(hoursAfter(s.at, l.uni(0.5, 4)), stDispatch, pl)
 	case stDispatch:
 		to := l.unitCode[l.cats[pl.cat].DefaultUnitCode]

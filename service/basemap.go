@@ -22,7 +22,7 @@ func (s *Service) LoadBaseFeatures(ctx context.Context, actor store.Actor, fs []
 		c.check(vocab.BaseLayer(f.Layer).Valid(), p+"layer", "the layer must be one of landuse, water, building, place")
 		c.check(f.Source != "" && f.SourceID != "", p+"source", "base features need a source and a source_id")
 		if f.Geom == nil {
-			c.add(p+"geometry", "a geometry is required")
+			c.add(p+"geometry", "a base feature needs a geometry")
 		} else if err := geo.ValidateGeometry(f.Geom); err != nil {
 			c.add(p+"geometry", "%s", err.Error())
 		}

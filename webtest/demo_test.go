@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"everymeter/demo"
 )
@@ -108,6 +111,30 @@ func TestDemoFirstScreens(t *testing.T) {
 							t.Errorf("ranked row %d has no on-time rate (%q)", i+1, v)
 						}
 					}
+					if sz.mobile {
+						break
+					}
+					// The leader's other reads: problems that recur (hotspots) and the weekly briefing.
+					s.Tokens["leader"] = s.Login("leader", pw["leader"])
+					var hot struct {
+						Items []map[string]any `json:"items"`
+					}
+					s.get("leader", "/api/v1/hotspots", &hot)
+					if len(hot.Items) == 0 {
+						t.Error("no hotspots in 90 days of county life")
+					}
+					top := eval[string](p, `document.querySelector('#ranking tbody tr:not(.too-few)').children[1].textContent`)
+					p.do("open the briefing", chromedp.Navigate(s.URL+"/api/v1/briefing"), chromedp.WaitVisible("h1"))
+					text := eval[string](p, `document.body.innerText`)
+					for _, want := range []string{"责任单位综合评价排名", top} {
+						if !strings.Contains(text, want) {
+							t.Errorf("the briefing does not show %q", want)
+						}
+					}
+					p.screenshot("demo-leader-briefing")
+					p.do("back to the app", chromedp.Navigate(s.URL+"/"))
+					p.waitJS("leader view", `document.body.dataset.view === 'leader' && !!window.everymeterMap`, 30*time.Second)
+					p.waitJS("the network drawn", `+(document.querySelector('#map')?.dataset.loaded || 0) > 0`, 30*time.Second)
 				case "unit":
 					want := running(r.unit)
 					if want == 0 {

@@ -64,7 +64,8 @@ self.addEventListener('fetch', (e) => {
   const url = new URL(req.url);
   if (url.origin !== self.location.origin) return; // online base maps go straight to their servers
   const p = url.pathname;
-  if (req.mode === 'navigate' || p === '/' || p === '/index.html') {
+  // Only the app itself is the shell: other pages (the briefing, exports, photos) go to the server as they are.
+  if (p === '/' || p === '/index.html') {
     e.respondWith(networkFirst(new Request('/'), SHELL_CACHE));
     return;
   }
