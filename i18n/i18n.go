@@ -27,21 +27,34 @@ const (
 var (
 	mu sync.RWMutex
 	zh = map[string]string{}
+	// conflicts are keys registered twice with different texts.
+	conflicts []string
 
 	matcher = language.NewMatcher([]language.Tag{language.SimplifiedChinese, language.English})
 )
 
-// Register adds zh-CN translations (English text → Chinese text). It is meant for init functions; registering a key
-// twice with different texts panics, since one of the two features would be silently wrong.
+// Register adds zh-CN translations (English text → Chinese text). It is meant for init functions. A key registered
+// twice with different texts keeps the first and is listed by Conflicts (a test fails on it): a server must still
+// start, but one of the two features would be silently wrong.
 func Register(m map[string]string) {
 	mu.Lock()
 	defer mu.Unlock()
 	for k, v := range m {
-		if old, ok := zh[k]; ok && old != v {
-			panic(fmt.Sprintf("i18n: %q registered twice: %q and %q", k, old, v))
+		if old, ok := zh[k]; ok {
+			if old != v {
+				conflicts = append(conflicts, fmt.Sprintf("%q: %q and %q", k, old, v))
+			}
+			continue
 		}
 		zh[k] = v
 	}
+}
+
+// Conflicts lists the keys registered twice with different texts.
+func Conflicts() []string {
+	mu.RLock()
+	defer mu.RUnlock()
+	return append([]string(nil), conflicts...)
 }
 
 // Has reports whether a zh-CN text is registered for the English key (tests use it to find untranslated messages).

@@ -1,6 +1,9 @@
 package i18n
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestFromHeader(t *testing.T) {
 	for _, c := range []struct {
@@ -33,10 +36,18 @@ func TestTranslate(t *testing.T) {
 	if got := T(Chinese, "no translation here"); got != "no translation here" {
 		t.Errorf("untranslated = %q", got)
 	}
-	defer func() {
-		if recover() == nil {
-			t.Error("registering a key twice with another text must panic")
-		}
-	}()
+	before := len(Conflicts())
 	Register(map[string]string{"test: %d of %s": "别的"})
+	if len(Conflicts()) != before+1 || T(Chinese, "test: %d of %s") != "测试：%[2]s 的第 %[1]d 个" {
+		t.Error("a key registered twice with another text must keep the first and be listed as a conflict")
+	}
+}
+
+// TestNoConflicts fails when two features registered one English key with different Chinese texts.
+func TestNoConflicts(t *testing.T) {
+	for _, c := range Conflicts() {
+		if !strings.Contains(c, "别的") { // TestTranslate's own
+			t.Errorf("registered twice: %s", c)
+		}
+	}
 }
