@@ -3,9 +3,14 @@ package handlers_test
 import (
 	"fmt"
 	"math"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"everymeter/internal/ci"
 	"everymeter/internal/testapp"
 )
 
@@ -212,3 +217,44 @@ var partsPolicy = func() bool {
 	}
 	return true
 }()
+
+// TestAgreementPDF prints a shop's 门前三包责任书 and reads it back with pdftotext: the shop, its frontage, its
+// territory, the three duties and the validity are on it; a shop without an agreement has none (404).
+func TestAgreementPDF(t *testing.T) {
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		ci.Missing(t, "pdftotext (poppler-utils) is not installed")
+		return
+	}
+	a, _, zhzfj, _, _ := partsTown(t)
+	shop := a.Do("planner", "POST", "/api/v1/shops", feature(fmt.Sprintf(`{"type":"Point","coordinates":[%.9f,%.9f]}`, 117+300*degPerME, 36+8*degPerMN),
+		map[string]any{"name": "老字号茶庄", "contact_person": "赵掌柜", "address": "朝阳路12号"})).MustStatus(t, 201).JSON()["properties"].(map[string]any)
+	id := int64(shop["id"].(float64))
+	a.Do("leader", "GET", fmt.Sprintf("/api/v1/shops/%d/agreement.pdf", id), nil).MustStatus(t, 404)
+	ag := a.Do("planner", "POST", fmt.Sprintf("/api/v1/shops/%d/agreements", id), map[string]any{"valid_from": "2026-01-01", "valid_to": "2028-12-31",
+		"signed_on": "2025-12-20", "signed_by": "赵掌柜"}).MustStatus(t, 201).JSON()
+	if int64(ag["unit_id"].(float64)) != zhzfj {
+		t.Fatalf("the agreement is with unit %v, want the territory 综合执法局 (%d)", ag["unit_id"], zhzfj)
+	}
+	a.Do("planner", "POST", fmt.Sprintf("/api/v1/shops/%d/agreements", id), map[string]any{"valid_from": "2026-01-01", "valid_to": "2025-12-31"}).MustStatus(t, 400)
+	a.Do("planner", "POST", fmt.Sprintf("/api/v1/shops/%d/agreements", id), map[string]any{"valid_to": "2027-01-01", "duties": []string{"parking"}}).MustStatus(t, 400)
+	res := a.Do("leader", "GET", fmt.Sprintf("/api/v1/shops/%d/agreement.pdf", id), nil)
+	if res.Status == http.StatusServiceUnavailable {
+		ci.Missing(t, "no Chromium to print with: %s", res.Body)
+		return
+	}
+	res.MustStatus(t, 200)
+	f := filepath.Join(t.TempDir(), "agreement.pdf")
+	if err := os.WriteFile(f, res.Body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("pdftotext", f, "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(strings.Fields(string(out)), "")
+	for _, want := range []string{"门前三包责任书", "老字号茶庄", "朝阳路", "综合执法局", "包卫生", "包秩序", "包绿化", "2026-01-01", "2028-12-31", "赵掌柜"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the 责任书 lacks %q: %s", want, text)
+		}
+	}
+}

@@ -409,7 +409,8 @@ func (s *Service) AdjustFrontage(ctx context.Context, actor domain.Actor, f doma
 	return f, err
 }
 
-// SignAgreement records a 门前三包 agreement of a shop with a unit (by default the shop's territory unit).
+// SignAgreement records a 门前三包 agreement of a shop with a unit: by default the shop's unit, else the lead unit
+// (the territory) of its frontage's middle.
 func (s *Service) SignAgreement(ctx context.Context, actor domain.Actor, a domain.Agreement) (domain.Agreement, error) {
 	var out domain.Agreement
 	err := s.Store.WithTx(ctx, func(tx *store.Store) error {
@@ -419,6 +420,15 @@ func (s *Service) SignAgreement(ctx context.Context, actor domain.Actor, a domai
 		}
 		if a.UnitID == 0 && sh.UnitID != nil {
 			a.UnitID = *sh.UnitID
+		}
+		if a.UnitID == 0 && sh.Frontage != nil { // the territory: the lead unit of the frontage's middle
+			us, err := tx.AssetLeadUnitsAt(ctx, sh.Frontage.AssetID, (sh.Frontage.FromM+sh.Frontage.ToM)/2)
+			if err != nil {
+				return err
+			}
+			if len(us) > 0 {
+				a.UnitID = us[0].ID
+			}
 		}
 		if len(a.Duties) == 0 {
 			a.Duties = vocab.Strings(vocab.Duties)

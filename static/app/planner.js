@@ -6,6 +6,7 @@ import { t } from './i18n.js';
 import { h, $, toast, toastErr, km, unitColor, idv, debounce, options } from './ui.js';
 import { fitOnce, ensureView } from './map.js';
 import { network } from './network.js';
+import { mountShops } from './shops.js';
 
 const L = window.L;
 const lbl = (k, tag = 'span', a = {}) => h(tag, { 'data-i18n': k, text: t(k), ...a });
@@ -120,6 +121,8 @@ export function mount({ map, panel, units, unitName }) {
     zoneForm, assignForm,
     h('section', { class: 'card' }, search, results),
     h('section', { class: 'card' }, h('h3', {}, lbl('gaps'), ' ', gapCount), gapList));
+
+  mountShops({ map, panel }); // 门前三包: shops, frontages, agreements, both sides of a street
 
   // ---- legend
   const legend = L.control({ position: 'bottomleft' });
