@@ -119,7 +119,7 @@ func TestAPIBadInput(t *testing.T) {
 		{"/api/v1/coverage/gaps?bbox=1,2,3", "bbox"},
 		{"/api/v1/coverage/gaps?min_length_m=-1", "min_length_m"},
 		{"/api/v1/coverage/segments?status=purple", "status"},
-		{"/api/v1/coverage/export?format=xlsx", "format"},
+		{"/api/v1/coverage/export?format=shp", "format"},
 		{"/api/v1/coverage?at=2024-13-01", "at"},
 	}
 	for _, c := range cases {

@@ -79,6 +79,9 @@ type MapLayers struct {
 	MinX, MinY, Width, Height float64 // viewBox
 	Zones                     []string
 	Cells                     []MapCell
+	// Covered and Gaps are the road and alley pieces with a lead unit and without one, as SVG paths: the
+	// coverage map.
+	Covered, Gaps []string
 }
 
 // MapCell is one heat cell of the briefing map.
@@ -195,6 +198,9 @@ type Briefing struct {
 	Map        MapLayers
 	Weights    ScoreWeights
 	Evaluation *EvalBriefing // the mock evaluation rounds (测评) and their rectification; nil when there are none
+	// Trend is reports created and closed per TrendInterval over the period (the cases the principal may see).
+	Trend         []TrendPoint
+	TrendInterval string
 }
 
 // CoverageRow is one unit's share of the road network.

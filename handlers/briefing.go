@@ -1,8 +1,10 @@
 package handlers
 
 import (
+	"bytes"
 	"embed"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"html/template"
 	"math"
@@ -13,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"everymeter/domain"
+	"everymeter/printpdf"
 )
 
 //go:embed briefing/briefing.html briefing/briefing.css
@@ -52,25 +55,30 @@ func (h *Handler) briefing(c echo.Context) error {
 		return err
 	}
 	format := c.QueryParam("format")
-	if format != "" && format != "html" && format != "csv" {
-		return badRequestf("format", "format %q is not html or csv", truncateParam(format))
+	if format != "" && format != "html" && format != "csv" && format != "xlsx" && format != "pdf" {
+		return badRequestf("format", "format %q is not html, csv, xlsx or pdf", truncateParam(format))
 	}
 	b, err := h.Svc.Briefing(c.Request().Context(), principal(c), q)
 	if err != nil {
 		return err
 	}
-	if format == "csv" {
+	switch format {
+	case "csv":
 		return briefingCSV(c, b)
+	case "xlsx":
+		return sendXLSX(c, xlsxName("briefing", now), rankingSheet(b.Units))
 	}
 	day := func(t time.Time) string { return t.In(briefingLoc).Format("2006-01-02") }
 	data := struct {
 		B                       domain.Briefing
 		FromDay, ToDay, NowText string
 		CSS, ViewBox, CellKm    string
+		InlineCSS               template.CSS
+		Bars, Trend             template.HTML
 		MinReceived             int
 		Overdue                 []briefingOverdue
 	}{B: b, FromDay: day(b.From), ToDay: day(b.To.Add(-time.Nanosecond)), NowText: now.In(briefingLoc).Format("2006-01-02 15:04"),
-		CSS: briefingCSSPath, MinReceived: q.MinReceived}
+		CSS: briefingCSSPath, MinReceived: q.MinReceived, Bars: scoreBars(b.Units), Trend: trendLine(b.Trend, b.TrendInterval)}
 	m := b.Map
 	data.ViewBox = fmt.Sprintf("%.0f %.0f %.0f %.0f", m.MinX, m.MinY, m.Width, m.Height)
 	if len(m.Cells) > 0 {
@@ -80,6 +88,27 @@ func (h *Handler) briefing(c echo.Context) error {
 		data.Overdue = append(data.Overdue, briefingOverdue{ID: o.ID, CategoryName: o.CategoryName, Address: o.Address,
 			UnitName: o.UnitName, DeadlineText: o.Deadline.In(briefingLoc).Format("2006-01-02 15:04"),
 			Hours: fmt.Sprintf("%.0f", overdueHours(o, now))})
+	}
+	if format == "pdf" {
+		// Chromium prints a self-contained page: the stylesheet goes inline instead of being linked.
+		css, err := briefingFS.ReadFile("briefing/briefing.css")
+		if err != nil {
+			return err
+		}
+		data.InlineCSS = template.CSS(css) //nolint:gosec // our own embedded stylesheet
+		var page bytes.Buffer
+		if err := briefingTmpl.Execute(&page, data); err != nil {
+			return err
+		}
+		pdf, err := printpdf.FromHTML(c.Request().Context(), page.String(), printpdf.Options{Paper: printpdf.A4})
+		if errors.Is(err, printpdf.ErrNoBrowser) {
+			return problemf(http.StatusServiceUnavailable, "Service unavailable", "printing needs Chromium on the server: %v", err)
+		}
+		if err != nil {
+			return err
+		}
+		c.Response().Header().Set("Content-Disposition", `attachment; filename="briefing-`+data.FromDay+`.pdf"`)
+		return c.Blob(http.StatusOK, "application/pdf", pdf)
 	}
 	c.Response().Header().Set(echo.HeaderContentType, "text/html; charset=utf-8")
 	c.Response().WriteHeader(http.StatusOK)

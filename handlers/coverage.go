@@ -161,8 +161,14 @@ func (a *coverageAPI) export(c echo.Context) error {
 		}
 		w.Flush()
 		return w.Error()
+	case "xlsx":
+		gaps, err := a.h.Svc.CoverageGaps(ctx, principal(c), f, at)
+		if err != nil {
+			return err
+		}
+		return sendXLSX(c, "everymeter-gaps-"+stamp+".xlsx", gapsSheet(gaps))
 	}
-	return badRequestf("format", "format %q is not csv or geojson", truncateParam(format))
+	return badRequestf("format", "format %q is not csv, geojson or xlsx", truncateParam(format))
 }
 
 // csvSafe keeps a spreadsheet from running a name as a formula.

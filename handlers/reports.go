@@ -293,6 +293,13 @@ func (h *reportHandlers) list(c echo.Context) error {
 	if c.QueryParam("mine") == "1" || c.QueryParam("mine") == "true" {
 		f.ReporterID = &w.ID
 	}
+	switch format := c.QueryParam("format"); format {
+	case "", "geojson":
+	case "xlsx":
+		return h.listXLSX(c, w, f)
+	default:
+		return badRequestf("format", "format %q is not geojson or xlsx", truncateParam(format))
+	}
 	rs, err := h.rs.List(c.Request().Context(), w, f)
 	if err != nil {
 		return err
@@ -306,6 +313,28 @@ func (h *reportHandlers) list(c echo.Context) error {
 		fc.Links = append(fc.Links, nextLink(c, strconv.FormatInt(rs[len(rs)-1].ID, 10)))
 	}
 	return geoJSON(c, http.StatusOK, fc)
+}
+
+// reportExportMax bounds one spreadsheet of cases (a county's year is well below it).
+const reportExportMax = 100_000
+
+// listXLSX writes every report the filter selects (all pages, newest first, at most reportExportMax) as a sheet.
+func (h *reportHandlers) listXLSX(c echo.Context, w domain.Principal, f domain.ReportFilter) error {
+	f.Limit = reportPageMax
+	var all []domain.Report
+	for len(all) < reportExportMax {
+		rs, err := h.rs.List(c.Request().Context(), w, f)
+		if err != nil {
+			return err
+		}
+		all = append(all, rs...)
+		if len(rs) < f.Limit {
+			break
+		}
+		f.Before = rs[len(rs)-1].ID
+	}
+	now := time.Now()
+	return sendXLSX(c, xlsxName("cases", now), reportsSheet(all, langOf(c), now))
 }
 
 // reportFilter parses the list's query parameters.

@@ -42,9 +42,16 @@ func (h *Handler) unitStats(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	format := c.QueryParam("format")
+	if format != "" && format != "json" && format != "xlsx" {
+		return badRequestf("format", "format %q is not json or xlsx", truncateParam(format))
+	}
 	items, err := h.Svc.UnitStats(c.Request().Context(), principal(c), q)
 	if err != nil {
 		return err
+	}
+	if format == "xlsx" {
+		return sendXLSX(c, xlsxName("ranking", q.Now), rankingSheet(items))
 	}
 	return c.JSON(http.StatusOK, map[string]any{"items": items, "from": q.From, "to": q.To, "weights": q.Weights,
 		"min_received": q.MinReceived})

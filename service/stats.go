@@ -379,5 +379,13 @@ func (s *Service) Briefing(ctx context.Context, p domain.Principal, q StatsQuery
 	if b.Evaluation, err = evalBriefing(ctx, s.Store, q.Now); err != nil {
 		return b, err
 	}
+	// Days for up to two months, weeks beyond: a line people read at a glance has tens of points, not hundreds.
+	b.TrendInterval = "day"
+	if q.To.Sub(q.From) > 62*24*time.Hour {
+		b.TrendInterval = "week"
+	}
+	if b.Trend, err = s.Trend(ctx, p, b.TrendInterval, q.From, q.To, nil, ""); err != nil {
+		return b, err
+	}
 	return b, nil
 }

@@ -252,6 +252,7 @@ func (s *Store) BriefingMap(ctx context.Context, level int, only *int64) (MapLay
 	var x0, y0, x1, y1 *float64
 	err := s.db.QueryRow(ctx, `SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (
 		SELECT COALESCE((SELECT ST_Extent(ST_Transform(geom, 3857)) FROM zones WHERE role = 'lead'),
+			(SELECT ST_Extent(ST_Transform(geom, 3857)) FROM coverage_pieces),
 			(SELECT ST_Extent(heat_merc(geom)) FROM reports WHERE $1::bigint IS NULL OR unit_id = $1))::box2d AS e) x`, only).Scan(&x0, &y0, &x1, &y1)
 	if err != nil {
 		return m, mapErr(err)
@@ -273,6 +274,32 @@ func (s *Store) BriefingMap(ctx context.Context, level int, only *int64) (MapLay
 			return m, mapErr(err)
 		}
 		m.Zones = append(m.Zones, d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return m, mapErr(err)
+	}
+	// The coverage map: pieces merged per status, simplified to a tenth of a pixel of a 4000-unit-wide page.
+	rows, err = s.db.Query(ctx, `SELECT status = 'gap', ST_AsSVG(ST_Simplify(ST_Transform(ST_Collect(geom), 3857), $1), 0, 1)
+		FROM coverage_pieces GROUP BY status = 'gap' ORDER BY 1`, tol/4)
+	if err != nil {
+		return m, mapErr(err)
+	}
+	for rows.Next() {
+		var gap bool
+		var d *string
+		if err := rows.Scan(&gap, &d); err != nil {
+			rows.Close()
+			return m, mapErr(err)
+		}
+		if d == nil {
+			continue
+		}
+		if gap {
+			m.Gaps = append(m.Gaps, *d)
+		} else {
+			m.Covered = append(m.Covered, *d)
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
