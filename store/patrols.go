@@ -76,11 +76,15 @@ func (s *Store) InsertPatrol(ctx context.Context, p domain.Patrol, uploader int6
 		if key != "" {
 			k = &key
 		}
+		var by *int64 // 0: a command, no user
+		if uploader != 0 {
+			by = &uploader
+		}
 		row := tx.db.QueryRow(ctx, `INSERT INTO patrols (user_id, role, uploaded_by, started_at, ended_at, points, kept_points,
 				matched_m, assets, format, idempotency_key)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 			ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-			RETURNING `+patrolCols, p.UserID, p.Role, uploader, p.StartedAt, p.EndedAt, p.Points, p.KeptPoints, p.MatchedM,
+			RETURNING `+patrolCols, p.UserID, p.Role, by, p.StartedAt, p.EndedAt, p.Points, p.KeptPoints, p.MatchedM,
 			p.Assets, p.Format, k)
 		var err error
 		out, err = scanPatrol(row)
@@ -122,7 +126,7 @@ func scanPatrol(row pgx.Row) (domain.Patrol, error) {
 	return p, mapErr(err)
 }
 
-// patrolUnion is the union of the patrol pieces selected by the filter ($1 from, $2 to, $3 role or ”), per
+// patrolUnion is the union of the patrol pieces selected by the filter ($1 from, $2 to, $3 role or an empty string), per
 // asset: a meter walked twice counts once. Gaps-and-islands: a piece starts a new island when it begins after
 // every earlier piece of its asset has ended.
 const patrolUnion = `pp AS (

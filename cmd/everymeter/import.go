@@ -22,6 +22,7 @@ var importers = map[string]command{
 	"osm":     cmdImportOSM,
 	"geojson": cmdImportGeoJSON,
 	"311":     cmdImport311,
+	"gpx":     cmdImportGPX, // patrol tracks (cmd/everymeter/importgpx.go)
 }
 
 func cmdImport(ctx context.Context, app *cli, args []string) error {
