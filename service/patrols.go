@@ -261,3 +261,25 @@ func readable(p domain.Principal, r Resource) (View, error) {
 	}
 	return v, nil
 }
+
+// KeepRetention purges raw points older than days days now and then every interval until ctx ends; days < 1
+// keeps them for ever.
+func (s *Patrols) KeepRetention(ctx context.Context, days int, every time.Duration) {
+	if days < 1 {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if n, err := s.Purge(ctx, days); err != nil && ctx.Err() == nil {
+			s.Log.Warn("patrol retention", "err", err)
+		} else if n > 0 {
+			s.Log.Info("patrol retention: raw points deleted", "patrols", n, "days", days)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
+	"os"
+	"strconv"
 	"time"
 
 	"everymeter/handlers"
@@ -22,6 +24,7 @@ func cmdServe(ctx context.Context, app *cli, args []string) error {
 	addr := fs.String("addr", envOr("EVERYMETER_ADDR", ":8080"), "listen address HOST:PORT")
 	demoFlag := fs.Bool("demo", false, "load the demo town first if the database holds no assets")
 	secure := fs.Bool("secure-cookies", false, "behind HTTPS: Secure cookies, Strict-Transport-Security, redirect plain HTTP to https")
+	retention := fs.Int("patrol-retention-days", envInt("EVERYMETER_PATROL_RETENTION_DAYS", 90), "delete patrols' raw GPS points this many days after the walk (the matched meters stay)")
 	proxies := fs.String("trusted-proxies", envOr("EVERYMETER_TRUSTED_PROXIES", ""), "comma-separated CIDR ranges of reverse proxies whose X-Forwarded-For/-Proto are believed (default none)")
 	if _, err := parse(fs, args); err != nil {
 		return err
@@ -46,6 +49,7 @@ func cmdServe(ctx context.Context, app *cli, args []string) error {
 	// On the service's store, so that what the watch recomputes is published like any write.
 	go w.Engine.Watch(ctx, svc.Store, time.Minute) // validity that starts or ends later shows within a minute
 	go svc.KeepAuditSealed(ctx, time.Second)       // audit entries join the hash chain within a second of commit
+	go w.Patrols.KeepRetention(ctx, *retention, time.Hour)
 	if *demoFlag {
 		if n, err := db.Store.CountAssets(ctx); err != nil {
 			return err
@@ -85,3 +89,11 @@ func cmdServe(ctx context.Context, app *cli, args []string) error {
 
 // newService wires the domain layer with the coverage engine.
 func newService(st *store.Store, app *cli) *service.Service { return server.Service(st, app.log) }
+
+// envInt is an integer environment variable, or def when it is unset or not a number.
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
+}
