@@ -283,3 +283,19 @@ func (s *Patrols) KeepRetention(ctx context.Context, days int, every time.Durati
 		}
 	}
 }
+
+// Layer answers GET /api/v1/patrols/layer: every stretch in bbox with the days since its last visit, for the
+// leaders' map.
+func (s *Patrols) Layer(ctx context.Context, p domain.Principal, bbox *orb.Bound, f domain.PatrolFilter, limit int) (json.RawMessage, error) {
+	if _, err := readable(p, PatrolAggregates); err != nil {
+		return nil, err
+	}
+	if f.Kind != "" && !slices.Contains(linearKinds(), f.Kind) {
+		return nil, invalid("kind", fmt.Sprintf("kind must be one of %v", linearKinds()))
+	}
+	kinds := linearKinds()
+	if f.Kind != "" {
+		kinds = []string{f.Kind}
+	}
+	return s.Store.PatrolLayer(ctx, bbox, kinds, f.Role, s.now(), limit)
+}
