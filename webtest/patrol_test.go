@@ -35,7 +35,7 @@ func TestPatrolRecordedOfflineShowsOnLeadersLayer(t *testing.T) {
 	s.user("patrol_i", "inspector", "")
 	s.user("patrol_l", "leader", "")
 	start, end := orb.Point{114.300, 35.700}, orb.Point{114.3033, 35.700} // ≈ 300 m east
-	side := orb.LineString{{114.3015, 35.699}, {114.3015, 35.701}}            // a cross street, not walked
+	side := orb.LineString{{114.3015, 35.699}, {114.3015, 35.701}}        // a cross street, not walked
 	created, err := s.Svc.CreateAssets(t.Context(), domain.Actor{Name: "test"}, []domain.Asset{
 		{Kind: "road", Name: "巡查路", Geom: orb.LineString{start, {114.3015, 35.700}, end}},
 		{Kind: "alley", Name: "横巷", Geom: side}}, false)
