@@ -60,8 +60,10 @@ func TestPatrolRecordedOfflineShowsOnLeadersLayer(t *testing.T) {
 	for i := 0; i <= steps; i++ {
 		f := float64(i) / steps
 		p.at(start[0]+f*(end[0]-start[0]), start[1])
-		time.Sleep(60 * time.Millisecond)
+		time.Sleep(80 * time.Millisecond)
 	}
+	// A loaded machine delivers positions late: stop only once the phone has the last one.
+	p.waitJS("the last fix", fmt.Sprintf(`Number(document.querySelector('#patrol-btn').dataset.lastLon) >= %f`, end[0]-1e-7), 20*time.Second)
 	p.do("stop the patrol", click("#patrol-btn"))
 	p.waitJS("chunks waiting on the phone", `Number(document.querySelector('#patrol-queue').dataset.n) > 0`, 15*time.Second)
 	var n int

@@ -19,14 +19,22 @@ export function mount({ map, panel, categories }) {
   let pin = null, draft = null;
 
   // ---- patrol recording: the route walked today drawn as it grows; chunks wait in IndexedDB while offline
-  const walked = L.polyline([], { color: '#16a34a', weight: 5, opacity: 0.8, interactive: false }).addTo(map);
+  // (the line is made at the first fix: Leaflet cannot draw an empty polyline)
+  const walkedGroup = L.layerGroup().addTo(map);
+  let walked = null;
+  const onFix = (lon, lat) => {
+    if (walked) walked.addLatLng([lat, lon]);
+    else walked = L.polyline([[lat, lon]], { color: '#16a34a', weight: 5, opacity: 0.8, interactive: false }).addTo(walkedGroup);
+    patrolBtn.dataset.fixes = String(Number(patrolBtn.dataset.fixes || 0) + 1);
+    patrolBtn.dataset.lastLon = String(lon);
+  };
   const patrolQueue = h('span', { id: 'patrol-queue', 'data-testid': 'patrol-queue', class: 'count', 'data-n': '0' });
   const patrolBtn = h('button', { type: 'button', id: 'patrol-btn', 'data-testid': 'patrol-btn', 'data-recording': 'false', onclick: togglePatrol }, lbl('patrol_start'));
   async function togglePatrol() {
     if (patrol.recording()) {
       await patrol.stop();
       patrolBtn.replaceChildren(lbl('patrol_start'));
-    } else if (patrol.start((lon, lat) => walked.addLatLng([lat, lon]))) {
+    } else if (patrol.start(onFix)) {
       patrolBtn.replaceChildren(lbl('patrol_stop'));
     }
     patrolBtn.dataset.recording = String(patrol.recording());
