@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/paulmach/orb"
 
 	"everymeter/domain"
 	"everymeter/track"
@@ -25,6 +26,7 @@ type PatrolService interface {
 	AssetPatrols(ctx context.Context, p domain.Principal, id int64, f domain.PatrolFilter) (domain.AssetPatrols, error)
 	Stale(ctx context.Context, p domain.Principal, days int, f domain.PatrolFilter, limit int) (json.RawMessage, error)
 	Track(ctx context.Context, p domain.Principal, id int64) (json.RawMessage, error)
+	Layer(ctx context.Context, p domain.Principal, bbox *orb.Bound, f domain.PatrolFilter, limit int) (json.RawMessage, error)
 }
 
 // PatrolRoutes registers the patrol routes.
@@ -34,6 +36,7 @@ func PatrolRoutes(ps PatrolService) func(r *Router) {
 		r.Add(http.MethodPost, "/api/v1/patrols", h.wrap(h.create), Roles("patrollers", vocab.PatrolRoles...))
 		r.Add(http.MethodGet, "/api/v1/patrols/coverage", h.wrap(h.coverage), Signedin)
 		r.Add(http.MethodGet, "/api/v1/patrols/stale", h.wrap(h.stale), Signedin)
+		r.Add(http.MethodGet, "/api/v1/patrols/layer", h.wrap(h.layer), Signedin)
 		r.Add(http.MethodGet, "/api/v1/patrols/:id/track", h.wrap(h.track), Signedin)
 		r.Add(http.MethodGet, "/api/v1/assets/:id/patrols", h.wrap(h.assetPatrols), Signedin)
 	}
@@ -171,5 +174,25 @@ func (h *patrolHandlers) track(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set("Cache-Control", "private, no-store")
+	return c.Blob(http.StatusOK, "application/geo+json", b)
+}
+
+func (h *patrolHandlers) layer(c echo.Context) error {
+	bbox, err := bboxParam(c)
+	if err != nil {
+		return err
+	}
+	limit, err := intParam(c, "limit", 5000, 1, 50000)
+	if err != nil {
+		return err
+	}
+	f, err := patrolFilter(c)
+	if err != nil {
+		return err
+	}
+	b, err := h.ps.Layer(c.Request().Context(), principal(c), bbox, f, limit)
+	if err != nil {
+		return err
+	}
 	return c.Blob(http.StatusOK, "application/geo+json", b)
 }

@@ -225,6 +225,27 @@ func TestPatrolUploadAndCoverage(t *testing.T) {
 	if !sawRow2 {
 		t.Error("row 2, never walked, is not stale")
 	}
+	// The leaders' layer: row 0 walked today end to end, row 2 never.
+	var layer struct {
+		Features []struct {
+			Properties struct {
+				AssetID   int64   `json:"asset_id"`
+				FromM     float64 `json:"from_m"`
+				ToM       float64 `json:"to_m"`
+				DaysSince *int    `json:"days_since"`
+			} `json:"properties"`
+		} `json:"features"`
+	}
+	w.a.Do("leader", "GET", "/api/v1/patrols/layer?bbox=114.29,35.69,114.31,35.71", nil).MustStatus(t, 200).Decode(t, &layer)
+	today := map[int64]float64{}
+	for _, f := range layer.Features {
+		if pr := f.Properties; pr.DaysSince != nil && *pr.DaysSince == 0 {
+			today[pr.AssetID] += pr.ToM - pr.FromM
+		}
+	}
+	if math.Abs(today[w.rows[0]]-length) > 0.03*length || today[w.rows[2]] != 0 {
+		t.Errorf("layer: walked today %v m by asset; want row 0 (%d) whole, row 2 (%d) not", today, w.rows[0], w.rows[2])
+	}
 	// Patrols older than the window: with days since the last visit.
 	if _, err := w.a.Store.Pool.Exec(t.Context(), `UPDATE patrol_pieces SET first_at = first_at - interval '5 days', last_at = last_at - interval '5 days'`); err != nil {
 		t.Fatal(err)

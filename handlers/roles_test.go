@@ -58,6 +58,7 @@ var policyFeatures = map[string]string{
 	"POST /api/v1/patrols":                 "inspector,admin",
 	"GET /api/v1/patrols/coverage":         "signed-in",
 	"GET /api/v1/patrols/stale":            "signed-in",
+	"GET /api/v1/patrols/layer":            "signed-in",
 	"GET /api/v1/patrols/:id/track":        "signed-in",
 	"GET /api/v1/auth/apikeys":             "signed-in",
 	"GET /api/v1/coverage":                 "signed-in",

@@ -261,3 +261,41 @@ func readable(p domain.Principal, r Resource) (View, error) {
 	}
 	return v, nil
 }
+
+// KeepRetention purges raw points older than days days now and then every interval until ctx ends; days < 1
+// keeps them for ever.
+func (s *Patrols) KeepRetention(ctx context.Context, days int, every time.Duration) {
+	if days < 1 {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if n, err := s.Purge(ctx, days); err != nil && ctx.Err() == nil {
+			s.Log.Warn("patrol retention", "err", err)
+		} else if n > 0 {
+			s.Log.Info("patrol retention: raw points deleted", "patrols", n, "days", days)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Layer answers GET /api/v1/patrols/layer: every stretch in bbox with the days since its last visit, for the
+// leaders' map.
+func (s *Patrols) Layer(ctx context.Context, p domain.Principal, bbox *orb.Bound, f domain.PatrolFilter, limit int) (json.RawMessage, error) {
+	if _, err := readable(p, PatrolAggregates); err != nil {
+		return nil, err
+	}
+	if f.Kind != "" && !slices.Contains(linearKinds(), f.Kind) {
+		return nil, invalid("kind", "kind must be one of %v", linearKinds())
+	}
+	kinds := linearKinds()
+	if f.Kind != "" {
+		kinds = []string{f.Kind}
+	}
+	return s.Store.PatrolLayer(ctx, bbox, kinds, f.Role, s.now(), limit)
+}

@@ -76,11 +76,15 @@ func (s *Store) InsertPatrol(ctx context.Context, p domain.Patrol, uploader int6
 		if key != "" {
 			k = &key
 		}
+		var by *int64 // 0: a command, no user
+		if uploader != 0 {
+			by = &uploader
+		}
 		row := tx.db.QueryRow(ctx, `INSERT INTO patrols (user_id, role, uploaded_by, started_at, ended_at, points, kept_points,
 				matched_m, assets, format, idempotency_key)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 			ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-			RETURNING `+patrolCols, p.UserID, p.Role, uploader, p.StartedAt, p.EndedAt, p.Points, p.KeptPoints, p.MatchedM,
+			RETURNING `+patrolCols, p.UserID, p.Role, by, p.StartedAt, p.EndedAt, p.Points, p.KeptPoints, p.MatchedM,
 			p.Assets, p.Format, k)
 		var err error
 		out, err = scanPatrol(row)
@@ -122,7 +126,7 @@ func scanPatrol(row pgx.Row) (domain.Patrol, error) {
 	return p, mapErr(err)
 }
 
-// patrolUnion is the union of the patrol pieces selected by the filter ($1 from, $2 to, $3 role or ”), per
+// patrolUnion is the union of the patrol pieces selected by the filter ($1 from, $2 to, $3 role or an empty string), per
 // asset: a meter walked twice counts once. Gaps-and-islands: a piece starts a new island when it begins after
 // every earlier piece of its asset has ended.
 const patrolUnion = `pp AS (
@@ -308,4 +312,40 @@ func (s *Store) PurgePatrolPoints(ctx context.Context, cutoff time.Time) (int64,
 		return mapErr(err)
 	})
 	return n, err
+}
+
+// PatrolLayer returns a GeoJSON FeatureCollection (built by PostGIS) of every stretch of the linear assets
+// in bbox (all when nil), split where the last visit changes, each with the days since its last visit in the
+// 366 days before now (null: not walked then).
+func (s *Store) PatrolLayer(ctx context.Context, bbox *orb.Bound, kinds []string, role string, now time.Time, limit int) (json.RawMessage, error) {
+	var env []float64
+	if bbox != nil {
+		env = []float64{bbox.Min[0], bbox.Min[1], bbox.Max[0], bbox.Max[1]}
+	}
+	var b []byte
+	err := s.db.QueryRow(ctx, `WITH net AS (
+			SELECT a.id, a.kind, a.name, a.length_m, a.geom FROM assets a
+			WHERE a.kind = ANY($1) AND a.length_m > 0 AND GeometryType(a.geom) = 'LINESTRING'
+				AND ($2::float8[] IS NULL OR a.geom && ST_MakeEnvelope($2[1], $2[2], $2[3], $2[4], 4326))
+			ORDER BY a.id LIMIT $5),
+		p AS (
+			SELECT p.asset_id, p.from_m, p.to_m, p.last_at FROM patrol_pieces p JOIN net ON net.id = p.asset_id
+			WHERE p.last_at >= $3::timestamptz - interval '366 days' AND ($4 = '' OR p.role = $4)),
+		b AS (
+			SELECT id, 0::float8 AS m FROM net UNION SELECT id, length_m FROM net
+			UNION SELECT asset_id, LEAST(from_m, length_m) FROM p JOIN net ON net.id = p.asset_id
+			UNION SELECT asset_id, LEAST(to_m, length_m) FROM p JOIN net ON net.id = p.asset_id),
+		e AS (SELECT id, m AS f, lead(m) OVER (PARTITION BY id ORDER BY m) AS t FROM b),
+		st AS (
+			SELECT e.id, e.f, e.t, (SELECT max(p.last_at) FROM p WHERE p.asset_id = e.id AND p.from_m <= e.f AND p.to_m >= e.t) AS last_at
+			FROM e WHERE e.t > e.f)
+		SELECT json_build_object('type', 'FeatureCollection', 'features', COALESCE(json_agg(json_build_object(
+			'type', 'Feature',
+			'geometry', ST_AsGeoJSON(ST_LineSubstring(net.geom, st.f / net.length_m, LEAST(1, st.t / net.length_m)), 7)::json,
+			'properties', json_build_object('asset_id', net.id, 'kind', net.kind, 'name', net.name, 'from_m', st.f, 'to_m', st.t,
+				'last_at', st.last_at,
+				'days_since', CASE WHEN st.last_at IS NULL THEN NULL ELSE floor(extract(epoch FROM $3::timestamptz - st.last_at) / 86400)::int END))
+			ORDER BY net.id, st.f), '[]'::json))
+		FROM st JOIN net ON net.id = st.id`, kinds, env, now, role, limit).Scan(&b)
+	return b, mapErr(err)
 }

@@ -25,6 +25,7 @@ var importers = map[string]command{
 	"feedback": cmdImportFeedback,
 	"parts":    cmdImportParts, // import_parts.go
 	"shops":    cmdImportShops,
+	"gpx":      cmdImportGPX, // patrol tracks (cmd/everymeter/importgpx.go)
 }
 
 func cmdImport(ctx context.Context, app *cli, args []string) error {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,6 +25,7 @@ func cmdServe(ctx context.Context, app *cli, args []string) error {
 	addr := fs.String("addr", envOr("EVERYMETER_ADDR", ":8080"), "listen address HOST:PORT")
 	demoFlag := fs.Bool("demo", false, "load the demo town first if the database holds no assets")
 	secure := fs.Bool("secure-cookies", false, "behind HTTPS: Secure cookies, Strict-Transport-Security, redirect plain HTTP to https")
+	retention := fs.Int("patrol-retention-days", envInt("EVERYMETER_PATROL_RETENTION_DAYS", 90), "delete patrols' raw GPS points this many days after the walk (the matched meters stay)")
 	proxies := fs.String("trusted-proxies", envOr("EVERYMETER_TRUSTED_PROXIES", ""), "comma-separated CIDR ranges of reverse proxies whose X-Forwarded-For/-Proto are believed (default none)")
 	readURL := fs.String("read-database-url", envOr("DATABASE_READ_URL", ""), "a streaming replica of the database for the reads that tolerate lag (tiles, OGC, heat maps, statistics)")
 	maxLag := fs.Duration("replica-max-lag", envDuration("EVERYMETER_REPLICA_MAX_LAG", 5*time.Second), "read from the primary while the replica is further behind than this")
@@ -69,8 +71,9 @@ func cmdServe(ctx context.Context, app *cli, args []string) error {
 	// Once across the fleet, on whichever server holds the job lock; on the service's store, so that what the
 	// watch recomputes is published (and notified) like any write.
 	go w.Lead(ctx, db.URL, *name,
-		func(ctx context.Context) { w.Engine.Watch(ctx, svc.Store, time.Minute) }, // validity that starts or ends later shows within a minute
-		func(ctx context.Context) { svc.KeepAuditSealed(ctx, time.Second) },       // audit entries join the hash chain within a second of commit
+		func(ctx context.Context) { w.Engine.Watch(ctx, svc.Store, time.Minute) },         // validity that starts or ends later shows within a minute
+		func(ctx context.Context) { svc.KeepAuditSealed(ctx, time.Second) },               // audit entries join the hash chain within a second of commit
+		func(ctx context.Context) { w.Patrols.KeepRetention(ctx, *retention, time.Hour) }, // raw track points past the retention go
 	)
 	if *demoFlag {
 		if n, err := db.Store.CountAssets(ctx); err != nil {
@@ -130,6 +133,14 @@ func notifying(st *store.Store) *store.Store {
 func envDuration(key string, def time.Duration) time.Duration {
 	if d, err := time.ParseDuration(os.Getenv(key)); err == nil {
 		return d
+	}
+	return def
+}
+
+// envInt is an integer environment variable, or def when it is unset or not a number.
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return v
 	}
 	return def
 }

@@ -22,6 +22,9 @@ var forbidden = map[string][]string{
 	"everymeter/migrations": {"everymeter/"},
 	"everymeter/pgctl":      {"everymeter/store", "everymeter/service", "everymeter/handlers"},
 	"everymeter/change":     {"everymeter/"}, // pure: what changed, no project package
+	"everymeter/track":      {"everymeter/"}, // pure: GPS track parsing
+	// pure: the map matcher uses geo and track only
+	"everymeter/mapmatch": {"everymeter/store", "everymeter/service", "everymeter/handlers", "everymeter/server", "everymeter/coverage", "everymeter/domain"},
 }
 
 func deps(t *testing.T, pkg string) []string {

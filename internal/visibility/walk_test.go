@@ -84,6 +84,7 @@ var routes = map[string]route{
 	"/api/v1/assets/:id/patrols":       {service.PatrolAggregates, noCases, ""},
 	"/api/v1/patrols/coverage":         {service.PatrolAggregates, noCases, ""},
 	"/api/v1/patrols/stale":            {service.PatrolAggregates, noCases, "days=7"},
+	"/api/v1/patrols/layer":            {service.PatrolAggregates, noCases, "bbox={bbox}"},
 	"/api/v1/patrols/:id/track":        {service.Tracks, noCases, ""}, // another's track: 404 (patrols_test walks every role)
 	"/api/v1/owner":                    {service.MapData, noCases, "lon={blon}&lat={blat}"},
 	"/api/v1/auth/apikeys":             {service.MapData, noCases, ""},

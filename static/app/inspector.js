@@ -6,6 +6,7 @@ import { t } from './i18n.js';
 import { h, toast, toastErr, options, statusLabel, fmtTime, dot, catName, fileButton } from './ui.js';
 import { network, STYLES } from './network.js';
 import { send, enqueue, uuid, flush } from './outbox.js';
+import * as patrol from './patrol.js';
 
 const L = window.L;
 const lbl = (k, tag = 'span', a = {}) => h(tag, { 'data-i18n': k, text: t(k), ...a });
@@ -17,13 +18,38 @@ export function mount({ map, panel, categories }) {
   const me = L.layerGroup().addTo(map);
   let pin = null, draft = null;
 
+  // ---- patrol recording: the route walked today drawn as it grows; chunks wait in IndexedDB while offline
+  // (the line is made at the first fix: Leaflet cannot draw an empty polyline)
+  const walkedGroup = L.layerGroup().addTo(map);
+  let walked = null;
+  const onFix = (lon, lat) => {
+    if (walked) walked.addLatLng([lat, lon]);
+    else walked = L.polyline([[lat, lon]], { color: '#16a34a', weight: 5, opacity: 0.8, interactive: false }).addTo(walkedGroup);
+    patrolBtn.dataset.fixes = String(Number(patrolBtn.dataset.fixes || 0) + 1);
+    patrolBtn.dataset.lastLon = String(lon);
+  };
+  const patrolQueue = h('span', { id: 'patrol-queue', 'data-testid': 'patrol-queue', class: 'count', 'data-n': '0' });
+  const patrolBtn = h('button', { type: 'button', id: 'patrol-btn', 'data-testid': 'patrol-btn', 'data-recording': 'false', onclick: togglePatrol }, lbl('patrol_start'));
+  async function togglePatrol() {
+    if (patrol.recording()) {
+      await patrol.stop();
+      patrolBtn.replaceChildren(lbl('patrol_start'));
+    } else if (patrol.start(onFix)) {
+      patrolBtn.replaceChildren(lbl('patrol_stop'));
+    }
+    patrolBtn.dataset.recording = String(patrol.recording());
+  }
+  const onQueue = (e) => { patrolQueue.dataset.n = e.detail; patrolQueue.textContent = e.detail ? String(e.detail) : ''; };
+  document.addEventListener('patrolqueue', onQueue);
+
   // ---- map toolbar
   const bar = L.control({ position: 'topright' });
   bar.onAdd = () => {
     const div = h('div', { class: 'leaflet-bar toolbar' },
       h('button', { type: 'button', id: 'locate-me', 'data-testid': 'locate-me', onclick: locate }, '◎ ', lbl('locate')),
       h('button', { type: 'button', id: 'my-reports-btn', 'data-testid': 'my-reports-btn', onclick: showMine }, lbl('my_reports')),
-      h('button', { type: 'button', id: 'to-verify-btn', 'data-testid': 'to-verify-btn', onclick: showVerify }, lbl('to_verify')));
+      h('button', { type: 'button', id: 'to-verify-btn', 'data-testid': 'to-verify-btn', onclick: showVerify }, lbl('to_verify')),
+      patrolBtn, patrolQueue);
     L.DomEvent.disableClickPropagation(div);
     return div;
   };

@@ -64,7 +64,22 @@ export function mount({ map, panel, categories, units }) {
     count.textContent = t('points', { n: pts.length });
     count.dataset.n = pts.length;
   }
-  const reload = onView(map, (bbox, signal) => loadHeat(bbox, signal).catch((e) => { if (e.name !== 'AbortError') toastErr(e); }));
+  // Patrol layer: every stretch coloured by the days since someone last walked it (grey: not in a year).
+  const patrolColor = (d) => (d === null || d === undefined ? '#9ca3af' : d < 1 ? '#15803d' : d < 3 ? '#84cc16' : d < 7 ? '#f59e0b' : '#dc2626');
+  const patrolLayer = L.geoJSON(null, { interactive: false, style: (f) => ({ color: patrolColor(f.properties.days_since), weight: 4, opacity: 0.85 }) }).addTo(map);
+  const patrolInfo = h('span', { id: 'patrol-layer', 'data-testid': 'patrol-layer', class: 'count', 'data-today-m': '0' });
+  async function loadPatrols(bbox, signal) {
+    const fc = await api('/api/v1/patrols/layer' + qs({ bbox }), { signal });
+    patrolLayer.clearLayers().addData(fc);
+    const today = ((fc && fc.features) || []).filter((f) => f.properties.days_since === 0).reduce((m, f) => m + f.properties.to_m - f.properties.from_m, 0);
+    patrolInfo.dataset.todayM = today.toFixed(1);
+    patrolInfo.textContent = t('patrol_today', { km: (today / 1000).toFixed(2) });
+  }
+  panel.append(h('section', { class: 'card' }, h('h3', {}, lbl('patrol_layer')), patrolInfo));
+  const reload = onView(map, (bbox, signal) => Promise.all([
+    loadPatrols(bbox, signal).catch((e) => { if (e.name !== 'AbortError') toastErr(e); }),
+    loadHeat(bbox, signal).catch((e) => { if (e.name !== 'AbortError') toastErr(e); }),
+  ]));
   // The heat map asks for a bbox (cells are sized to the zoom): once the network has fitted the map, load it.
   net.ready.then(() => reload());
   for (const el of [fCat, fUnit, fSince, fOver]) el.addEventListener('change', reload);

@@ -36,6 +36,7 @@ import { t, setLang, getLang, applyI18n } from './i18n.js';
 import { h, $, toast, toastErr } from './ui.js';
 import { createMap } from './map.js';
 import * as outbox from './outbox.js';
+import * as patrol from './patrol.js';
 
 const VIEWS = {
   planner: () => import('./planner.js'),
@@ -51,6 +52,7 @@ let me = null, ctx = null, map = null, cleanup = null, seq = 0;
 function showLogin() {
   teardown();
   me = null;
+  patrol.setUser(null);
   outbox.setUser(null); // drafts stay stored under their author (a lapsed session signs back in and sends them)
   document.body.dataset.view = 'login';
   $('#app-view').hidden = true;
@@ -93,6 +95,8 @@ async function boot() {
   tabs.replaceChildren(...views.map((v) => h('button', { type: 'button', id: 'tab-' + v, 'data-testid': 'tab-' + v, 'data-view': v, 'data-i18n': 'v_' + v, text: t('v_' + v), onclick: () => show(v) })));
   tabs.hidden = views.length < 2;
   outbox.setUser(me.id);
+  patrol.setUser(me.id);
+  patrol.flush();
   outbox.start();
   const last = sessionStorage.getItem('em_tab');
   show(views.includes(last) ? last : views[0]);
