@@ -285,12 +285,12 @@ func (l *life) near(ps []orb.Polygon) orb.Point {
 var places = []place{
 	{[]string{"SCZX-01", "SCZX-02", "SCZX-02", "SCZX-03", "SCZX-04", "JMZX-01", "JMZX-01", "JMZX-06", "SRHJ-01", "JMZX-04"}, 0.28,
 		func(l *life) orb.Point { return l.near(l.markets) }},
-	{[]string{"JMZX-02", "JMZX-02", "XCGG-01", "XCGG-02", "JMZX-04", "JMZX-05", "SRHJ-05", "BJ-05", "JMZX-01"}, 0.22,
+	{[]string{"JMZX-02", "JMZX-02", "XCGG-01", "XCGG-02", "JMZX-04", "JMZX-05", "SRHJ-05", "BJ-05", "JMZX-01", "BJ-08"}, 0.22,
 		func(l *life) orb.Point { return l.along(l.streets) }},
-	{[]string{"BJ-06", "BJ-07", "SRHJ-06", "BJ-05", "SRHJ-01"}, 0.08,
+	{[]string{"BJ-06", "BJ-07", "SRHJ-06", "BJ-05", "SRHJ-01", "BJ-09"}, 0.08,
 		func(l *life) orb.Point { return l.near(l.parks) }},
 	{[]string{"JMZX-03", "JMZX-04", "JTZX-01", "JTZX-02", "JTZX-03", "SRHJ-02", "SRHJ-03", "SRHJ-04", "SRHJ-07",
-		"BJ-01", "BJ-02", "BJ-03", "BJ-04", "SGGL-01", "SGGL-02", "SGGL-03", "XCGG-03", "XCGG-04", "XCGG-05", "QT-01"}, 0.42,
+		"BJ-01", "BJ-02", "BJ-03", "BJ-04", "SGGL-01", "SGGL-02", "SGGL-03", "XCGG-03", "XCGG-04", "XCGG-05", "QT-01", "BJ-10", "BJ-11"}, 0.42,
 		func(l *life) orb.Point { return l.along(l.lines) }},
 }
 
