@@ -11,9 +11,9 @@ const DATA_CACHE = 'em-data-v1';
 // Every file the app loads (static_test.go holds this list to static/app and index.html).
 const SHELL = [
   '/',
-  '/app/api.js', '/app/app.css', '/app/basemap.js', '/app/i18n.js', '/app/icon.svg', '/app/inspector.js', '/app/leader.js',
-  '/app/main.js', '/app/manifest.json', '/app/map.js', '/app/network.js', '/app/outbox.js', '/app/planner.js', '/app/ui.js',
-  '/app/unit.js', '/app/vocab.js',
+  '/app/api.js', '/app/app.css', '/app/basemap.js', '/app/citizen.css', '/app/citizen.js', '/app/evaluation.js', '/app/i18n.js',
+  '/app/icon.svg', '/app/inspector.js', '/app/leader.js', '/app/main.js', '/app/manifest.json', '/app/map.js', '/app/network.js',
+  '/app/outbox.js', '/app/patrol.js', '/app/planner.js', '/app/shops.js', '/app/ui.js', '/app/unit.js', '/app/vocab.js',
   '/vendor/leaflet/leaflet.css', '/vendor/leaflet/leaflet.js', '/vendor/geoman/leaflet-geoman.css', '/vendor/geoman/leaflet-geoman.min.js',
   '/vendor/markercluster/MarkerCluster.css', '/vendor/markercluster/MarkerCluster.Default.css',
   '/vendor/markercluster/leaflet.markercluster.js', '/vendor/heat/leaflet-heat.js', '/vendor/protomaps/protomaps-leaflet.js',
