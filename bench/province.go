@@ -24,6 +24,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/project"
 
 	"everymeter/bench/row"
 	"everymeter/coverage"
@@ -449,27 +450,7 @@ func checkSample(ctx context.Context, conn *pgx.Conn, n int, r *ProvinceResult) 
 
 // shiftEast moves a polygonal geometry east by d degrees.
 func shiftEast(g orb.Geometry, d float64) orb.Geometry {
-	move := func(p orb.Polygon) orb.Polygon {
-		out := make(orb.Polygon, len(p))
-		for i, ring := range p {
-			out[i] = make(orb.Ring, len(ring))
-			for j, pt := range ring {
-				out[i][j] = orb.Point{pt[0] + d, pt[1]}
-			}
-		}
-		return out
-	}
-	switch g := g.(type) {
-	case orb.Polygon:
-		return move(g)
-	case orb.MultiPolygon:
-		out := make(orb.MultiPolygon, len(g))
-		for i, p := range g {
-			out[i] = move(p)
-		}
-		return out
-	}
-	return g
+	return project.Geometry(orb.Clone(g), func(p orb.Point) orb.Point { return orb.Point{p[0] + d, p[1]} })
 }
 
 // selfPeakRSS is this process's peak resident set (VmHWM), bytes.

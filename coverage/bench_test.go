@@ -18,6 +18,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/project"
 
 	"everymeter/bench/row"
 	"everymeter/coverage"
@@ -311,27 +312,7 @@ func (p *phaseLog) String() string {
 
 // shift moves a polygonal geometry east by dx degrees.
 func shift(g orb.Geometry, dx float64) orb.Geometry {
-	move := func(p orb.Polygon) orb.Polygon {
-		out := make(orb.Polygon, len(p))
-		for i, r := range p {
-			out[i] = make(orb.Ring, len(r))
-			for j, pt := range r {
-				out[i][j] = orb.Point{pt[0] + dx, pt[1]}
-			}
-		}
-		return out
-	}
-	switch g := g.(type) {
-	case orb.Polygon:
-		return move(g)
-	case orb.MultiPolygon:
-		out := make(orb.MultiPolygon, len(g))
-		for i, p := range g {
-			out[i] = move(p)
-		}
-		return out
-	}
-	return g
+	return project.Geometry(orb.Clone(g), func(p orb.Point) orb.Point { return orb.Point{p[0] + dx, p[1]} })
 }
 
 // pct returns the p-th percentile (nearest rank).
