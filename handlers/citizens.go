@@ -266,7 +266,7 @@ func (h *citizenHandlers) rate(c echo.Context) error {
 	}
 	st, err := h.cs.Rate(c.Request().Context(), code, rating)
 	if err != nil {
-		return (&reportHandlers{}).wrap(func(echo.Context) error { return err })(c)
+		return loopProblem(err)
 	}
 	if html {
 		return c.Redirect(http.StatusSeeOther, "/r/"+code)
@@ -341,7 +341,7 @@ func (h *citizenHandlers) moderate(c echo.Context) error {
 	}
 	p, err := h.cs.Moderate(c.Request().Context(), principal(c), id, domain.Moderation{Action: in.Action, Reason: in.Reason, ReportID: in.ReportID})
 	if err != nil {
-		return (&reportHandlers{}).wrap(func(echo.Context) error { return err })(c)
+		return loopProblem(err)
 	}
 	return c.JSON(http.StatusOK, viewQueued(p))
 }
@@ -369,7 +369,7 @@ func (h *citizenHandlers) edit(c echo.Context) error {
 	}
 	p, err := h.cs.Edit(c.Request().Context(), principal(c), id, e)
 	if err != nil {
-		return (&reportHandlers{}).wrap(func(echo.Context) error { return err })(c)
+		return loopProblem(err)
 	}
 	return c.JSON(http.StatusOK, viewQueued(p))
 }

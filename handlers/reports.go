@@ -41,34 +41,36 @@ type reportHandlers struct{ rs ReportLoop }
 
 // wrap turns the report loop's refusals into problem documents naming the status and what is allowed now.
 func (h *reportHandlers) wrap(fn echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		err := fn(c)
-		var we *workflow.Error
+	return func(c echo.Context) error { return loopProblem(fn(c)) }
+}
+
+// loopProblem is the problem document of a report loop refusal (status, what is allowed now), or err unchanged.
+func loopProblem(err error) error {
+	var we *workflow.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &we):
+		status, title := http.StatusConflict, "Not allowed in this status"
 		switch {
-		case err == nil:
-			return nil
-		case errors.As(err, &we):
-			status, title := http.StatusConflict, "Not allowed in this status"
-			switch {
-			case errors.Is(err, workflow.ErrForbidden):
-				status, title = http.StatusForbidden, "Forbidden"
-			case errors.Is(err, workflow.ErrUnknown):
-				return badRequestf("action", we.Format, we.Args...)
-			}
-			p := problemf(status, title, we.Format, we.Args...)
-			if we.Status != "" {
-				allowed := we.Allowed
-				if allowed == nil {
-					allowed = []workflow.Action{}
-				}
-				p.Extra = map[string]any{"current_status": we.Status, "allowed_actions": allowed}
-			}
-			return p
-		case errors.Is(err, domain.ErrPhotoTooLarge):
-			return problem(http.StatusRequestEntityTooLarge, "Photo too large", "a photo may be at most 10 MB; send a smaller one")
+		case errors.Is(err, workflow.ErrForbidden):
+			status, title = http.StatusForbidden, "Forbidden"
+		case errors.Is(err, workflow.ErrUnknown):
+			return badRequestf("action", we.Format, we.Args...)
 		}
-		return err
+		p := problemf(status, title, we.Format, we.Args...)
+		if we.Status != "" {
+			allowed := we.Allowed
+			if allowed == nil {
+				allowed = []workflow.Action{}
+			}
+			p.Extra = map[string]any{"current_status": we.Status, "allowed_actions": allowed}
+		}
+		return p
+	case errors.Is(err, domain.ErrPhotoTooLarge):
+		return problem(http.StatusRequestEntityTooLarge, "Photo too large", "a photo may be at most 10 MB; send a smaller one")
 	}
+	return err
 }
 
 // who is the principal of a report request.
