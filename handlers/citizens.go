@@ -289,7 +289,7 @@ func (h *citizenHandlers) photo(thumb bool) echo.HandlerFunc {
 }
 
 func (h *citizenHandlers) queue(c echo.Context) error {
-	ps, err := h.cs.Queue(c.Request().Context())
+	ps, err := h.cs.Queue(c.Request().Context(), principal(c))
 	if err != nil {
 		return err
 	}
@@ -319,7 +319,7 @@ func (h *citizenHandlers) queued(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := h.cs.Queued(c.Request().Context(), id)
+	p, err := h.cs.Queued(c.Request().Context(), principal(c), id)
 	if err != nil {
 		return err
 	}
@@ -387,7 +387,7 @@ func (h *citizenHandlers) hidePhoto(c echo.Context) error {
 }
 
 func (h *citizenHandlers) blocks(c echo.Context) error {
-	bs, err := h.cs.Blocks(c.Request().Context())
+	bs, err := h.cs.Blocks(c.Request().Context(), principal(c))
 	if err != nil {
 		return err
 	}

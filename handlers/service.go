@@ -142,12 +142,12 @@ type CitizenService interface {
 	PublicPhoto(ctx context.Context, code string, photoID int64, thumb bool) (domain.Photo, string, error)
 	Rate(ctx context.Context, code, rating string) (domain.PublicStatus, error)
 
-	Queue(ctx context.Context) ([]domain.PublicReport, error)
-	Queued(ctx context.Context, id int64) (domain.PublicReport, error)
+	Queue(ctx context.Context, p domain.Principal) ([]domain.PublicReport, error)
+	Queued(ctx context.Context, p domain.Principal, id int64) (domain.PublicReport, error)
 	Moderate(ctx context.Context, p domain.Principal, id int64, m domain.Moderation) (domain.PublicReport, error)
 	Edit(ctx context.Context, p domain.Principal, id int64, e domain.PublicEdit) (domain.PublicReport, error)
 	HidePhoto(ctx context.Context, p domain.Principal, photoID int64) (domain.PublicPhoto, error)
-	Blocks(ctx context.Context) ([]domain.PublicBlock, error)
+	Blocks(ctx context.Context, p domain.Principal) ([]domain.PublicBlock, error)
 	Block(ctx context.Context, p domain.Principal, b domain.PublicBlock) (domain.PublicBlock, error)
 	Unblock(ctx context.Context, p domain.Principal, id int64) error
 	CreateApp(ctx context.Context, p domain.Principal, name string) (string, domain.CitizenApp, error)

@@ -279,9 +279,25 @@ func (c *Citizens) Nearby(ctx context.Context, lon, lat float64, category string
 	return c.Reports.Store.NearbyOpenCases(ctx, [2]float64{lon, lat}, NearbyRadiusM, category, maxNearby)
 }
 
-// Queue lists the public reports waiting for moderation, oldest first, with their photos (staff only: the
-// route table admits admins, who dispatch).
-func (c *Citizens) Queue(ctx context.Context) ([]domain.PublicReport, error) {
+// moderator checks that who may read residents' identities (nickname, phone, device) across the county: the
+// visibility policy's reporters resource at scope all. The route table admits admins only; this keeps the rule in
+// the one policy, beside every other read of a reporter.
+func moderator(who Who) error {
+	v, err := view(who, Reporters)
+	if err != nil {
+		return err
+	}
+	if v.Denied || v.Unit != nil {
+		return ErrForbidden
+	}
+	return nil
+}
+
+// Queue lists the public reports waiting for moderation, oldest first, with their photos.
+func (c *Citizens) Queue(ctx context.Context, who Who) ([]domain.PublicReport, error) {
+	if err := moderator(who); err != nil {
+		return nil, err
+	}
 	ps, err := c.Reports.Store.PublicReportsByStatus(ctx, "pending", maxQueue)
 	if err != nil {
 		return nil, err
@@ -295,7 +311,10 @@ func (c *Citizens) Queue(ctx context.Context) ([]domain.PublicReport, error) {
 }
 
 // Queued returns one public report with its photos, for moderators.
-func (c *Citizens) Queued(ctx context.Context, id int64) (domain.PublicReport, error) {
+func (c *Citizens) Queued(ctx context.Context, who Who, id int64) (domain.PublicReport, error) {
+	if err := moderator(who); err != nil {
+		return domain.PublicReport{}, err
+	}
 	p, err := c.Reports.Store.PublicReport(ctx, id)
 	if err != nil {
 		return p, err
@@ -373,7 +392,7 @@ func (c *Citizens) Moderate(ctx context.Context, who Who, id int64, m domain.Mod
 	if err != nil {
 		return domain.PublicReport{}, err
 	}
-	p, err := c.Queued(ctx, id)
+	p, err := c.Queued(ctx, who, id)
 	if err != nil {
 		return p, err
 	}
@@ -452,7 +471,7 @@ func (c *Citizens) Edit(ctx context.Context, who Who, id int64, e domain.PublicE
 	if err != nil {
 		return domain.PublicReport{}, err
 	}
-	return c.Queued(ctx, id)
+	return c.Queued(ctx, who, id)
 }
 
 // HidePhoto hides a photo of a public report: it is never published, and the case's copy is removed.
@@ -469,7 +488,10 @@ func (c *Citizens) HidePhoto(ctx context.Context, who Who, photoID int64) (domai
 }
 
 // Blocks lists the block list.
-func (c *Citizens) Blocks(ctx context.Context) ([]domain.PublicBlock, error) {
+func (c *Citizens) Blocks(ctx context.Context, who Who) ([]domain.PublicBlock, error) {
+	if err := moderator(who); err != nil {
+		return nil, err
+	}
 	return c.Reports.Store.Blocks(ctx)
 }
 
