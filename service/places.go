@@ -248,7 +248,8 @@ func assetAudit(a store.Asset) map[string]any {
 
 // ---- zones
 
-func (s *Service) checkZone(ctx context.Context, z store.Zone) error {
+// checkZone validates a zone, reading its unit through db (a transaction that may just have made the unit).
+func (s *Service) checkZone(ctx context.Context, db *store.Store, z store.Zone) error {
 	var c checker
 	c.check(utf8.RuneCountInString(z.Name) <= 200, "properties.name", "name must be at most 200 characters")
 	c.check(contains(ZoneRoles, z.Role), "properties.role", "role must be %s", either(ZoneRoles))
@@ -263,7 +264,7 @@ func (s *Service) checkZone(ctx context.Context, z store.Zone) error {
 	if z.ValidFrom != nil && z.ValidTo != nil && !z.ValidTo.After(*z.ValidFrom) {
 		c.add("properties.valid_to", "valid_to must be after valid_from")
 	}
-	if err := checkUnitRef(ctx, s.Store, &c, "properties.unit_id", z.UnitID); err != nil {
+	if err := checkUnitRef(ctx, db, &c, "properties.unit_id", z.UnitID); err != nil {
 		return err
 	}
 	return c.err()
@@ -292,7 +293,7 @@ func zoneAudit(z store.Zone) map[string]any {
 
 // CreateZone validates and inserts a zone, then recomputes the coverage of the assets it touches.
 func (s *Service) CreateZone(ctx context.Context, actor store.Actor, z store.Zone) (store.Zone, error) {
-	if err := s.checkZone(ctx, z); err != nil {
+	if err := s.checkZone(ctx, s.Store, z); err != nil {
 		return z, err
 	}
 	var out store.Zone
@@ -312,7 +313,7 @@ func (s *Service) CreateZone(ctx context.Context, actor store.Actor, z store.Zon
 
 // UpdateZone validates and overwrites a zone; assets under its old and new shapes are recomputed.
 func (s *Service) UpdateZone(ctx context.Context, actor store.Actor, z store.Zone) (store.Zone, error) {
-	if err := s.checkZone(ctx, z); err != nil {
+	if err := s.checkZone(ctx, s.Store, z); err != nil {
 		return z, err
 	}
 	var out, before store.Zone
