@@ -1,6 +1,10 @@
 package domain
 
-import "time"
+import (
+	"time"
+
+	"everymeter/i18n"
+)
 
 // ImportOptions say how to read a county's zone or unit file (the CLI's flags; the web app sends the same).
 type ImportOptions struct {
@@ -21,8 +25,10 @@ type ImportOptions struct {
 
 // ImportProblem is one feature a file cannot be imported with, and why.
 type ImportProblem struct {
-	Feature string `json:"feature"` // "feature 3 (学清网格)": its position in the file, id and name
-	Detail  string `json:"detail"`
+	Index   int      `json:"index"`   // the feature's position in the file, from 1
+	Feature string   `json:"feature"` // "feature 3 (学清网格)": its position, id and name
+	Detail  string   `json:"detail"`  // Msg in English; the HTTP layer renders it in the client's language
+	Msg     i18n.Msg `json:"msg"`
 }
 
 // ImportSummary is what reading a zone or unit file found: its features, the problems refusing it and warnings.

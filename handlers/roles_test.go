@@ -42,6 +42,11 @@ var policy = map[string]string{
 	"PATCH /api/v1/zones/:id":  "admin,planner",
 	"DELETE /api/v1/zones/:id": "admin,planner",
 
+	"POST /api/v1/imports":             "admin,planner",
+	"GET /api/v1/imports/:id":          "admin,planner",
+	"GET /api/v1/imports/:id/preview":  "admin,planner",
+	"POST /api/v1/imports/:id/confirm": "admin,planner",
+
 	"GET /api/v1/assets/:id/assignments":  "signed-in",
 	"POST /api/v1/assets/:id/assignments": "admin,planner",
 	"GET /api/v1/assignments/:id":         "signed-in",

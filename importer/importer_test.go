@@ -13,10 +13,10 @@ import (
 	"github.com/paulmach/osm"
 	"github.com/paulmach/osm/osmpbf"
 
+	"everymeter/coverage"
 	"everymeter/geo"
 	"everymeter/internal/shared"
 	"everymeter/internal/testdb"
-	"everymeter/server"
 	"everymeter/service"
 	"everymeter/store"
 )
@@ -30,7 +30,14 @@ func sharedData(t *testing.T) string {
 func newService(t *testing.T) *service.Service {
 	t.Helper()
 	st, _ := testdb.New(t)
-	return server.Service(st, slog.New(slog.DiscardHandler))
+	return serviceOver(st)
+}
+
+// serviceOver builds the domain layer over st as server.Service does (server imports this package for the web
+// uploads, so its tests cannot import server).
+func serviceOver(st *store.Store) *service.Service {
+	log := slog.New(slog.DiscardHandler)
+	return service.New(st, coverage.New(log), log)
 }
 
 // assetsOf lists every asset of a kind whose name matches q ("" for all).
@@ -499,7 +506,7 @@ func BenchmarkOSMLiechtenstein(b *testing.B) {
 		for b.Loop() {
 			b.StopTimer()
 			st, _ := testdb.New(b)
-			svc := server.Service(st, slog.New(slog.DiscardHandler))
+			svc := serviceOver(st)
 			b.StartTimer()
 			res, err := OSM(ctx, svc, path, Options{})
 			if err != nil {
@@ -515,7 +522,7 @@ func BenchmarkOSMLiechtenstein(b *testing.B) {
 	})
 	b.Run("reimport", func(b *testing.B) {
 		st, _ := testdb.New(b)
-		svc := server.Service(st, slog.New(slog.DiscardHandler))
+		svc := serviceOver(st)
 		if _, err := OSM(ctx, svc, path, Options{}); err != nil {
 			b.Fatal(err)
 		}

@@ -16,6 +16,7 @@ import (
 
 	"everymeter/domain"
 	"everymeter/geo"
+	"everymeter/i18n"
 	"everymeter/service"
 	"everymeter/store"
 	"everymeter/vocab"
@@ -70,7 +71,7 @@ func ReadPlaces(ctx context.Context, svc *service.Service, path, kind string, op
 	imp := service.PlaceImport{Source: "file:" + base, File: base, Kind: kind}
 	sum := domain.ImportSummary{Kind: kind, File: base, Warnings: []string{}, Errors: []domain.ImportProblem{}, BBox: []float64{}}
 	if kind != "zone" && kind != "unit" {
-		return imp, sum, nil, fmt.Errorf("kind %q is not zone or unit", kind)
+		return imp, sum, nil, fmt.Errorf("kind \"%s\" is not zone or unit", kind)
 	}
 	var warn strings.Builder
 	fopt := FileOptions{NameField: opt.NameField, Encoding: opt.Encoding, SRS: opt.SRS, Layer: opt.Layer, Warn: &warn}
@@ -91,7 +92,7 @@ func ReadPlaces(ctx context.Context, svc *service.Service, path, kind string, op
 	}
 	for _, f := range []string{opt.NameField, opt.UnitField, opt.RoleField, opt.CodeField, opt.UnitKindField} {
 		if f != "" && !hasProperty(fc, f) {
-			return imp, sum, nil, fmt.Errorf("%s: no feature has the attribute %q", base, f)
+			return imp, sum, nil, fmt.Errorf("%s: no feature has the attribute \"%s\"", base, f)
 		}
 	}
 	r := placeReader{svc: svc, opt: opt, fc: fc, sum: &sum, imp: &imp}
@@ -131,13 +132,15 @@ type placeReader struct {
 	preview *geojson.FeatureCollection
 }
 
-// problem records why feature i cannot be imported, and shows it on the preview.
-func (r *placeReader) problem(i int, label, format string, args ...any) {
+// problem records why feature i cannot be imported, and shows it on the preview. The message keeps its parts, so
+// that the web app shows it in the user's language.
+func (r *placeReader) problem(i int, label, format string, args ...string) {
+	m := i18n.M(format, args...)
 	if len(r.sum.Errors) < maxProblems {
-		r.sum.Errors = append(r.sum.Errors, domain.ImportProblem{Feature: label, Detail: fmt.Sprintf(format, args...)})
+		r.sum.Errors = append(r.sum.Errors, domain.ImportProblem{Index: i + 1, Feature: label, Detail: m.String(), Msg: m})
 	}
 	if i < len(r.preview.Features) {
-		r.preview.Features[i].Properties["error"] = fmt.Sprintf(format, args...)
+		r.preview.Features[i].Properties["error"] = m.String()
 	}
 }
 
@@ -189,7 +192,7 @@ func (r *placeReader) polygon(i int, label string) orb.Geometry {
 		r.problem(i, label, "a zone must be a Polygon or MultiPolygon, not %s", g.GeoJSONType())
 	default:
 		if err := geo.ValidateGeometry(g); err != nil {
-			r.problem(i, label, "invalid polygon: %v", err)
+			r.problem(i, label, "invalid polygon: %s", err.Error())
 			return nil
 		}
 		return g
@@ -218,7 +221,7 @@ func (r *placeReader) zones(ctx context.Context) error {
 	role := vocab.Lead
 	if r.opt.Role != "" {
 		if role = vocab.ZoneRole(r.opt.Role); !role.Valid() {
-			return fmt.Errorf("--role %q: give lead or support", r.opt.Role)
+			return fmt.Errorf("--role \"%s\": give lead or support", r.opt.Role)
 		}
 	}
 	kind := r.opt.ZoneKind
@@ -241,17 +244,17 @@ func (r *placeReader) zones(ctx context.Context) error {
 			case len(named) == 1:
 				u = named[0]
 			case len(named) > 1:
-				r.problem(i, labels[i], "the unit name %q is not unique; name the unit by its code", ref)
+				r.problem(i, labels[i], "the unit name \"%s\" is not unique; name the unit by its code", ref)
 				continue
 			default:
-				r.problem(i, labels[i], "unknown unit %q: no unit has this code or name", ref)
+				r.problem(i, labels[i], "unknown unit \"%s\": no unit has this code or name", ref)
 				continue
 			}
 		}
 		zr := role
 		if r.opt.RoleField != "" {
 			if zr, ok = roleWords[strings.ToLower(attr(f.Properties, r.opt.RoleField))]; !ok {
-				r.problem(i, labels[i], "role %q is not lead or support (牵头/配合)", attr(f.Properties, r.opt.RoleField))
+				r.problem(i, labels[i], "role \"%s\" is not lead or support (牵头/配合)", attr(f.Properties, r.opt.RoleField))
 				continue
 			}
 		}
@@ -281,7 +284,7 @@ func (r *placeReader) units(ctx context.Context) error {
 		kindField = firstKey(r.fc, kindKeys)
 	}
 	if r.opt.UnitKind != "" && !vocab.UnitKind(r.opt.UnitKind).Valid() {
-		return fmt.Errorf("--unit-kind %q is not one of %s", r.opt.UnitKind, strings.Join(service.UnitKinds, ", "))
+		return fmt.Errorf("--unit-kind \"%s\" is not one of %s", r.opt.UnitKind, strings.Join(service.UnitKinds, ", "))
 	}
 	contactField, phoneField := firstKey(r.fc, contactKeys), firstKey(r.fc, phoneKeys)
 	labels, ids := r.begin()
@@ -301,7 +304,7 @@ func (r *placeReader) units(ctx context.Context) error {
 		if kindField != "" && attr(f.Properties, kindField) != "" {
 			var ok bool
 			if kind, ok = unitKindWords[attr(f.Properties, kindField)]; !ok {
-				r.problem(i, labels[i], "unit kind %q is not one of %s", attr(f.Properties, kindField), strings.Join(service.UnitKinds, ", "))
+				r.problem(i, labels[i], "unit kind \"%s\" is not one of %s", attr(f.Properties, kindField), strings.Join(service.UnitKinds, ", "))
 				continue
 			}
 		}

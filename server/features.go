@@ -2,6 +2,7 @@ package server
 
 import (
 	"everymeter/handlers"
+	"everymeter/importer"
 	"everymeter/service"
 )
 
@@ -20,5 +21,6 @@ func features(s *Server) []func(r *handlers.Router) {
 		handlers.CitizenRoutes(s.Citizens),     // public reporting and its moderation queue
 		handlers.PartsRoutes(s.Svc, s.Reports), // 部件, shops, frontages and 门前三包 (issue 16)
 		handlers.SignRoutes(s.Signs, s.Citizens),
+		handlers.ImportRoutes(&importer.Uploads{Svc: s.Svc}), // zone and unit files: upload, preview, confirm (issue 17)
 	}
 }

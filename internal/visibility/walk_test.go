@@ -97,6 +97,8 @@ var routes = map[string]route{
 	"/api/v1/reports/:id/shop":         {service.ShopContacts, noCases, ""},
 	"/api/v1/parts":                    {service.MapData, noCases, "bbox={bbox}"},
 	"/api/v1/parts/:id":                {service.MapData, noCases, ""},
+	"/api/v1/imports/:id":              {service.MapData, noCases, ""}, // planners' pending uploads: unit staff get 403
+	"/api/v1/imports/:id/preview":      {service.MapData, noCases, ""},
 	"/api/v1/shops":                    {service.ShopContacts, noCases, "bbox={bbox}"},
 	"/api/v1/shops/:id":                {service.ShopContacts, noCases, ""},
 	"/api/v1/shops/:id/agreement.pdf":  {service.ShopContacts, noCases, ""},
