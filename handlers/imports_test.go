@@ -1,61 +1,32 @@
 package handlers_test
 
 import (
-	"archive/zip"
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"mime/multipart"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"everymeter/internal/ci"
 	"everymeter/internal/testapp"
 )
 
-// zoneShapefileZip makes, with ogr2ogr, a zip of a CGCS2000 Gauss–Krüger (EPSG:4548) shapefile of n square zones
-// near 116.35°E 40°N whose "unit" attribute is unit(i), as a county's GIS office would send it.
+// zoneShapefileZip makes a zip of a CGCS2000 Gauss–Krüger (EPSG:4548) shapefile of n square zones near 116.35°E
+// 40°N whose "unit" attribute is unit(i), as a county's GIS office would send it.
 func zoneShapefileZip(t *testing.T, n int, unit func(i int) string) []byte {
 	t.Helper()
-	if _, err := exec.LookPath("ogr2ogr"); err != nil {
-		ci.Missing(t, "ogr2ogr (gdal-bin) is needed to build the fixture: %v", err)
-	}
-	dir := t.TempDir()
 	var feats []string
 	for i := 0; i < n; i++ {
 		x := 116.35 + 0.01*float64(i)
 		feats = append(feats, fmt.Sprintf(`{"type":"Feature","properties":{"name":"上传网格%d","unit":%q},"geometry":{"type":"Polygon","coordinates":[[[%g,40],[%g,40],[%g,40.01],[%g,40.01],[%g,40]]]}}`,
 			i+1, unit(i), x, x+0.01, x+0.01, x, x))
 	}
-	if err := os.WriteFile(filepath.Join(dir, "in.geojson"), []byte(`{"type":"FeatureCollection","features":[`+strings.Join(feats, ",")+`]}`), 0o644); err != nil {
-		t.Fatal(err)
+	data, ok := testapp.ShapefileZip(t, []byte(`{"type":"FeatureCollection","features":[`+strings.Join(feats, ",")+`]}`), "EPSG:4548", "县网格")
+	if !ok {
+		t.FailNow()
 	}
-	cmd := exec.Command("ogr2ogr", "-f", "ESRI Shapefile", "-t_srs", "EPSG:4548", "-lco", "ENCODING=UTF-8", "zones.shp", "in.geojson")
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("ogr2ogr: %v\n%s", err, out)
-	}
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for _, ext := range []string{".shp", ".shx", ".dbf", ".prj", ".cpg"} {
-		b, err := os.ReadFile(filepath.Join(dir, "zones"+ext))
-		if err != nil {
-			t.Fatal(err)
-		}
-		w, err := zw.Create("县网格/zones" + ext)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write(b) //nolint:errcheck // in memory
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return data
 }
 
 // upload posts a file as multipart/form-data with form fields, as role.

@@ -260,7 +260,7 @@ func (r *placeReader) zones(ctx context.Context) error {
 		}
 		name := r.name(f.Properties)
 		p := r.preview.Features[i].Properties
-		p["name"], p["unit_code"], p["unit_name"], p["role"] = name, u.Code, u.Name, string(zr)
+		p["name"], p["unit_id"], p["unit_code"], p["unit_name"], p["role"] = name, u.ID, u.Code, u.Name, string(zr)
 		if g == nil {
 			continue
 		}

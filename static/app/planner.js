@@ -7,6 +7,7 @@ import { h, $, toast, toastErr, km, unitColor, idv, debounce, options } from './
 import { fitOnce, ensureView } from './map.js';
 import { network } from './network.js';
 import { mountShops } from './shops.js';
+import { mountImports } from './imports.js';
 
 const L = window.L;
 const lbl = (k, tag = 'span', a = {}) => h(tag, { 'data-i18n': k, text: t(k), ...a });
@@ -123,6 +124,7 @@ export function mount({ map, panel, units, unitName }) {
     h('section', { class: 'card' }, h('h3', {}, lbl('gaps'), ' ', gapCount), gapList));
 
   mountShops({ map, panel }); // 门前三包: shops, frontages, agreements, both sides of a street
+  mountImports({ map, panel, onApplied: () => refresh() }); // zones and units from the county's own files
 
   // ---- legend
   const legend = L.control({ position: 'bottomleft' });
