@@ -46,8 +46,8 @@ type briefingOverdue struct {
 	Hours                           string
 }
 
-// briefing answers GET /api/v1/briefing?from&to[&format=csv]: the printable 通报 for a period (HTML, Chinese) or
-// its ranking as CSV. The map is an inline SVG drawn here from PostGIS's ST_AsSVG, so the page needs no script.
+// briefing answers GET /api/v1/briefing?from&to[&format=csv|xlsx|pdf|docx]: the printable 通报 for a period (HTML,
+// Chinese; printed as PDF; as a Word document) or its ranking as CSV or a spreadsheet. The map is an inline SVG drawn here from PostGIS's ST_AsSVG, so the page needs no script.
 func (h *Handler) briefing(c echo.Context) error {
 	now := time.Now()
 	q, err := statsQuery(c, now)
@@ -55,8 +55,8 @@ func (h *Handler) briefing(c echo.Context) error {
 		return err
 	}
 	format := c.QueryParam("format")
-	if format != "" && format != "html" && format != "csv" && format != "xlsx" && format != "pdf" {
-		return badRequestf("format", "format %q is not html, csv, xlsx or pdf", truncateParam(format))
+	if format != "" && format != "html" && format != "csv" && format != "xlsx" && format != "pdf" && format != "docx" {
+		return badRequestf("format", "format %q is not html, csv, xlsx, pdf or docx", truncateParam(format))
 	}
 	b, err := h.Svc.Briefing(c.Request().Context(), principal(c), q)
 	if err != nil {
@@ -88,6 +88,14 @@ func (h *Handler) briefing(c echo.Context) error {
 		data.Overdue = append(data.Overdue, briefingOverdue{ID: o.ID, CategoryName: o.CategoryName, Address: o.Address,
 			UnitName: o.UnitName, DeadlineText: o.Deadline.In(briefingLoc).Format("2006-01-02 15:04"),
 			Hours: fmt.Sprintf("%.0f", overdueHours(o, now))})
+	}
+	if format == "docx" {
+		doc, err := briefingDOCX(b, data.FromDay, data.ToDay, data.NowText, q.MinReceived, data.Overdue)
+		if err != nil {
+			return err
+		}
+		c.Response().Header().Set("Content-Disposition", `attachment; filename="briefing-`+data.FromDay+`.docx"`)
+		return c.Blob(http.StatusOK, "application/vnd.openxmlformats-officedocument.wordprocessingml.document", doc)
 	}
 	if format == "pdf" {
 		// Chromium prints a self-contained page: the stylesheet goes inline instead of being linked.

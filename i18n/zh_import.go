@@ -5,8 +5,6 @@ package i18n
 func init() {
 	Register(map[string]string{
 		"the feature id %s is used twice in the file":                   "要素编号 %s 在文件中出现了两次",
-		"the feature has no geometry":                                   "该要素没有几何图形",
-		"a zone must be a Polygon or MultiPolygon, not %s":              "网格必须是面（Polygon 或 MultiPolygon），而不是 %s",
 		"invalid polygon: %s":                                           "面无效：%s",
 		"no unit: the attribute %s is empty":                            "没有责任单位：属性 %s 为空",
 		"the unit name \"%s\" is not unique; name the unit by its code": "单位名称“%s”不唯一，请用单位编码指明",
@@ -16,7 +14,6 @@ func init() {
 		"the unit code %s is also %s's":                                 "单位编码 %s 与 %s 重复",
 		"unit kind \"%s\" is not one of %s":                             "单位类型“%s”不是 %s 之一",
 		"no unit kind: give --unit-kind or an attribute %s":             "没有单位类型：请给出 --unit-kind 或属性 %s",
-		"no unit with code %q":                                          "没有编码为 %q 的单位",
 		"kind must be zone or unit":                                     "kind 必须是 zone（网格）或 unit（单位）",
 		"the file is larger than %d MB":                                 "文件超过 %d MB",
 		"send a .zip of the shapefile's parts (.shp, .shx, .dbf, .prj, .cpg), a .gpkg or a .geojson file": "请上传 shapefile 各部分（.shp、.shx、.dbf、.prj、.cpg）打成的 .zip、.gpkg 或 .geojson 文件",
@@ -28,6 +25,7 @@ func init() {
 		"the .zip entry %s cannot be read: %s":                       "无法读取 .zip 中的 %s：%s",
 		"the .zip unpacks to more than %d MB":                        ".zip 解压后超过 %d MB",
 		"send the file as multipart/form-data in the field \"file\"": "请以 multipart/form-data 在字段 \"file\" 中上传文件",
+		"format %q is not html, csv, xlsx, pdf or docx":              "format %q 不是 html、csv、xlsx、pdf 或 docx",
 		"Payload too large":                                          "内容过大",
 	})
 }
