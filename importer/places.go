@@ -104,6 +104,9 @@ func ReadPlaces(ctx context.Context, svc *service.Service, path, kind string, op
 	if err != nil {
 		return imp, sum, nil, err
 	}
+	if err := overlapWarnings(ctx, svc.Store, imp.Zones, &sum); err != nil {
+		return imp, sum, nil, err
+	}
 	sum.Features = len(fc.Features)
 	sum.Units, sum.Zones = len(imp.Units), len(imp.Zones)
 	var bound *orb.Bound
@@ -120,6 +123,40 @@ func ReadPlaces(ctx context.Context, svc *service.Service, path, kind string, op
 		sum.BBox = []float64{bound.Min[0], bound.Min[1], bound.Max[0], bound.Max[1]}
 	}
 	return imp, sum, r.preview, nil
+}
+
+// maxOverlapWarnings is how many overlapping pairs of lead zones a summary names.
+const maxOverlapWarnings = 20
+
+// overlapWarnings warns of lead zones of different units in the file that overlap (by more than 1 m²). The model
+// allows them — the streets under both become overlaps on the coverage map, which planners look for — so they
+// warn and do not refuse.
+func overlapWarnings(ctx context.Context, st *store.Store, zs []service.ImportedZone, sum *domain.ImportSummary) error {
+	var lead []service.ImportedZone
+	var wkbs [][]byte
+	for _, z := range zs {
+		if z.Zone.Role == string(vocab.Lead) {
+			lead, wkbs = append(lead, z), append(wkbs, store.WKB(z.Zone.Geom))
+		}
+	}
+	if len(lead) < 2 {
+		return nil
+	}
+	pairs, areas, err := st.LeadOverlaps(ctx, wkbs, 1, 4*maxOverlapWarnings)
+	if err != nil {
+		return err
+	}
+	n := 0
+	for k, p := range pairs {
+		a, b := lead[p[0]], lead[p[1]]
+		if a.UnitCode == b.UnitCode || n == maxOverlapWarnings {
+			continue
+		}
+		n++
+		sum.Warnings = append(sum.Warnings, fmt.Sprintf("%s and %s are lead zones of different units (%s, %s) that overlap by %.0f m²; the streets in both will count as overlaps",
+			a.Feature, b.Feature, a.UnitCode, b.UnitCode, areas[k]))
+	}
+	return nil
 }
 
 // placeReader turns the features of one file into units and zones.

@@ -176,6 +176,11 @@ func TestPlacesImportZonesFromCountyFiles(t *testing.T) {
 			if events.Load() == before {
 				t.Error("the import published no zone event")
 			}
+			for _, w := range sum.Warnings {
+				if strings.Contains(w, "overlap") {
+					t.Errorf("adjacent zones warned of an overlap: %s", w)
+				}
+			}
 			rows, err := svc.Store.DB().Query(ctx, `SELECT z.name, u.code, z.role, z.kind, ST_Area(z.geom::geography)
 				FROM zones z JOIN units u ON u.id = z.unit_id JOIN zone_sources s ON s.zone_id = z.id WHERE s.source = $1`, res.Source)
 			if err != nil {
@@ -279,6 +284,38 @@ func piecesOf(t *testing.T, st *store.Store, status string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestPlacesWarnOfOverlappingLeadZones: two lead zones of different units sharing a strip are imported (the model
+// allows overlaps; the coverage map shows them) with a warning naming both features and the shared area, which
+// PostGIS measures independently here.
+func TestPlacesWarnOfOverlappingLeadZones(t *testing.T) {
+	svc := newService(t)
+	ctx := context.Background()
+	for _, u := range []store.Unit{{Code: "A1", Name: "甲", Kind: "town"}, {Code: "B1", Name: "乙", Kind: "town"}} {
+		if _, err := svc.CreateUnit(ctx, store.Actor{Name: "test"}, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "overlap.geojson")
+	gj := `{"type":"FeatureCollection","features":[
+		{"type":"Feature","properties":{"name":"甲区","unit":"A1"},"geometry":{"type":"Polygon","coordinates":[[[116.30,40.00],[116.32,40.00],[116.32,40.01],[116.30,40.01],[116.30,40.00]]]}},
+		{"type":"Feature","properties":{"name":"乙区","unit":"B1"},"geometry":{"type":"Polygon","coordinates":[[[116.31,40.00],[116.33,40.00],[116.33,40.01],[116.31,40.01],[116.31,40.00]]]}}]}`
+	if err := os.WriteFile(path, []byte(gj), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var shared float64
+	if err := svc.Store.DB().QueryRow(ctx, `SELECT ST_Area(ST_MakeEnvelope(116.31, 40.00, 116.32, 40.01, 4326)::geography)`).Scan(&shared); err != nil {
+		t.Fatal(err)
+	}
+	res, sum, err := Places(ctx, svc, path, "zone", PlaceOptions{})
+	if err != nil || res.Zones.Inserted != 2 {
+		t.Fatalf("%+v, %v; want both zones imported", res, err)
+	}
+	if len(sum.Warnings) != 1 || !strings.Contains(sum.Warnings[0], "feature 1 (甲区) and feature 2 (乙区)") ||
+		!strings.Contains(sum.Warnings[0], fmt.Sprintf("%.0f m²", shared)) {
+		t.Errorf("warnings %q, want one naming both features and %.0f m²", sum.Warnings, shared)
+	}
 }
 
 func countRows(t *testing.T, st *store.Store, table string) int {

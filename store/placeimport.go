@@ -76,3 +76,28 @@ func (s *Store) DeletePendingImport(ctx context.Context, id int64) error {
 	}
 	return nil
 }
+
+// LeadOverlaps finds the pairs of polygons (given as WKB, in WGS84) that share more than minM2 square meters, at
+// most limit of them: i < j index geoms, and m2 is the shared area on the ellipsoid.
+func (s *Store) LeadOverlaps(ctx context.Context, geoms [][]byte, minM2 float64, limit int) ([][2]int, []float64, error) {
+	rows, err := s.db.Query(ctx, `WITH g AS (SELECT i, ST_GeomFromWKB(w, 4326) AS geom FROM unnest($1::bytea[]) WITH ORDINALITY AS u(w, i))
+		SELECT a.i, b.i, ST_Area(ST_Intersection(a.geom, b.geom)::geography) AS m2
+		FROM g a JOIN g b ON a.i < b.i AND a.geom && b.geom AND ST_Intersects(a.geom, b.geom)
+		WHERE ST_Area(ST_Intersection(a.geom, b.geom)::geography) > $2
+		ORDER BY a.i, b.i LIMIT $3`, geoms, minM2, limit)
+	if err != nil {
+		return nil, nil, mapErr(err)
+	}
+	defer rows.Close()
+	var pairs [][2]int
+	var areas []float64
+	for rows.Next() {
+		var i, j int
+		var m2 float64
+		if err := rows.Scan(&i, &j, &m2); err != nil {
+			return nil, nil, mapErr(err)
+		}
+		pairs, areas = append(pairs, [2]int{i - 1, j - 1}), append(areas, m2)
+	}
+	return pairs, areas, mapErr(rows.Err())
+}
