@@ -415,7 +415,7 @@ func refusal(sum domain.ImportSummary) error {
 	for _, p := range sum.Errors {
 		fmt.Fprintf(&b, "\n  %s: %s", p.Feature, p.Detail)
 	}
-	return fmt.Errorf("%w: %s has %d feature(s) that cannot be imported, so nothing was written:%s", ErrRefused, sum.File, len(sum.Errors), b.String())
+	return fmt.Errorf("%w: %s has %d problem(s) in its features, so nothing was written:%s", ErrRefused, sum.File, len(sum.Errors), b.String())
 }
 
 // apply writes a read file through the service, with a progress bar over its rows.
