@@ -90,15 +90,18 @@ func TestImportsUploadPreviewConfirm(t *testing.T) {
 	for _, c := range []struct {
 		name, file, query string
 		data              []byte
+		fields            map[string]string
 		status            int
 	}{
-		{"not a zone file", "notes.txt", "kind=zone", []byte("hello"), http.StatusBadRequest},
-		{"a broken zip", "zones.zip", "kind=zone", []byte("PK\x03\x04 broken"), http.StatusBadRequest},
-		{"a kind that is not zone or unit", "zones.zip", "kind=road", good, http.StatusBadRequest},
-		{"too large", "zones.zip", "kind=zone", bytes.Repeat([]byte("x"), 14<<20), http.StatusRequestEntityTooLarge},
+		{"not a zone file", "notes.txt", "kind=zone", []byte("hello"), nil, http.StatusBadRequest},
+		{"a broken zip", "zones.zip", "kind=zone", []byte("PK\x03\x04 broken"), nil, http.StatusBadRequest},
+		{"a kind that is not zone or unit", "zones.zip", "kind=road", good, nil, http.StatusBadRequest},
+		{"a layer that would be an ogr2ogr option", "zones.zip", "kind=zone", good, map[string]string{"layer": "-sql"}, http.StatusBadRequest},
+		{"a unit attribute no feature has", "zones.zip", "kind=zone", good, map[string]string{"unit_field": "单位"}, http.StatusBadRequest},
+		{"too large", "zones.zip", "kind=zone", bytes.Repeat([]byte("x"), 14<<20), nil, http.StatusRequestEntityTooLarge},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			r := upload(t, a, "planner", "/api/v1/imports?"+c.query, c.file, c.data, nil)
+			r := upload(t, a, "planner", "/api/v1/imports?"+c.query, c.file, c.data, c.fields)
 			if r.Status != c.status || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/problem+json") {
 				t.Errorf("status %d (%s), want %d problem+json: %s", r.Status, r.Header.Get("Content-Type"), c.status, r.Body)
 			}

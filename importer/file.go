@@ -119,6 +119,11 @@ func readFile(ctx context.Context, path string, opt FileOptions) (*geojson.Featu
 		}
 	}
 	if opt.Layer != "" {
+		// The layer is ogr2ogr's last argument; one that starts with "-" would be read as an option (a web upload
+		// passes the client's text here).
+		if strings.HasPrefix(opt.Layer, "-") || strings.ContainsAny(opt.Layer, "\x00\n") {
+			return nil, 0, "", fmt.Errorf("--layer %q is not a layer name", opt.Layer)
+		}
 		args = append(args, opt.Layer)
 	}
 	out, err := ogr(ctx, "ogr2ogr", args...)
