@@ -393,3 +393,45 @@ func TestPlacesImportUnitsWithTheirTerritory(t *testing.T) {
 		t.Errorf("U02 = %+v, %v; want the new phone", u, err)
 	}
 }
+
+// TestPlacesRoleFieldAndOneUnit: a file naming each zone's role in Chinese (牵头/配合) lands with those roles under
+// the one unit --unit gives, and a role that is neither is refused naming its feature.
+func TestPlacesRoleFieldAndOneUnit(t *testing.T) {
+	svc := newService(t)
+	ctx := context.Background()
+	if _, err := svc.CreateUnit(ctx, store.Actor{Name: "test"}, store.Unit{Code: "C1", Name: "丙", Kind: "team"}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	roles := []string{"牵头", "配合", "牵头"}
+	zoneGrid(t, filepath.Join(dir, "roles.geojson"), [4]float64{116.3, 40.0, 116.33, 40.01}, 1, 3, func(i int) map[string]any {
+		return map[string]any{"name": fmt.Sprintf("区%d", i+1), "职责": roles[i]}
+	})
+	opt := PlaceOptions{ImportOptions: domain.ImportOptions{Unit: "丙", RoleField: "职责"}}
+	if _, _, err := Places(ctx, svc, filepath.Join(dir, "roles.geojson"), "zone", opt); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	rows, err := svc.Store.DB().Query(ctx, `SELECT z.name, z.role || '/' || u.code FROM zones z JOIN units u ON u.id = z.unit_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var n, r string
+		if err := rows.Scan(&n, &r); err != nil {
+			t.Fatal(err)
+		}
+		got[n] = r
+	}
+	rows.Close()
+	if want := map[string]string{"区1": "lead/C1", "区2": "support/C1", "区3": "lead/C1"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("zones %v, want %v", got, want)
+	}
+	roles[1] = "主管"
+	zoneGrid(t, filepath.Join(dir, "badrole.geojson"), [4]float64{116.3, 40.0, 116.33, 40.01}, 1, 3, func(i int) map[string]any {
+		return map[string]any{"name": fmt.Sprintf("坏区%d", i+1), "职责": roles[i]}
+	})
+	if _, _, err := Places(ctx, svc, filepath.Join(dir, "badrole.geojson"), "zone", opt); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), `feature 2 (坏区2): role "主管"`) {
+		t.Errorf("err = %v, want the role of feature 2 refused", err)
+	}
+}
