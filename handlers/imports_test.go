@@ -171,3 +171,32 @@ func TestImportsUploadPreviewConfirm(t *testing.T) {
 		t.Errorf("confirming an expired import: %d, want 404", r.Status)
 	}
 }
+
+// TestImportsUnitsWithTerritory: a planner uploads a GeoJSON file of units with their duty person and phone and
+// asks for their territories as lead zones; the confirmation creates both units and their zones.
+func TestImportsUnitsWithTerritory(t *testing.T) {
+	a := testapp.New(t)
+	gj := `{"type":"FeatureCollection","features":[
+		{"type":"Feature","properties":{"编码":"SQ1","名称":"城关社区","类型":"社区","负责人":"王五","电话":"13800000001"},"geometry":{"type":"Polygon","coordinates":[[[116.30,40.00],[116.32,40.00],[116.32,40.01],[116.30,40.01],[116.30,40.00]]]}},
+		{"type":"Feature","properties":{"编码":"SQ2","名称":"北关社区","类型":"社区","负责人":"赵六","电话":"13800000002"},"geometry":{"type":"Polygon","coordinates":[[[116.32,40.00],[116.34,40.00],[116.34,40.01],[116.32,40.01],[116.32,40.00]]]}}]}`
+	var sum struct {
+		ID           int64 `json:"id"`
+		Units, Zones int
+		Errors       []any `json:"errors"`
+	}
+	upload(t, a, "admin", "/api/v1/imports?kind=unit", "units.geojson", []byte(gj), map[string]string{"territory": "true"}).
+		MustStatus(t, http.StatusCreated).Decode(t, &sum)
+	if sum.Units != 2 || sum.Zones != 2 || len(sum.Errors) != 0 {
+		t.Fatalf("summary %+v", sum)
+	}
+	a.Do("admin", "POST", fmt.Sprintf("/api/v1/imports/%d/confirm", sum.ID), nil).MustStatus(t, http.StatusOK)
+	var name, contact, phone string
+	var zones int
+	if err := a.Store.DB().QueryRow(t.Context(), `SELECT u.name, u.contact_person, u.phone, (SELECT count(*) FROM zones z WHERE z.unit_id = u.id AND z.role = 'lead')
+		FROM units u WHERE u.code = 'SQ2'`).Scan(&name, &contact, &phone, &zones); err != nil {
+		t.Fatal(err)
+	}
+	if name != "北关社区" || contact != "赵六" || phone != "13800000002" || zones != 1 {
+		t.Errorf("unit SQ2: %s %s %s with %d lead zones", name, contact, phone, zones)
+	}
+}
