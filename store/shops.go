@@ -258,3 +258,23 @@ func (s *Store) LeadLengths(ctx context.Context) (map[int64]float64, error) {
 	}
 	return out, mapErr(rows.Err())
 }
+
+// LeadPiece is a stored coverage piece with lead owners: a stretch of a street and the units leading it.
+type LeadPiece struct {
+	AssetID    int64
+	FromM, ToM float64
+	UnitIDs    []int64
+}
+
+// LeadPieces returns the stored coverage pieces that have a lead owner (covered or overlap), by street and start.
+func (s *Store) LeadPieces(ctx context.Context) ([]LeadPiece, error) {
+	rows, err := s.db.Query(ctx, `SELECT asset_id, from_m, to_m, unit_ids FROM coverage_pieces
+		WHERE status = ANY($1) ORDER BY asset_id, from_m`, ownedCoverages)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (LeadPiece, error) {
+		var p LeadPiece
+		return p, r.Scan(&p.AssetID, &p.FromM, &p.ToM, &p.UnitIDs)
+	})
+}

@@ -1,0 +1,161 @@
+package handlers_test
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+
+	"everymeter/internal/testapp"
+)
+
+// shopStreet is partsTown's 朝阳路 with 宣传部 (XCB) also leading 500 m to its end, and six shops whose frontages
+// are set by hand:
+//
+//	shop  side   from–to (m)  agreement
+//	A     left   100–120      valid
+//	B     left   110–150      valid (overlaps A: the left side's union is 100–150)
+//	C     right  480–530      valid (crosses 500 m, where XCB joins)
+//	D     left   600–700      expired in 2020
+//	E     right  800–840      none
+//	F     right  880–900      valid (crosses 898 m, where ZHZFJ's assignment ends)
+type shopStreet struct {
+	a                *testapp.App
+	road, zhzfj, xcb int64
+	length           float64 // the street's length, as the API reports it
+	shops            map[string]int64
+}
+
+func newShopStreet(t *testing.T) *shopStreet {
+	a, road, zhzfj, xcb, _ := partsTown(t)
+	w := &shopStreet{a: a, road: road, zhzfj: zhzfj, xcb: xcb, shops: map[string]int64{}}
+	w.length = a.Do("planner", "GET", fmt.Sprintf("/api/v1/assets/%d", road), nil).MustStatus(t, 200).JSON()["properties"].(map[string]any)["length_m"].(float64)
+	a.Do("planner", "POST", fmt.Sprintf("/api/v1/assets/%d/assignments", road), map[string]any{"unit_id": xcb, "from_m": 500, "to_m": w.length, "role": "lead"}).MustStatus(t, 201)
+	for _, s := range []struct {
+		name, side string
+		from, to   float64
+		validFrom  string
+		validTo    string
+	}{
+		{"A", "left", 100, 120, "2026-01-01", "2099-12-31"},
+		{"B", "left", 110, 150, "2026-01-01", "2099-12-31"},
+		{"C", "right", 480, 530, "2026-01-01", "2099-12-31"},
+		{"D", "left", 600, 700, "2020-01-01", "2020-12-31"},
+		{"E", "right", 800, 840, "", ""},
+		{"F", "right", 880, 900, "2026-01-01", "2099-12-31"},
+	} {
+		dy := 6.0
+		if s.side == "right" {
+			dy = -6
+		}
+		door := fmt.Sprintf(`{"type":"Point","coordinates":[%.9f,%.9f]}`, 117+(s.from+s.to)/2*degPerME, 36+dy*degPerMN)
+		id := idOf(a.Do("planner", "POST", "/api/v1/shops", feature(door, map[string]any{"name": "商户" + s.name,
+			"contact_person": "店主" + s.name, "phone": "1390000000" + fmt.Sprint(len(w.shops))})).MustStatus(t, 201).JSON()["properties"].(map[string]any))
+		w.shops[s.name] = id
+		a.Do("planner", "PUT", fmt.Sprintf("/api/v1/shops/%d/frontage", id), map[string]any{"asset_id": road, "side": s.side, "from_m": s.from, "to_m": s.to}).MustStatus(t, 200)
+		if s.validTo != "" {
+			a.Do("planner", "POST", fmt.Sprintf("/api/v1/shops/%d/agreements", id), map[string]any{"unit_id": zhzfj, "signed_on": s.validFrom,
+				"valid_from": s.validFrom, "valid_to": s.validTo}).MustStatus(t, 201)
+		}
+	}
+	return w
+}
+
+// TestFrontageLeaders: the ranking's and the briefing's 门前三包 coverage per unit (of the stretches it leads) and
+// per street side, against a table worked out by hand from shopStreet's frontages:
+//
+//	ZHZFJ leads 0–898:      left 100–150 = 50 m; right 480–530 + 880–898 = 68 m
+//	XCB   leads 500–length: left 0 (D's agreement expired); right 500–530 + 880–900 = 50 m
+//	朝阳路:                 left 50 m; right 480–530 + 880–900 = 70 m; 6 shops
+func TestFrontageLeaders(t *testing.T) {
+	w := newShopStreet(t)
+	a := w.a
+	type want struct{ lead, left, right float64 }
+	table := map[int64]want{w.zhzfj: {898, 50, 68}, w.xcb: {w.length - 500, 0, 50}}
+	check := func(where string, units []any) {
+		t.Helper()
+		seen := 0
+		for _, u := range units {
+			u := u.(map[string]any)
+			wt, ok := table[int64(u["unit_id"].(float64))]
+			if !ok {
+				continue
+			}
+			seen++
+			f := u["frontage"].(map[string]any)
+			if !near(f["lead_m"].(float64), wt.lead, 0.01) || !near(f["left_m"].(float64), wt.left, 0.01) || !near(f["right_m"].(float64), wt.right, 0.01) {
+				t.Errorf("%s: %s frontage %v, want lead %.2f, left %.0f, right %.0f", where, u["code"], f, wt.lead, wt.left, wt.right)
+			}
+			rate := (wt.left + wt.right) / (2 * wt.lead)
+			if !near(f["rate"].(float64), rate, 1e-4) || !near(f["left"].(float64), wt.left/wt.lead, 1e-4) || !near(f["right"].(float64), wt.right/wt.lead, 1e-4) {
+				t.Errorf("%s: %s rates %v, want rate %.4f", where, u["code"], f, rate)
+			}
+		}
+		if seen != 2 {
+			t.Errorf("%s: %d of the two units", where, seen)
+		}
+	}
+	stats := a.Do("leader", "GET", "/api/v1/stats/units", nil).MustStatus(t, 200).JSON()
+	check("stats/units", stats["items"].([]any))
+	// The existing fields are still there.
+	if u := stats["items"].([]any)[0].(map[string]any); u["rates"] == nil || u["km"] == nil || u["too_few"] == nil {
+		t.Errorf("a ranking row lost its fields: %v", u)
+	}
+
+	b := a.Do("leader", "GET", "/api/v1/briefing?format=json", nil).MustStatus(t, 200).JSON()
+	check("briefing", b["Units"].([]any))
+	fb := b["Frontage"].(map[string]any)
+	streets := fb["streets"].([]any)
+	if len(streets) != 1 {
+		t.Fatalf("briefing streets %v, want 朝阳路 alone", streets)
+	}
+	st := streets[0].(map[string]any)
+	if st["name"] != "朝阳路" || !near(st["left_m"].(float64), 50, 0.01) || !near(st["right_m"].(float64), 70, 0.01) || st["shops"].(float64) != 6 ||
+		!near(st["left"].(float64), 50/w.length, 1e-4) || !near(st["right"].(float64), 70/w.length, 1e-4) {
+		t.Errorf("briefing street %v, want left 50 m, right 70 m of %.2f, 6 shops", st, w.length)
+	}
+	sides := fb["sides"].([]any)
+	if l, r := sides[0].(map[string]any), sides[1].(map[string]any); l["side"] != "left" || !near(l["covered_m"].(float64), 50, 0.01) ||
+		r["side"] != "right" || !near(r["covered_m"].(float64), 70, 0.01) {
+		t.Errorf("briefing sides %v", sides)
+	}
+
+	// The HTML (and so the PDF, printed from it) shows the section with the units' and the street's figures.
+	html := string(a.Do("leader", "GET", "/api/v1/briefing", nil).MustStatus(t, 200).Body)
+	pc := func(x float64) string { return fmt.Sprintf("%.1f%%", 100*x) }
+	for _, s := range []string{"门前三包覆盖", "综合执法局", "宣传部", pc(118.0 / (2 * 898)), pc(50 / (2 * (w.length - 500))),
+		pc(50 / w.length), pc(70 / w.length)} {
+		if !strings.Contains(html, s) {
+			t.Errorf("the briefing's HTML lacks %q", s)
+		}
+	}
+	// The xlsx exports carry the section as sheets.
+	for _, path := range []string{"/api/v1/briefing?format=xlsx", "/api/v1/stats/units?format=xlsx"} {
+		f, err := excelize.OpenReader(bytes.NewReader(a.Do("leader", "GET", path, nil).MustStatus(t, 200).Body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := f.GetRows("门前三包（按单位）")
+		if err != nil {
+			t.Fatalf("%s: %v (sheets %v)", path, err, f.GetSheetList())
+		}
+		found := false
+		for _, r := range rows[1:] {
+			if r[1] == "综合执法局" {
+				found = true
+				var led, right float64
+				fmt.Sscan(r[2], &led)
+				fmt.Sscan(r[4], &right)
+				if math.Abs(led-898) > 0.1 || math.Abs(right-68) > 0.1 {
+					t.Errorf("%s: 综合执法局 row %v, want 898 m led, 68 m right", path, r)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s: no 综合执法局 row in %v", path, rows)
+		}
+	}
+}

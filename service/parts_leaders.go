@@ -1,0 +1,159 @@
+package service
+
+import (
+	"cmp"
+	"context"
+	"math"
+	"slices"
+
+	"everymeter/domain"
+	"everymeter/geo"
+	"everymeter/store"
+	"everymeter/vocab"
+)
+
+// 门前三包 for the leaders (issue 16 item 5): the frontage coverage of the stretches each unit leads, for the
+// ranking context, and the network's and each street's by side, for the briefing. A unit's stretches are the
+// stored coverage pieces naming it (covered or overlap, as its km in the ranking); on each side of such a stretch
+// the covered meters are those inside the union of that side's frontages whose shop holds an agreement valid
+// today, whoever the agreement is with: the question is how much of what the unit answers for is under 门前三包.
+
+// validFrontage is the union of the valid frontages on each (street, side), clipped to [0, length].
+type validFrontage map[int64]map[string]geo.Intervals
+
+func validFrontages(rows []store.FrontageRow) validFrontage {
+	out := validFrontage{}
+	for _, r := range rows {
+		if !r.Valid {
+			continue
+		}
+		if out[r.AssetID] == nil {
+			out[r.AssetID] = map[string]geo.Intervals{}
+		}
+		out[r.AssetID][r.Side] = append(out[r.AssetID][r.Side], geo.Interval{From: r.FromM, To: r.ToM})
+	}
+	for _, sides := range out {
+		for sd, ivs := range sides {
+			sides[sd] = ivs.Normalize()
+		}
+	}
+	return out
+}
+
+// within is how many meters of [from, to] the normalized intervals cover.
+func within(ivs geo.Intervals, from, to float64) float64 {
+	m := 0.0
+	for _, iv := range ivs {
+		m += math.Max(0, math.Min(iv.To, to)-math.Max(iv.From, from))
+	}
+	return m
+}
+
+// unitFrontage folds the lead pieces and the frontages into each unit's coverage.
+func unitFrontage(pieces []store.LeadPiece, rows []store.FrontageRow) map[int64]*domain.UnitFrontage {
+	vf := validFrontages(rows)
+	out := map[int64]*domain.UnitFrontage{}
+	for _, p := range pieces {
+		left := within(vf[p.AssetID][string(vocab.Left)], p.FromM, p.ToM)
+		right := within(vf[p.AssetID][string(vocab.Right)], p.FromM, p.ToM)
+		for _, u := range slices.Compact(slices.Sorted(slices.Values(p.UnitIDs))) {
+			f := out[u]
+			if f == nil {
+				f = &domain.UnitFrontage{}
+				out[u] = f
+			}
+			f.LeadM += p.ToM - p.FromM
+			f.LeftM += left
+			f.RightM += right
+		}
+	}
+	for _, f := range out {
+		f.CoveredM = f.LeftM + f.RightM
+		f.Left, f.Right, f.Rate = share(f.LeftM, f.LeadM), share(f.RightM, f.LeadM), share(f.CoveredM, 2*f.LeadM)
+		f.LeadM, f.LeftM, f.RightM, f.CoveredM = round2(f.LeadM), round2(f.LeftM), round2(f.RightM), round2(f.CoveredM)
+	}
+	return out
+}
+
+func share(a, b float64) *float64 {
+	if b <= 0 {
+		return nil
+	}
+	v := a / b
+	return &v
+}
+
+// addFrontage puts each unit's 门前三包 coverage on its ranking row (a unit leading nothing gets zeros, no rates).
+func (s *Service) addFrontage(ctx context.Context, units []domain.UnitStat) error {
+	pieces, err := s.Store.LeadPieces(ctx)
+	if err != nil {
+		return err
+	}
+	rows, err := s.Store.FrontageRows(ctx, nil, today())
+	if err != nil {
+		return err
+	}
+	byUnit := unitFrontage(pieces, rows)
+	for i := range units {
+		f := byUnit[units[i].UnitID]
+		if f == nil {
+			f = &domain.UnitFrontage{}
+		}
+		units[i].Frontage = f
+	}
+	return nil
+}
+
+// frontageBriefing is the briefing's 门前三包 section: the network by side, and every street with a frontage by
+// side, least covered first.
+func (s *Service) frontageBriefing(ctx context.Context) (*domain.FrontageBriefing, error) {
+	streets, byAsset, err := s.streetFrontages(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := &domain.FrontageBriefing{Streets: []domain.StreetSides{}}
+	var total, left, right float64
+	for _, st := range streets {
+		fr := byAsset[st.ID]
+		l := sideCoverage(string(vocab.Left), st.LengthM, fr)
+		r := sideCoverage(string(vocab.Right), st.LengthM, fr)
+		total, left, right = total+st.LengthM, left+l.CoveredM, right+r.CoveredM
+		if len(fr) == 0 {
+			continue
+		}
+		row := domain.StreetSides{AssetID: st.ID, Name: st.Name, LengthM: round2(st.LengthM), LeftM: l.CoveredM, RightM: r.CoveredM, Shops: len(fr)}
+		row.Left, row.Right = share(l.CoveredM, st.LengthM), share(r.CoveredM, st.LengthM)
+		out.Streets = append(out.Streets, row)
+	}
+	slices.SortStableFunc(out.Streets, func(a, b domain.StreetSides) int {
+		return cmp.Or(cmp.Compare(val(a.Left)+val(a.Right), val(b.Left)+val(b.Right)), cmp.Compare(a.AssetID, b.AssetID))
+	})
+	out.StreetsTotal = len(out.Streets)
+	out.Streets = out.Streets[:min(len(out.Streets), domain.BriefingStreets)]
+	for sd, m := range map[string]float64{string(vocab.Left): left, string(vocab.Right): right} {
+		t := domain.SideTotal{Side: sd, LengthM: round2(total), CoveredM: round2(m)}
+		if total > 0 {
+			t.Percent = math.Round(m/total*10000) / 100
+		}
+		out.Sides = append(out.Sides, t)
+	}
+	slices.SortFunc(out.Sides, func(a, b domain.SideTotal) int { return cmp.Compare(a.Side, b.Side) })
+	return out, nil
+}
+
+// streetFrontages returns every street with its length and its frontages (valid today or not), by street.
+func (s *Service) streetFrontages(ctx context.Context) ([]store.StreetLength, map[int64][]store.FrontageRow, error) {
+	streets, err := s.Store.StreetLengths(ctx, vocab.Strings(vocab.LinearKinds))
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, err := s.Store.FrontageRows(ctx, nil, today())
+	if err != nil {
+		return nil, nil, err
+	}
+	byAsset := map[int64][]store.FrontageRow{}
+	for _, r := range rows {
+		byAsset[r.AssetID] = append(byAsset[r.AssetID], r)
+	}
+	return streets, byAsset, nil
+}
