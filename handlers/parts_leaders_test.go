@@ -4,11 +4,16 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/xuri/excelize/v2"
 
+	"everymeter/internal/ci"
 	"everymeter/internal/testapp"
 )
 
@@ -21,7 +26,7 @@ import (
 //	C     right  480–530      valid (crosses 500 m, where XCB joins)
 //	D     left   600–700      expired in 2020
 //	E     right  800–840      none
-//	F     right  880–900      valid (crosses 898 m, where ZHZFJ's assignment ends)
+//	F     right  880–900      valid, 包卫生 and 包绿化 only (crosses 898 m, where ZHZFJ's assignment ends)
 type shopStreet struct {
 	a                *testapp.App
 	road, zhzfj, xcb int64
@@ -57,8 +62,11 @@ func newShopStreet(t *testing.T) *shopStreet {
 		w.shops[s.name] = id
 		a.Do("planner", "PUT", fmt.Sprintf("/api/v1/shops/%d/frontage", id), map[string]any{"asset_id": road, "side": s.side, "from_m": s.from, "to_m": s.to}).MustStatus(t, 200)
 		if s.validTo != "" {
-			a.Do("planner", "POST", fmt.Sprintf("/api/v1/shops/%d/agreements", id), map[string]any{"unit_id": zhzfj, "signed_on": s.validFrom,
-				"valid_from": s.validFrom, "valid_to": s.validTo}).MustStatus(t, 201)
+			body := map[string]any{"unit_id": zhzfj, "signed_on": s.validFrom, "valid_from": s.validFrom, "valid_to": s.validTo}
+			if s.name == "F" {
+				body["duties"] = []string{"greening", "sanitation"}
+			}
+			a.Do("planner", "POST", fmt.Sprintf("/api/v1/shops/%d/agreements", id), body).MustStatus(t, 201)
 		}
 	}
 	return w
@@ -156,6 +164,83 @@ func TestFrontageLeaders(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("%s: no 综合执法局 row in %v", path, rows)
+		}
+	}
+}
+
+// TestSignShops: a stretch's sign board lists the shops under 门前三包 along it — those whose frontage overlaps the
+// stretch and whose agreement is valid today — with their side (of the eastbound 朝阳路, left is 路北), their
+// duties and the agreement's end; in the JSON, on the SVG board, and in the printed PDF read back with pdftotext.
+func TestSignShops(t *testing.T) {
+	w := newShopStreet(t)
+	a := w.a
+	line := func(shop, side, duties string) string {
+		return fmt.Sprintf("商户%s（%s）：%s，有效期至 2099-12-31", shop, side, duties)
+	}
+	all := "包卫生、包秩序、包绿化"
+	A, B, C := line("A", "左侧·路北", all), line("B", "左侧·路北", all), line("C", "右侧·路南", all)
+	F := line("F", "右侧·路南", "包卫生、包绿化")
+	signOf := func(unit int64) map[string]any {
+		items := a.Do("leader", "GET", fmt.Sprintf("/api/v1/signs?unit_id=%d", unit), nil).MustStatus(t, 200).JSON()["items"].([]any)
+		if len(items) != 1 {
+			t.Fatalf("unit %d has signs %v, want one", unit, items)
+		}
+		return items[0].(map[string]any)
+	}
+	lines := func(g map[string]any) string {
+		var out []string
+		for _, d := range g["duties"].([]any) {
+			out = append(out, d.(string))
+		}
+		return strings.Join(out, "\n")
+	}
+	// 宣传部 leads 500 m to the end: C and F front it; D's agreement has expired, E has none.
+	xcb, zhzfj := signOf(w.xcb), signOf(w.zhzfj)
+	if got, want := lines(xcb), strings.Join([]string{C, F}, "\n"); got != want {
+		t.Errorf("宣传部's board lists\n%s\nwant\n%s", got, want)
+	}
+	if got, want := lines(zhzfj), strings.Join([]string{A, B, C, F}, "\n"); got != want {
+		t.Errorf("综合执法局's board lists\n%s\nwant\n%s", got, want)
+	}
+	svg := string(a.Do("leader", "GET", fmt.Sprintf("/api/v1/signs/%s.svg", xcb["code"]), nil).MustStatus(t, 200).Body)
+	for _, s := range []string{C, F} {
+		if !strings.Contains(svg, s) {
+			t.Errorf("宣传部's SVG board lacks %q", s)
+		}
+	}
+	for _, s := range []string{"商户D", "商户E", "商户A"} {
+		if strings.Contains(svg, s) {
+			t.Errorf("宣传部's SVG board names %s", s)
+		}
+	}
+	// Four shops do not fit: two lines and the count, the rest behind the QR code.
+	svg = string(a.Do("leader", "GET", fmt.Sprintf("/api/v1/signs/%s.svg", zhzfj["code"]), nil).MustStatus(t, 200).Body)
+	if !strings.Contains(svg, A) || !strings.Contains(svg, B) || strings.Contains(svg, F) || !strings.Contains(svg, "…等 4 户") {
+		t.Errorf("综合执法局's SVG board does not show A, B and the count of 4: %s", svg)
+	}
+
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		ci.Missing(t, "pdftotext is not installed (apt-get install poppler-utils)")
+		return
+	}
+	res := a.Do("leader", "GET", fmt.Sprintf("/api/v1/signs/%s.pdf", xcb["code"]), nil)
+	if res.Status == http.StatusServiceUnavailable {
+		ci.Missing(t, "Chromium is not installed: %s", res.Body)
+		return
+	}
+	res.MustStatus(t, 200)
+	pdf := filepath.Join(t.TempDir(), "sign.pdf")
+	if err := os.WriteFile(pdf, res.Body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	text, err := exec.Command("pdftotext", pdf, "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	flat := strings.Join(strings.Fields(string(text)), "")
+	for _, s := range []string{C, F} {
+		if !strings.Contains(flat, strings.Join(strings.Fields(s), "")) {
+			t.Errorf("the printed board lacks %q: %s", s, text)
 		}
 	}
 }

@@ -278,3 +278,36 @@ func (s *Store) LeadPieces(ctx context.Context) ([]LeadPiece, error) {
 		return p, r.Scan(&p.AssetID, &p.FromM, &p.ToM, &p.UnitIDs)
 	})
 }
+
+// FrontageDuty is a shop under 门前三包 along a stretch: its frontage, the duties of its agreement valid on the
+// day asked, and the street's bearing at its frontage's middle (degrees clockwise from north; nil where unknown).
+type FrontageDuty struct {
+	ShopID     int64
+	Name, Side string
+	FromM, ToM float64
+	Duties     []string
+	ValidTo    string
+	Bearing    *float64
+}
+
+// FrontageDuties lists the shops whose frontage on the street overlaps [from, to] and whose agreement is valid
+// on day, by side and start.
+func (s *Store) FrontageDuties(ctx context.Context, assetID int64, from, to float64, day string) ([]FrontageDuty, error) {
+	rows, err := s.db.Query(ctx, `SELECT s.id, s.name, f.side, f.from_m, f.to_m, g.duties, g.valid_to::text,
+			CASE WHEN GeometryType(l.g) = 'LINESTRING' AND a.length_m > 0 THEN degrees(ST_Azimuth(
+				ST_LineInterpolatePoint(l.g, GREATEST(0, LEAST(1, (f.from_m + f.to_m) / 2 / a.length_m - 0.001)))::geography,
+				ST_LineInterpolatePoint(l.g, GREATEST(0, LEAST(1, (f.from_m + f.to_m) / 2 / a.length_m + 0.001)))::geography)) END
+		FROM frontages f JOIN shops s ON s.id = f.shop_id JOIN assets a ON a.id = f.asset_id
+		CROSS JOIN LATERAL (SELECT ST_LineMerge(a.geom) AS g) l
+		JOIN LATERAL (SELECT x.duties, x.valid_to FROM agreements x WHERE x.shop_id = s.id AND x.valid_from <= $4::date AND $4::date <= x.valid_to
+			ORDER BY x.valid_to DESC, x.id DESC LIMIT 1) g ON true
+		WHERE f.asset_id = $1 AND f.from_m < $3 AND f.to_m > $2
+		ORDER BY f.side, f.from_m, s.id`, assetID, from, to, day)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (FrontageDuty, error) {
+		var d FrontageDuty
+		return d, r.Scan(&d.ShopID, &d.Name, &d.Side, &d.FromM, &d.ToM, &d.Duties, &d.ValidTo, &d.Bearing)
+	})
+}
