@@ -1,5 +1,7 @@
 package domain
 
+import "time"
+
 // UnitFrontage is the 门前三包 coverage of the stretches a unit leads: of both sides of the street it leads, the
 // meters fronted by a shop with an agreement valid today (whoever the agreement is with).
 type UnitFrontage struct {
@@ -34,3 +36,34 @@ type FrontageBriefing struct {
 
 // BriefingStreets is how many streets the briefing's 门前三包 section lists.
 const BriefingStreets = 20
+
+// ShopRepeat is one shop's count of cases filed at its frontage in a period (repeat cases: the shops that break
+// their 门前三包 agreement most); its contact only as the visibility policy allows.
+type ShopRepeat struct {
+	ShopID         int64   `json:"shop_id"`
+	Name           string  `json:"name"`
+	ContactPerson  string  `json:"contact_person"`
+	Phone          string  `json:"phone"`
+	Side           string  `json:"side"`
+	FromM          float64 `json:"from_m"`
+	ToM            float64 `json:"to_m"`
+	Cases          int     `json:"cases"`
+	AgreementID    *int64  `json:"agreement_id"`    // the agreement valid today, else none
+	AgreementValid bool    `json:"agreement_valid"` // the shop holds an agreement valid today
+}
+
+// StreetRepeats is one street's shops by their cases, most first.
+type StreetRepeats struct {
+	AssetID int64        `json:"asset_id"`
+	Name    string       `json:"name"`
+	Cases   int          `json:"cases"`
+	Shops   []ShopRepeat `json:"shops"`
+}
+
+// RepeatQuery selects the repeat cases counted: those created in [From, To) on one street (nil: all) at shops
+// with at least MinCount of them.
+type RepeatQuery struct {
+	From, To time.Time
+	AssetID  *int64
+	MinCount int
+}

@@ -244,3 +244,72 @@ func TestSignShops(t *testing.T) {
 		}
 	}
 }
+
+var _ = addPolicy(map[string]string{"GET /api/v1/shops/repeats": "signed-in"})
+
+// TestShopRepeats: cases filed at the frontages of shopStreet, counted per shop by hand —
+//
+//	A (left 100–120): 3 at 105 m          C (right 480–530): 2 at 490 m
+//	B (left 110–150): 1 at 140 m          E (right 800–840, no agreement): 2 at 820 m
+//	and 1 at 300 m on the left, where no shop fronts (not counted)
+//
+// — so 朝阳路 has 8, ranked A 3, C 2, E 2, B 1; min_count=2 drops B; a period without them lists nothing; unit
+// staff of a unit that got none of these cases count none of them.
+func TestShopRepeats(t *testing.T) {
+	w := newShopStreet(t)
+	a := w.a
+	at := func(m, dy float64, n int) {
+		for range n {
+			fileAt(t, a, "JMZX-02", 117+m*degPerME, 36+dy*degPerMN, 0)
+		}
+	}
+	at(105, 2, 3)
+	at(140, 2, 1)
+	at(490, -2, 2)
+	at(820, -2, 2)
+	at(300, 2, 1)
+	type row struct {
+		shop  string
+		cases int
+		valid bool
+	}
+	get := func(role, query string) []any {
+		return a.Do(role, "GET", "/api/v1/shops/repeats"+query, nil).MustStatus(t, 200).JSON()["items"].([]any)
+	}
+	check := func(query string, want []row) {
+		t.Helper()
+		items := get("leader", query)
+		if len(items) != 1 {
+			t.Fatalf("%s: streets %v, want 朝阳路 alone", query, items)
+		}
+		st := items[0].(map[string]any)
+		total := 0
+		for _, r := range want {
+			total += r.cases
+		}
+		shops := st["shops"].([]any)
+		if st["name"] != "朝阳路" || int(st["cases"].(float64)) != total || len(shops) != len(want) {
+			t.Fatalf("%s: %v, want %d cases at %v", query, st, total, want)
+		}
+		for i, r := range want {
+			s := shops[i].(map[string]any)
+			if int64(s["shop_id"].(float64)) != w.shops[r.shop] || int(s["cases"].(float64)) != r.cases || s["agreement_valid"] != r.valid ||
+				s["contact_person"] != "店主"+r.shop {
+				t.Errorf("%s: rank %d is %v, want shop %s with %d cases (agreement valid %v) and its contact", query, i+1, s, r.shop, r.cases, r.valid)
+			}
+		}
+	}
+	check("", []row{{"A", 3, true}, {"C", 2, true}, {"E", 2, false}, {"B", 1, true}})
+	check(fmt.Sprintf("?asset_id=%d&min_count=2", w.road), []row{{"A", 3, true}, {"C", 2, true}, {"E", 2, false}})
+	if items := get("leader", "?from=2099-01-01&to=2099-02-01"); len(items) != 0 {
+		t.Errorf("a period without cases lists %v", items)
+	}
+	if items := get("unit_staff", ""); len(items) != 0 {
+		t.Errorf("unit staff of another unit count %v", items)
+	}
+	a.Do("leader", "GET", "/api/v1/shops/repeats?asset_id=999999", nil).MustStatus(t, 404)
+	for _, q := range []string{"?asset_id=x", "?min_count=0", "?from=2026-02-01&to=2026-01-01"} {
+		a.Do("leader", "GET", "/api/v1/shops/repeats"+q, nil).MustStatus(t, 400)
+	}
+	a.Do("", "GET", "/api/v1/shops/repeats", nil).MustStatus(t, 401)
+}

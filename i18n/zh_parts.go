@@ -33,5 +33,6 @@ func init() {
 		"xlsx|Frontage coverage":                                                    "门前三包覆盖率",
 		"xlsx|Street":                                                               "道路",
 		"xlsx|Shops":                                                                "临街商户",
+		"min_count must be from 1 to 1000":                                          "min_count 须为1至1000",
 	})
 }

@@ -157,3 +157,43 @@ func (s *Service) streetFrontages(ctx context.Context) ([]store.StreetLength, ma
 	}
 	return streets, byAsset, nil
 }
+
+// ShopRepeats ranks the shops by the cases filed at their frontage in a period, per street (the streets with the
+// most first): the shops that break their 门前三包 agreement most. The cases counted are those the case-aggregates
+// entry lets the principal count; the contacts those the shop-contacts entry lets it see.
+func (s *Service) ShopRepeats(ctx context.Context, p domain.Principal, q domain.RepeatQuery) ([]domain.StreetRepeats, error) {
+	v, err := view(p, CaseAggregates)
+	if err != nil {
+		return nil, err
+	}
+	sc, err := contactScope(p)
+	if err != nil {
+		return nil, err
+	}
+	var c checker
+	checkPeriod(&c, q.From, q.To)
+	c.check(q.MinCount >= 1 && q.MinCount <= 1000, "min_count", "min_count must be from 1 to 1000")
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	if q.AssetID != nil {
+		if _, err := s.Store.Asset(ctx, *q.AssetID); err != nil {
+			return nil, err
+		}
+	}
+	rows, err := s.Store.ShopRepeats(ctx, sc, today(), q, v.only())
+	if err != nil {
+		return nil, err
+	}
+	out := []domain.StreetRepeats{}
+	for _, r := range rows {
+		if len(out) == 0 || out[len(out)-1].AssetID != r.AssetID {
+			out = append(out, domain.StreetRepeats{AssetID: r.AssetID, Name: r.Street, Shops: []domain.ShopRepeat{}})
+		}
+		st := &out[len(out)-1]
+		st.Cases += r.Cases
+		st.Shops = append(st.Shops, r.ShopRepeat)
+	}
+	slices.SortStableFunc(out, func(a, b domain.StreetRepeats) int { return cmp.Compare(b.Cases, a.Cases) })
+	return out, nil
+}

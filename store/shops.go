@@ -311,3 +311,40 @@ func (s *Store) FrontageDuties(ctx context.Context, assetID int64, from, to floa
 		return d, r.Scan(&d.ShopID, &d.Name, &d.Side, &d.FromM, &d.ToM, &d.Duties, &d.ValidTo, &d.Bearing)
 	})
 }
+
+// StreetShopRepeat is one shop's cases at its frontage, with its street.
+type StreetShopRepeat struct {
+	AssetID int64
+	Street  string
+	domain.ShopRepeat
+}
+
+// ShopRepeats counts, per shop, the reports created in [from, to) filed at its frontage (named by their filing
+// step), not voided or duplicate, of unit only (nil: all); shops with at least min of them, by street, most
+// first. Contacts as sc allows; agreements judged on day.
+func (s *Store) ShopRepeats(ctx context.Context, sc ContactScope, day string, q domain.RepeatQuery, only *int64) ([]StreetShopRepeat, error) {
+	rows, err := s.db.Query(ctx, `WITH c AS (
+			SELECT (e.details ->> 'shop_id')::bigint AS shop_id, count(DISTINCT r.id) AS n
+			FROM report_events e JOIN reports r ON r.id = e.report_id
+			WHERE e.details ? 'shop_id' AND r.created_at >= $4 AND r.created_at < $5 AND r.status <> ALL($6)
+				AND ($7::bigint IS NULL OR r.unit_id = $7)
+			GROUP BY 1)
+		SELECT f.asset_id, a.name, s.id, s.name,
+			CASE WHEN $1::bool OR s.unit_id = $2::bigint THEN s.contact_person ELSE '' END,
+			CASE WHEN $1::bool OR s.unit_id = $2::bigint THEN s.phone ELSE '' END,
+			f.side, f.from_m, f.to_m, c.n, g.id
+		FROM c JOIN shops s ON s.id = c.shop_id JOIN frontages f ON f.shop_id = s.id JOIN assets a ON a.id = f.asset_id
+		LEFT JOIN LATERAL (SELECT x.id FROM agreements x WHERE x.shop_id = s.id AND x.valid_from <= $3::date AND $3::date <= x.valid_to
+			ORDER BY x.valid_to DESC, x.id DESC LIMIT 1) g ON true
+		WHERE c.n >= $8 AND ($9::bigint IS NULL OR f.asset_id = $9)
+		ORDER BY f.asset_id, c.n DESC, s.id`, sc.All, sc.Unit, day, q.From, q.To, discardedStatuses, only, q.MinCount, q.AssetID)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (StreetShopRepeat, error) {
+		var x StreetShopRepeat
+		err := r.Scan(&x.AssetID, &x.Street, &x.ShopID, &x.Name, &x.ContactPerson, &x.Phone, &x.Side, &x.FromM, &x.ToM, &x.Cases, &x.AgreementID)
+		x.AgreementValid = x.AgreementID != nil
+		return x, err
+	})
+}
