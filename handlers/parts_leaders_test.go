@@ -131,6 +131,22 @@ func TestFrontageLeaders(t *testing.T) {
 		t.Errorf("briefing sides %v", sides)
 	}
 
+	// The coverage summary offers the same by side.
+	cov := a.Do("leader", "GET", "/api/v1/coverage", nil).MustStatus(t, 200).JSON()["frontage_by_side"].([]any)
+	if len(cov) != 2 {
+		t.Fatalf("coverage summary frontage_by_side %v", cov)
+	}
+	for i, want := range []struct {
+		side string
+		m    float64
+	}{{"left", 50}, {"right", 70}} {
+		s := cov[i].(map[string]any)
+		if s["side"] != want.side || !near(s["covered_m"].(float64), want.m, 0.01) || !near(s["length_m"].(float64), w.length, 0.01) ||
+			!near(s["percent"].(float64), 100*want.m/w.length, 0.01) {
+			t.Errorf("coverage summary %s side %v, want %.0f of %.2f m", want.side, s, want.m, w.length)
+		}
+	}
+
 	// The HTML (and so the PDF, printed from it) shows the section with the units' and the street's figures.
 	html := string(a.Do("leader", "GET", "/api/v1/briefing", nil).MustStatus(t, 200).Body)
 	pc := func(x float64) string { return fmt.Sprintf("%.1f%%", 100*x) }

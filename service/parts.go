@@ -571,7 +571,7 @@ func (s *Service) FrontageSummary(ctx context.Context, p domain.Principal) (doma
 	if err := s.allow(p, MapData); err != nil {
 		return out, err
 	}
-	streets, byAsset, err := s.streetFrontages(ctx)
+	streets, byAsset, err := s.streetFrontages(ctx, today())
 	if err != nil {
 		return out, err
 	}

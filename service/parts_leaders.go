@@ -5,6 +5,7 @@ import (
 	"context"
 	"math"
 	"slices"
+	"time"
 
 	"everymeter/domain"
 	"everymeter/geo"
@@ -107,20 +108,18 @@ func (s *Service) addFrontage(ctx context.Context, units []domain.UnitStat) erro
 // frontageBriefing is the briefing's 门前三包 section: the network by side, and every street with a frontage by
 // side, least covered first.
 func (s *Service) frontageBriefing(ctx context.Context) (*domain.FrontageBriefing, error) {
-	streets, byAsset, err := s.streetFrontages(ctx)
+	streets, byAsset, err := s.streetFrontages(ctx, today())
 	if err != nil {
 		return nil, err
 	}
-	out := &domain.FrontageBriefing{Streets: []domain.StreetSides{}}
-	var total, left, right float64
+	out := &domain.FrontageBriefing{Sides: networkSides(streets, byAsset), Streets: []domain.StreetSides{}}
 	for _, st := range streets {
 		fr := byAsset[st.ID]
-		l := sideCoverage(string(vocab.Left), st.LengthM, fr)
-		r := sideCoverage(string(vocab.Right), st.LengthM, fr)
-		total, left, right = total+st.LengthM, left+l.CoveredM, right+r.CoveredM
 		if len(fr) == 0 {
 			continue
 		}
+		l := sideCoverage(string(vocab.Left), st.LengthM, fr)
+		r := sideCoverage(string(vocab.Right), st.LengthM, fr)
 		row := domain.StreetSides{AssetID: st.ID, Name: st.Name, LengthM: round2(st.LengthM), LeftM: l.CoveredM, RightM: r.CoveredM, Shops: len(fr)}
 		row.Left, row.Right = share(l.CoveredM, st.LengthM), share(r.CoveredM, st.LengthM)
 		out.Streets = append(out.Streets, row)
@@ -130,24 +129,48 @@ func (s *Service) frontageBriefing(ctx context.Context) (*domain.FrontageBriefin
 	})
 	out.StreetsTotal = len(out.Streets)
 	out.Streets = out.Streets[:min(len(out.Streets), domain.BriefingStreets)]
-	for sd, m := range map[string]float64{string(vocab.Left): left, string(vocab.Right): right} {
-		t := domain.SideTotal{Side: sd, LengthM: round2(total), CoveredM: round2(m)}
-		if total > 0 {
-			t.Percent = math.Round(m/total*10000) / 100
-		}
-		out.Sides = append(out.Sides, t)
-	}
-	slices.SortFunc(out.Sides, func(a, b domain.SideTotal) int { return cmp.Compare(a.Side, b.Side) })
 	return out, nil
 }
 
-// streetFrontages returns every street with its length and its frontages (valid today or not), by street.
-func (s *Service) streetFrontages(ctx context.Context) ([]store.StreetLength, map[int64][]store.FrontageRow, error) {
+// networkSides is the 门前三包 coverage of every street's left and right sides together.
+func networkSides(streets []store.StreetLength, byAsset map[int64][]store.FrontageRow) []domain.SideTotal {
+	out := make([]domain.SideTotal, 0, len(vocab.OneSides))
+	for _, sd := range vocab.OneSides {
+		var total, covered float64
+		for _, st := range streets {
+			total += st.LengthM
+			covered += sideCoverage(string(sd), st.LengthM, byAsset[st.ID]).CoveredM
+		}
+		t := domain.SideTotal{Side: string(sd), LengthM: round2(total), CoveredM: round2(covered)}
+		if total > 0 {
+			t.Percent = math.Round(covered/total*10000) / 100
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// frontageSides is the network's 门前三包 coverage by side for the coverage summary: the frontages as they are,
+// their agreements judged on at's day (nil: today).
+func (s *Service) frontageSides(ctx context.Context, at *time.Time) ([]domain.SideTotal, error) {
+	day := today()
+	if at != nil {
+		day = at.UTC().Format(isoDate)
+	}
+	streets, byAsset, err := s.streetFrontages(ctx, day)
+	if err != nil {
+		return nil, err
+	}
+	return networkSides(streets, byAsset), nil
+}
+
+// streetFrontages returns every street with its length and its frontages (whether valid on day or not), by street.
+func (s *Service) streetFrontages(ctx context.Context, day string) ([]store.StreetLength, map[int64][]store.FrontageRow, error) {
 	streets, err := s.Store.StreetLengths(ctx, vocab.Strings(vocab.LinearKinds))
 	if err != nil {
 		return nil, nil, err
 	}
-	rows, err := s.Store.FrontageRows(ctx, nil, today())
+	rows, err := s.Store.FrontageRows(ctx, nil, day)
 	if err != nil {
 		return nil, nil, err
 	}
