@@ -50,22 +50,22 @@ func within(ivs geo.Intervals, from, to float64) float64 {
 	return m
 }
 
-// unitFrontage folds the lead pieces and the frontages into each unit's coverage.
-func unitFrontage(pieces []store.LeadPiece, rows []store.FrontageRow) map[int64]*domain.UnitFrontage {
+// unitFrontage folds the lead pieces on fronted streets and the frontages into each unit's covered meters on
+// each side; lead is the meters each unit leads in all (one side).
+func unitFrontage(pieces []store.LeadPiece, rows []store.FrontageRow, lead map[int64]float64) map[int64]*domain.UnitFrontage {
 	vf := validFrontages(rows)
 	out := map[int64]*domain.UnitFrontage{}
+	for u, m := range lead {
+		out[u] = &domain.UnitFrontage{LeadM: m}
+	}
 	for _, p := range pieces {
 		left := within(vf[p.AssetID][string(vocab.Left)], p.FromM, p.ToM)
 		right := within(vf[p.AssetID][string(vocab.Right)], p.FromM, p.ToM)
 		for _, u := range slices.Compact(slices.Sorted(slices.Values(p.UnitIDs))) {
-			f := out[u]
-			if f == nil {
-				f = &domain.UnitFrontage{}
-				out[u] = f
+			if f := out[u]; f != nil {
+				f.LeftM += left
+				f.RightM += right
 			}
-			f.LeadM += p.ToM - p.FromM
-			f.LeftM += left
-			f.RightM += right
 		}
 	}
 	for _, f := range out {
@@ -86,7 +86,7 @@ func share(a, b float64) *float64 {
 
 // addFrontage puts each unit's 门前三包 coverage on its ranking row (a unit leading nothing gets zeros, no rates).
 func (s *Service) addFrontage(ctx context.Context, units []domain.UnitStat) error {
-	pieces, err := s.Store.LeadPieces(ctx)
+	pieces, err := s.Store.FrontedLeadPieces(ctx)
 	if err != nil {
 		return err
 	}
@@ -94,7 +94,11 @@ func (s *Service) addFrontage(ctx context.Context, units []domain.UnitStat) erro
 	if err != nil {
 		return err
 	}
-	byUnit := unitFrontage(pieces, rows)
+	lead := make(map[int64]float64, len(units))
+	for _, u := range units {
+		lead[u.UnitID] = u.Km * 1000 // the pieces naming it, as the ranking's km
+	}
+	byUnit := unitFrontage(pieces, rows, lead)
 	for i := range units {
 		f := byUnit[units[i].UnitID]
 		if f == nil {

@@ -266,10 +266,11 @@ type LeadPiece struct {
 	UnitIDs    []int64
 }
 
-// LeadPieces returns the stored coverage pieces that have a lead owner (covered or overlap), by street and start.
-func (s *Store) LeadPieces(ctx context.Context) ([]LeadPiece, error) {
+// FrontedLeadPieces returns the stored coverage pieces that have a lead owner (covered or overlap) on the streets
+// some shop fronts, by street and start (a street no shop fronts adds nothing to a unit's covered meters).
+func (s *Store) FrontedLeadPieces(ctx context.Context) ([]LeadPiece, error) {
 	rows, err := s.db.Query(ctx, `SELECT asset_id, from_m, to_m, unit_ids FROM coverage_pieces
-		WHERE status = ANY($1) ORDER BY asset_id, from_m`, ownedCoverages)
+		WHERE status = ANY($1) AND asset_id IN (SELECT asset_id FROM frontages) ORDER BY asset_id, from_m`, ownedCoverages)
 	if err != nil {
 		return nil, mapErr(err)
 	}
