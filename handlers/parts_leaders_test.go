@@ -156,6 +156,28 @@ func TestFrontageLeaders(t *testing.T) {
 			t.Errorf("the briefing's HTML lacks %q", s)
 		}
 	}
+	// The PDF prints it (read back with pdftotext).
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		ci.Missing(t, "pdftotext is not installed (apt-get install poppler-utils)")
+	} else if res := a.Do("leader", "GET", "/api/v1/briefing?format=pdf", nil); res.Status == http.StatusServiceUnavailable {
+		ci.Missing(t, "Chromium is not installed: %s", res.Body)
+	} else {
+		res.MustStatus(t, 200)
+		pdf := filepath.Join(t.TempDir(), "briefing.pdf")
+		if err := os.WriteFile(pdf, res.Body, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		text, err := exec.Command("pdftotext", pdf, "-").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		flat := strings.Join(strings.Fields(string(text)), "")
+		for _, s := range []string{"门前三包覆盖", "朝阳路", pc(118.0 / (2 * 898)), pc(70 / w.length)} {
+			if !strings.Contains(flat, s) {
+				t.Errorf("the printed briefing lacks %q", s)
+			}
+		}
+	}
 	// The xlsx exports carry the section as sheets.
 	for _, path := range []string{"/api/v1/briefing?format=xlsx", "/api/v1/stats/units?format=xlsx"} {
 		f, err := excelize.OpenReader(bytes.NewReader(a.Do("leader", "GET", path, nil).MustStatus(t, 200).Body))
