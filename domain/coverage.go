@@ -43,6 +43,8 @@ type Summary struct {
 	ByUnit   []UnitSummary  `json:"by_unit"`
 	Areal    []ArealSummary `json:"areal"`
 	At       *time.Time     `json:"at,omitempty"`
+	// FrontageBySide is the 门前三包 coverage of the streets' left and right sides (issue 16).
+	FrontageBySide []SideTotal `json:"frontage_by_side"`
 }
 
 // KindSummary is the coverage of one linear asset kind.

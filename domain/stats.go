@@ -160,6 +160,8 @@ type UnitStat struct {
 	Rated            int64    `json:"rated"`
 	RatedContent     int64    `json:"rated_content"` // of those, 满意 or 基本满意
 	SatisfactionRate *float64 `json:"satisfaction_rate"`
+	// Frontage is the 门前三包 coverage of the stretches the unit leads (issue 16).
+	Frontage *UnitFrontage `json:"frontage,omitempty"`
 }
 
 // StatsQuery is a statistics period with the score settings.
@@ -201,6 +203,7 @@ type Briefing struct {
 	// Trend is reports created and closed per TrendInterval over the period (the cases the principal may see).
 	Trend         []TrendPoint
 	TrendInterval string
+	Frontage      *FrontageBriefing // 门前三包 coverage by side and per street (per unit: Units[i].Frontage)
 }
 
 // CoverageRow is one unit's share of the road network.

@@ -55,8 +55,8 @@ func (h *Handler) briefing(c echo.Context) error {
 		return err
 	}
 	format := c.QueryParam("format")
-	if format != "" && format != "html" && format != "csv" && format != "xlsx" && format != "pdf" && format != "docx" {
-		return badRequestf("format", "format %q is not html, csv, xlsx, pdf or docx", truncateParam(format))
+	if format != "" && format != "html" && format != "json" && format != "csv" && format != "xlsx" && format != "pdf" && format != "docx" {
+		return badRequestf("format", "format %q is not html, json, csv, xlsx, pdf or docx", truncateParam(format))
 	}
 	b, err := h.Svc.Briefing(c.Request().Context(), principal(c), q)
 	if err != nil {
@@ -66,7 +66,9 @@ func (h *Handler) briefing(c echo.Context) error {
 	case "csv":
 		return briefingCSV(c, b)
 	case "xlsx":
-		return sendXLSX(c, xlsxName("briefing", now), rankingSheet(b.Units))
+		return sendXLSX(c, xlsxName("briefing", now), append([]xlsxSheet{rankingSheet(b.Units)}, frontageSheets(b.Units, b.Frontage)...)...)
+	case "json":
+		return c.JSON(http.StatusOK, b)
 	}
 	day := func(t time.Time) string { return t.In(briefingLoc).Format("2006-01-02") }
 	data := struct {

@@ -36,6 +36,8 @@ type PartsService interface {
 
 	FrontageCoverage(ctx context.Context, p domain.Principal, assetID int64, side string) (domain.FrontageCoverage, error)
 	FrontageSummary(ctx context.Context, p domain.Principal) (domain.FrontageSummary, error)
+	// ShopRepeats ranks the shops by the cases filed at their frontage in a period, per street.
+	ShopRepeats(ctx context.Context, p domain.Principal, q domain.RepeatQuery) ([]domain.StreetRepeats, error)
 }
 
 // ReportShops finds the shop whose frontage a case was filed at.
@@ -59,6 +61,7 @@ func PartsRoutes(ps PartsService, rs ReportShops) func(r *Router) {
 		r.Add(http.MethodDelete, "/api/v1/parts/:id", deleteByID(ps.DeletePart), Planners)
 		r.Add(http.MethodGet, "/api/v1/shops", a.listShops, Signedin)
 		r.Add(http.MethodPost, "/api/v1/shops", a.createShop, Planners)
+		r.Add(http.MethodGet, "/api/v1/shops/repeats", a.shopRepeats, Signedin)
 		r.Add(http.MethodGet, "/api/v1/shops/:id", getFeature(ps.Shop, func(s domain.Shop) orb.Geometry { return s.Geom }), Signedin)
 		r.Add(http.MethodDelete, "/api/v1/shops/:id", deleteByID(ps.DeleteShop), Planners)
 		r.Add(http.MethodPut, "/api/v1/shops/:id/frontage", a.putFrontage, Planners)
@@ -285,13 +288,9 @@ func (a *partsAPI) listShops(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var asset *int64
-	if s := c.QueryParam("asset_id"); s != "" {
-		id, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || id <= 0 {
-			return badRequest("asset_id", "asset_id must be a positive integer")
-		}
-		asset = &id
+	asset, err := assetIDParam(c)
+	if err != nil {
+		return err
 	}
 	shops, err := a.ps.Shops(c.Request().Context(), principal(c), bbox, asset, limit)
 	if err != nil {

@@ -215,7 +215,7 @@ var boardTemplate = template.Must(template.New("board").Parse(`<svg xmlns="http:
 <text x="40" y="356" font-size="22">路段长：{{.Sign.Person}}</text>
 <text x="40" y="390" font-size="22">联系电话：{{.Sign.Phone}}</text>
 <text x="40" y="424" font-size="22">监督电话：{{.Supervision}}</text>
-{{range $i, $d := .Duties}}<text x="40" y="{{$d.Y}}" font-size="18">{{$d.Text}}</text>
+{{range $i, $d := .Duties}}<text x="40" y="{{$d.Y}}" font-size="{{if $i}}16{{else}}18{{end}}">{{$d.Text}}</text>
 {{end}}<g transform="translate({{.QRX}} {{.QRY}}) scale({{.Scale}})"><rect x="-4" y="-4" width="{{.QRBox}}" height="{{.QRBox}}" fill="#fff"/><path d="{{.QRPath}}" fill="#000"/></g>
 <text x="300" y="812" font-size="18" text-anchor="middle">扫码查看本路段并报告问题 · {{.Sign.Code}}</text>
 </svg>`))
@@ -240,14 +240,16 @@ func boardSVG(g domain.Sign, base, supervision string) ([]byte, error) {
 		Text string
 	}
 	var duties []duty
+	// Three lines fit between the supervision phone and the QR code (which starts at y 540): more shops than that
+	// show two and a count, the stretch's page (behind the code) lists them all.
 	if len(g.Duties) > 0 {
-		duties = append(duties, duty{462, "门前三包（包卫生、包秩序、包绿化）："})
+		duties = append(duties, duty{456, "门前三包责任商户："})
 		for i, d := range g.Duties {
-			if i == 3 {
-				duties = append(duties, duty{462 + 26*(i+1), fmt.Sprintf("…等 %d 户，扫码查看全部", len(g.Duties))})
+			if i == 2 && len(g.Duties) > 3 {
+				duties = append(duties, duty{456 + 24*(i+1), fmt.Sprintf("…等 %d 户，扫码查看全部", len(g.Duties))})
 				break
 			}
-			duties = append(duties, duty{462 + 26*(i+1), d})
+			duties = append(duties, duty{456 + 24*(i+1), d})
 		}
 	}
 	if supervision == "" {

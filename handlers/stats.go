@@ -51,7 +51,7 @@ func (h *Handler) unitStats(c echo.Context) error {
 		return err
 	}
 	if format == "xlsx" {
-		return sendXLSX(c, xlsxName("ranking", q.Now), rankingSheet(items))
+		return sendXLSX(c, xlsxName("ranking", q.Now), append([]xlsxSheet{rankingSheet(items)}, frontageSheets(items, nil)...)...)
 	}
 	return c.JSON(http.StatusOK, map[string]any{"items": items, "from": q.From, "to": q.To, "weights": q.Weights,
 		"min_received": q.MinReceived})

@@ -109,8 +109,6 @@ func init() {
 		"field %q must be a %s, not a JSON %s":                                       "字段 %q 必须是 %s，而不是 JSON %s",
 		"format %q is not csv or geojson":                                            "format %q 不是 csv 或 geojson",
 		"format %q is not geojson or points":                                         "format %q 不是 geojson 或 points",
-		"format %q is not html or csv":                                               "format %q 不是 html 或 csv",
-		"format %q is not html, csv, xlsx or pdf":                                    "format %q 不是 html、csv、xlsx 或 pdf",
 		"format %q is not json or xlsx":                                              "format %q 不是 json 或 xlsx",
 		"format %q is not json, csv or xlsx":                                         "format %q 不是 json、csv 或 xlsx",
 		"from_m is required (meters from the asset's start)":                         "缺少 from_m（距设施起点的米数）",

@@ -25,7 +25,6 @@ func init() {
 		"the .zip entry %s cannot be read: %s":                       "无法读取 .zip 中的 %s：%s",
 		"the .zip unpacks to more than %d MB":                        ".zip 解压后超过 %d MB",
 		"send the file as multipart/form-data in the field \"file\"": "请以 multipart/form-data 在字段 \"file\" 中上传文件",
-		"format %q is not html, csv, xlsx, pdf or docx":              "format %q 不是 html、csv、xlsx、pdf 或 docx",
 		"Payload too large":                                          "内容过大",
 	})
 }

@@ -22,5 +22,17 @@ func init() {
 		"signed_on must be a date like 2026-05-01":                                  "signed_on 须为日期，如 2026-05-01",
 		"valid_from must be a date like 2026-05-01":                                 "valid_from 须为日期，如 2026-05-01",
 		"valid_to must be a date like 2027-04-30":                                   "valid_to 须为日期，如 2027-04-30",
+		"format %q is not html, json, csv, xlsx, pdf or docx":                       "format %q 不是 html、json、csv、xlsx、pdf 或 docx",
+		"xlsx|Frontage by unit":                                                     "门前三包（按单位）",
+		"xlsx|Frontage by street":                                                   "门前三包（按道路）",
+		"xlsx|Led (m)":                                                              "牵头路段(米)",
+		"xlsx|Left covered (m)":                                                     "左侧有效门前三包(米)",
+		"xlsx|Right covered (m)":                                                    "右侧有效门前三包(米)",
+		"xlsx|Left coverage":                                                        "左侧覆盖率",
+		"xlsx|Right coverage":                                                       "右侧覆盖率",
+		"xlsx|Frontage coverage":                                                    "门前三包覆盖率",
+		"xlsx|Street":                                                               "道路",
+		"xlsx|Shops":                                                                "临街商户",
+		"min_count must be from 1 to 1000":                                          "min_count 须为1至1000",
 	})
 }

@@ -93,7 +93,7 @@ func New(st *store.Store, log *slog.Logger, opt Options) *Server {
 	s.Patrols = service.NewPatrols(s.Svc.Store, log)
 	s.Citizens = CitizenService(s.Reports, log, opt)
 	s.Svc.Subscribe(NotifyReporters(s.Citizens))
-	s.Signs = &service.Signs{Store: s.Svc.Store, Supervision: opt.SupervisionPhone}
+	s.Signs = &service.Signs{Store: s.Svc.Store, Supervision: opt.SupervisionPhone, Duties: service.ShopRegister{}}
 	h := &handlers.Handler{
 		Svc: s.Svc, Log: log, SecureCookies: opt.SecureCookies, TrustedProxies: opt.TrustedProxies, Static: opt.Static, Ready: opt.Ready,
 		Config: handlers.AppConfig{TileURL: opt.TileURL, Attribution: "© OpenStreetMap contributors", TiandituKey: opt.TiandituKey, Gaode: opt.Gaode},

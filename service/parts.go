@@ -571,17 +571,9 @@ func (s *Service) FrontageSummary(ctx context.Context, p domain.Principal) (doma
 	if err := s.allow(p, MapData); err != nil {
 		return out, err
 	}
-	streets, err := s.Store.StreetLengths(ctx, vocab.Strings(vocab.LinearKinds))
+	streets, byAsset, err := s.streetFrontages(ctx, today())
 	if err != nil {
 		return out, err
-	}
-	rows, err := s.Store.FrontageRows(ctx, nil, today())
-	if err != nil {
-		return out, err
-	}
-	byAsset := map[int64][]store.FrontageRow{}
-	for _, r := range rows {
-		byAsset[r.AssetID] = append(byAsset[r.AssetID], r)
 	}
 	out.Sides = make([]domain.SideTotal, len(vocab.OneSides))
 	totals := map[string]*domain.SideTotal{}

@@ -156,7 +156,12 @@ func (s *Service) CoverageSummary(ctx context.Context, p domain.Principal, at *t
 	if err := s.allow(p, MapData); err != nil {
 		return domain.Summary{}, err
 	}
-	return s.Coverage.Summary(ctx, s.Store, at)
+	sum, err := s.Coverage.Summary(ctx, s.Store, at)
+	if err != nil {
+		return sum, err
+	}
+	sum.FrontageBySide, err = s.frontageSides(ctx, at)
+	return sum, err
 }
 
 // CoverageSegments writes the pieces matching f (at a time, or as stored) as GeoJSON.

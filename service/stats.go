@@ -225,6 +225,9 @@ func (s *Service) UnitStats(ctx context.Context, p domain.Principal, q StatsQuer
 		}
 		out[i].Rank = &r
 	}
+	if err := s.addFrontage(ctx, out); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
@@ -377,6 +380,9 @@ func (s *Service) Briefing(ctx context.Context, p domain.Principal, q StatsQuery
 		return b, err
 	}
 	if b.Evaluation, err = evalBriefing(ctx, s.Store, q.Now); err != nil {
+		return b, err
+	}
+	if b.Frontage, err = s.frontageBriefing(ctx); err != nil {
 		return b, err
 	}
 	// Days for up to two months, weeks beyond: a line people read at a glance has tens of points, not hundreds.

@@ -258,3 +258,94 @@ func (s *Store) LeadLengths(ctx context.Context) (map[int64]float64, error) {
 	}
 	return out, mapErr(rows.Err())
 }
+
+// LeadPiece is a stored coverage piece with lead owners: a stretch of a street and the units leading it.
+type LeadPiece struct {
+	AssetID    int64
+	FromM, ToM float64
+	UnitIDs    []int64
+}
+
+// FrontedLeadPieces returns the stored coverage pieces that have a lead owner (covered or overlap) on the streets
+// some shop fronts, by street and start (a street no shop fronts adds nothing to a unit's covered meters).
+func (s *Store) FrontedLeadPieces(ctx context.Context) ([]LeadPiece, error) {
+	rows, err := s.db.Query(ctx, `SELECT asset_id, from_m, to_m, unit_ids FROM coverage_pieces
+		WHERE status = ANY($1) AND asset_id IN (SELECT asset_id FROM frontages) ORDER BY asset_id, from_m`, ownedCoverages)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (LeadPiece, error) {
+		var p LeadPiece
+		return p, r.Scan(&p.AssetID, &p.FromM, &p.ToM, &p.UnitIDs)
+	})
+}
+
+// FrontageDuty is a shop under 门前三包 along a stretch: its frontage, the duties of its agreement valid on the
+// day asked, and the street's bearing at its frontage's middle (degrees clockwise from north; nil where unknown).
+type FrontageDuty struct {
+	ShopID     int64
+	Name, Side string
+	FromM, ToM float64
+	Duties     []string
+	ValidTo    string
+	Bearing    *float64
+}
+
+// FrontageDuties lists the shops whose frontage on the street overlaps [from, to] and whose agreement is valid
+// on day, by side and start.
+func (s *Store) FrontageDuties(ctx context.Context, assetID int64, from, to float64, day string) ([]FrontageDuty, error) {
+	rows, err := s.db.Query(ctx, `SELECT s.id, s.name, f.side, f.from_m, f.to_m, g.duties, g.valid_to::text,
+			CASE WHEN GeometryType(l.g) = 'LINESTRING' AND a.length_m > 0 THEN degrees(ST_Azimuth(
+				ST_LineInterpolatePoint(l.g, GREATEST(0, LEAST(1, (f.from_m + f.to_m) / 2 / a.length_m - 0.001)))::geography,
+				ST_LineInterpolatePoint(l.g, GREATEST(0, LEAST(1, (f.from_m + f.to_m) / 2 / a.length_m + 0.001)))::geography)) END
+		FROM frontages f JOIN shops s ON s.id = f.shop_id JOIN assets a ON a.id = f.asset_id
+		CROSS JOIN LATERAL (SELECT ST_LineMerge(a.geom) AS g) l
+		JOIN LATERAL (SELECT x.duties, x.valid_to FROM agreements x WHERE x.shop_id = s.id AND x.valid_from <= $4::date AND $4::date <= x.valid_to
+			ORDER BY x.valid_to DESC, x.id DESC LIMIT 1) g ON true
+		WHERE f.asset_id = $1 AND f.from_m < $3 AND f.to_m > $2
+		ORDER BY f.side, f.from_m, s.id`, assetID, from, to, day)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (FrontageDuty, error) {
+		var d FrontageDuty
+		return d, r.Scan(&d.ShopID, &d.Name, &d.Side, &d.FromM, &d.ToM, &d.Duties, &d.ValidTo, &d.Bearing)
+	})
+}
+
+// StreetShopRepeat is one shop's cases at its frontage, with its street.
+type StreetShopRepeat struct {
+	AssetID int64
+	Street  string
+	domain.ShopRepeat
+}
+
+// ShopRepeats counts, per shop, the reports created in [from, to) filed at its frontage (named by their filing
+// step), not voided or duplicate, of unit only (nil: all); shops with at least min of them, by street, most
+// first. Contacts as sc allows; agreements judged on day.
+func (s *Store) ShopRepeats(ctx context.Context, sc ContactScope, day string, q domain.RepeatQuery, only *int64) ([]StreetShopRepeat, error) {
+	rows, err := s.db.Query(ctx, `WITH c AS (
+			SELECT (e.details ->> 'shop_id')::bigint AS shop_id, count(DISTINCT r.id) AS n
+			FROM report_events e JOIN reports r ON r.id = e.report_id
+			WHERE e.details ? 'shop_id' AND r.created_at >= $4 AND r.created_at < $5 AND r.status <> ALL($6)
+				AND ($7::bigint IS NULL OR r.unit_id = $7)
+			GROUP BY 1)
+		SELECT f.asset_id, a.name, s.id, s.name,
+			CASE WHEN $1::bool OR s.unit_id = $2::bigint THEN s.contact_person ELSE '' END,
+			CASE WHEN $1::bool OR s.unit_id = $2::bigint THEN s.phone ELSE '' END,
+			f.side, f.from_m, f.to_m, c.n, g.id
+		FROM c JOIN shops s ON s.id = c.shop_id JOIN frontages f ON f.shop_id = s.id JOIN assets a ON a.id = f.asset_id
+		LEFT JOIN LATERAL (SELECT x.id FROM agreements x WHERE x.shop_id = s.id AND x.valid_from <= $3::date AND $3::date <= x.valid_to
+			ORDER BY x.valid_to DESC, x.id DESC LIMIT 1) g ON true
+		WHERE c.n >= $8 AND ($9::bigint IS NULL OR f.asset_id = $9)
+		ORDER BY f.asset_id, c.n DESC, s.id`, sc.All, sc.Unit, day, q.From, q.To, discardedStatuses, only, q.MinCount, q.AssetID)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (StreetShopRepeat, error) {
+		var x StreetShopRepeat
+		err := r.Scan(&x.AssetID, &x.Street, &x.ShopID, &x.Name, &x.ContactPerson, &x.Phone, &x.Side, &x.FromM, &x.ToM, &x.Cases, &x.AgreementID)
+		x.AgreementValid = x.AgreementID != nil
+		return x, err
+	})
+}

@@ -165,6 +165,7 @@ func TestPlannerShopFrontage(t *testing.T) {
 	if ui := eval[float64](p, `+document.querySelector('#side-left').dataset.value`); math.Abs(ui-after.Frontage.CoveredM) > 0.01 {
 		t.Fatalf("the panel shows %.2f m covered, the API %.2f", ui, after.Frontage.CoveredM)
 	}
+	checkSidesDrawn(t, p, [2]float64{start[0], start[1]}, kx, ky, ux, uy, road.Properties.LengthM, (num(t, f1.From)+num(t, f1.To))/2)
 
 	// A case at the frontage (店外经营, 2 m off the street at its middle) names the shop to the unit that gets it.
 	case1 := at((num(t, f1.From)+num(t, f1.To))/2, 2)
@@ -190,4 +191,46 @@ func TestPlannerShopFrontage(t *testing.T) {
 	q2.signIn("staff_s1", testapp.Password, "unit")
 	q2.waitJS("the case naming the shop", `document.body.innerText.includes('便民超市')`, 20*time.Second)
 	q2.screenshot("unit-case-at-frontage")
+}
+
+// checkSidesDrawn reads the street's two sides off the map (the grey side lines and the green covered stretches the
+// planner draws) and holds each vertex to its side: 4 m (SIDE_OFFSET_M) left of the centreline for the left side,
+// 4 m right for the right, each running the street's length, and a green stretch on the left over the frontage's
+// middle mid. Coordinates are turned into meters along (m) and left of (off) the straight street from start.
+func checkSidesDrawn(t *testing.T, p *page, start [2]float64, kx, ky, ux, uy, length, mid float64) {
+	t.Helper()
+	type line struct {
+		Color string       `json:"color"`
+		C     [][2]float64 `json:"c"`
+	}
+	lines := eval[[]line](p, `(() => { const out = []; window.everymeterMap.eachLayer((l) => {
+		if (l instanceof L.Polyline && !(l instanceof L.Polygon) && !l.options.interactive && (l.options.color === '#999' || l.options.color === '#2ca02c'))
+			out.push({ color: l.options.color, c: l.getLatLngs().flat(Infinity).map((q) => [q.lng, q.lat]) }); }); return out; })()`)
+	var sides [2]bool // left, right grey lines along the whole street
+	greenOver := false
+	for _, l := range lines {
+		lo, hi, offMin, offMax := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
+		for _, q := range l.C {
+			dx, dy := (q[0]-start[0])*kx, (q[1]-start[1])*ky
+			m, off := ux*dx+uy*dy, -uy*dx+ux*dy
+			lo, hi, offMin, offMax = math.Min(lo, m), math.Max(hi, m), math.Min(offMin, off), math.Max(offMax, off)
+		}
+		if lo < -1 || hi > length+1 || offMax-offMin > 1 { // another street's, or not a parallel line
+			continue
+		}
+		left := math.Abs((offMin+offMax)/2-4) < 0.6
+		right := math.Abs((offMin+offMax)/2+4) < 0.6
+		switch {
+		case l.Color == "#999" && hi-lo > 0.98*length && left:
+			sides[0] = true
+		case l.Color == "#999" && hi-lo > 0.98*length && right:
+			sides[1] = true
+		case l.Color == "#2ca02c" && left && lo <= mid && mid <= hi:
+			greenOver = true
+		}
+	}
+	if !sides[0] || !sides[1] || !greenOver {
+		t.Fatalf("the map draws the left side %v and the right side %v 4 m off the centreline, the covered frontage on the left %v; lines %+v",
+			sides[0], sides[1], greenOver, lines)
+	}
 }
