@@ -16,9 +16,11 @@ func TestLaterFillsTheLaterCapabilities(t *testing.T) {
 	now := time.Now()
 	dir := t.TempDir()
 	start := time.Now()
-	if _, err := demo.Life(t.Context(), svc, dir, now, nil); err != nil {
+	var lout bytes.Buffer
+	if _, err := demo.Life(t.Context(), svc, dir, now, &lout); err != nil {
 		t.Fatal(err)
 	}
+	t.Log(lout.String())
 	lived := time.Since(start)
 	var out bytes.Buffer
 	res, err := demo.Later(t.Context(), svc, dir, now, &out)
@@ -40,6 +42,25 @@ func TestLaterFillsTheLaterCapabilities(t *testing.T) {
 		WHERE p.asset_id = a.id AND p.last_at > now() - interval '7 days')`)
 	if stale == 0 {
 		t.Error("every road was patrolled in the last week: nothing stale to show")
+	}
+	// Residents: every moderation outcome, a few still queued, accepted ones are cases of the loop with the
+	// resident's photo, and every rating given on a closed case.
+	for what, sql := range map[string]string{
+		"accepted as a case":  `SELECT count(*) FROM public_reports p JOIN reports r ON r.id = p.report_id AND r.source = 'citizen' WHERE p.status = 'accepted'`,
+		"merged into a case":  `SELECT count(*) FROM public_reports p JOIN reports r ON r.id = p.report_id AND r.source <> 'citizen' WHERE p.status = 'merged'`,
+		"rejected, reasoned":  `SELECT count(*) FROM public_reports WHERE status = 'rejected' AND reason <> ''`,
+		"with a photo":        `SELECT count(*) FROM public_photos`,
+		"rated 满意":            `SELECT count(*) FROM satisfaction WHERE rating = 'satisfied'`,
+		"rated 基本满意":          `SELECT count(*) FROM satisfaction WHERE rating = 'basically'`,
+		"rated 不满意":           `SELECT count(*) FROM satisfaction WHERE rating = 'unsatisfied'`,
+		"closed citizen case": `SELECT count(*) FROM reports WHERE source = 'citizen' AND status = 'closed'`,
+	} {
+		if n := scalar[int64](t, st, sql); n == 0 {
+			t.Errorf("no public report %s: %s", what, sql)
+		}
+	}
+	if n := scalar[int64](t, st, `SELECT count(*) FROM public_reports WHERE status = 'pending'`); n < 1 || n > 15 {
+		t.Errorf("%d public reports wait for moderation; want a few", n)
 	}
 	again, err := demo.Later(t.Context(), svc, dir, now, nil)
 	if err != nil {
