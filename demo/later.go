@@ -42,6 +42,12 @@ func Later(ctx context.Context, svc *service.Service, dataDir string, now time.T
 		if res.Patrols, res.PatrolM, err = l.patrols(ctx, ps, town); err != nil {
 			return err
 		}
+		if res.Parts, err = l.parts(ctx, s, town); err != nil {
+			return err
+		}
+		if res.Shops, res.Expired, err = l.shops(ctx, s, town); err != nil {
+			return err
+		}
 		return nil
 	})
 	if err != nil {
@@ -50,6 +56,9 @@ func Later(ctx context.Context, svc *service.Service, dataDir string, now time.T
 	if out != nil {
 		if res.Patrols > 0 {
 			fmt.Fprintf(out, "demo patrols: %d tracks, %.1f km matched to the network\n", res.Patrols, res.PatrolM/1000)
+		}
+		if res.Parts > 0 || res.Shops > 0 {
+			fmt.Fprintf(out, "demo 部件 and shops: %d 部件, %d shops (%d agreements expired)\n", res.Parts, res.Shops, res.Expired)
 		}
 	}
 	return res, nil

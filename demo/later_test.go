@@ -62,6 +62,26 @@ func TestLaterFillsTheLaterCapabilities(t *testing.T) {
 	if n := scalar[int64](t, st, `SELECT count(*) FROM public_reports WHERE status = 'pending'`); n < 1 || n > 15 {
 		t.Errorf("%d public reports wait for moderation; want a few", n)
 	}
+	// 部件 of most kinds along the streets, each with its owner; shops with frontages on the commercial streets
+	// and agreements valid and expired.
+	if n := scalar[int64](t, st, `SELECT count(DISTINCT kind) FROM parts WHERE owner_unit_id IS NOT NULL`); n < 6 {
+		t.Errorf("%d kinds of 部件", n)
+	}
+	if n := scalar[int64](t, st, `SELECT count(*) FROM parts WHERE state <> 'intact'`); n == 0 {
+		t.Error("no damaged or missing 部件")
+	}
+	if n := scalar[int64](t, st, `SELECT count(*) FROM shops s JOIN frontages f ON f.shop_id = s.id`); n < 24 {
+		t.Errorf("%d shops with a frontage; want a few dozen", n)
+	}
+	for what, sql := range map[string]string{
+		"valid":   `SELECT count(DISTINCT shop_id) FROM agreements WHERE current_date BETWEEN valid_from AND valid_to`,
+		"expired": `SELECT count(*) FROM shops s WHERE EXISTS (SELECT 1 FROM agreements a WHERE a.shop_id = s.id) AND NOT EXISTS (SELECT 1 FROM agreements a WHERE a.shop_id = s.id AND current_date <= a.valid_to)`,
+		"none":    `SELECT count(*) FROM shops s WHERE NOT EXISTS (SELECT 1 FROM agreements a WHERE a.shop_id = s.id)`,
+	} {
+		if n := scalar[int64](t, st, sql); n == 0 {
+			t.Errorf("no shop whose agreement is %s", what)
+		}
+	}
 	again, err := demo.Later(t.Context(), svc, dir, now, nil)
 	if err != nil {
 		t.Fatal(err)
