@@ -36,6 +36,9 @@ func Later(ctx context.Context, svc *service.Service, dataDir string, now time.T
 		if err := l.people(ctx, s); err != nil {
 			return err
 		}
+		if err := l.setup(ctx, tx); err != nil {
+			return err
+		}
 		town := Generate()
 		ps := service.NewPatrols(tx, svc.Log)
 		var err error
@@ -46,6 +49,10 @@ func Later(ctx context.Context, svc *service.Service, dataDir string, now time.T
 			return err
 		}
 		if res.Shops, res.Expired, err = l.shops(ctx, s, town); err != nil {
+			return err
+		}
+		ev := &service.Evaluation{Store: tx, Reports: l.rep, Now: func() time.Time { return l.clock }}
+		if res.Rounds, res.Results, res.Feedback, err = l.evaluation(ctx, ev, town); err != nil {
 			return err
 		}
 		return nil
@@ -59,6 +66,12 @@ func Later(ctx context.Context, svc *service.Service, dataDir string, now time.T
 		}
 		if res.Parts > 0 || res.Shops > 0 {
 			fmt.Fprintf(out, "demo 部件 and shops: %d 部件, %d shops (%d agreements expired)\n", res.Parts, res.Shops, res.Expired)
+		}
+		if res.Rounds > 0 {
+			fmt.Fprintf(out, "demo evaluation: %d mock round with %d verdicts, %d feedback rows filed as cases\n", res.Rounds, res.Results, res.Feedback)
+		}
+		if res == (LaterResult{}) {
+			fmt.Fprintln(out, "demo patrols, 部件, shops and evaluation already there; left unchanged")
 		}
 	}
 	return res, nil

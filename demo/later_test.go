@@ -82,6 +82,26 @@ func TestLaterFillsTheLaterCapabilities(t *testing.T) {
 			t.Errorf("no shop whose agreement is %s", what)
 		}
 	}
+	// The evaluation: a round with verdicts and failures filed as cases, the feedback list filed, and a ledger with
+	// lines rectified on time, late, and still open.
+	if n := scalar[int64](t, st, `SELECT count(*) FROM eval_results WHERE outcome = 'fail' AND report_id IS NOT NULL`); n == 0 {
+		t.Error("the mock round failed nothing")
+	}
+	if n := scalar[int64](t, st, `SELECT count(*) FROM feedback_rows WHERE report_id IS NOT NULL`); n < 10 {
+		t.Errorf("%d feedback rows filed", n)
+	}
+	if n := scalar[int64](t, st, `SELECT count(*) FROM feedback_rows WHERE report_id IS NULL`); n == 0 {
+		t.Error("no unlocated feedback row")
+	}
+	for what, sql := range map[string]string{
+		"on time": `SELECT count(*) FROM reports r JOIN eval_results e ON e.report_id = r.id WHERE r.resolved_at <= r.deadline`,
+		"late":    `SELECT count(*) FROM reports r JOIN eval_results e ON e.report_id = r.id WHERE r.resolved_at > r.deadline`,
+		"overdue": `SELECT count(*) FROM reports r JOIN eval_results e ON e.report_id = r.id WHERE r.resolved_at IS NULL AND r.deadline < now()`,
+	} {
+		if n := scalar[int64](t, st, sql); n == 0 {
+			t.Errorf("no round case rectified %s", what)
+		}
+	}
 	again, err := demo.Later(t.Context(), svc, dir, now, nil)
 	if err != nil {
 		t.Fatal(err)
