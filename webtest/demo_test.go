@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -48,7 +49,12 @@ func TestDemoFirstScreens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("demo loaded in %s: %d reports, %d steps, %d still running", time.Since(start).Round(time.Millisecond), life.Reports, life.Steps, life.Open)
+	later, err := demo.Later(t.Context(), s.Svc, s.dataDir, time.Now(), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("demo loaded in %s: %d reports, %d steps, %d still running; %d patrols, %d shops, %d evaluation verdicts",
+		time.Since(start).Round(time.Millisecond), life.Reports, life.Steps, life.Open, later.Patrols, later.Shops, later.Results)
 	pw := map[string]string{}
 	for _, u := range town.Users {
 		pw[u.Username] = u.Password
@@ -71,7 +77,14 @@ func TestDemoFirstScreens(t *testing.T) {
 		return q(`SELECT count(*) FROM reports r JOIN units u ON u.id = r.unit_id WHERE u.code = $1
 			AND r.status IN ('dispatched', 'accepted', 'rework')`, code)
 	}
-	if heatCells == 0 || ranked == 0 {
+	// Meters of network walked in the patrol layer's year: the union of the matched pieces on each asset.
+	var patrolled float64
+	if err := s.Store.Pool.QueryRow(context.Background(), `SELECT coalesce(sum(upper(r) - lower(r)), 0)::float8 FROM (
+		SELECT unnest(range_agg(numrange(LEAST(p.from_m, a.length_m)::numeric, LEAST(p.to_m, a.length_m)::numeric))) r
+		FROM patrol_pieces p JOIN assets a ON a.id = p.asset_id WHERE p.last_at >= now() - interval '366 days' GROUP BY p.asset_id) x`).Scan(&patrolled); err != nil {
+		t.Fatal(err)
+	}
+	if heatCells == 0 || ranked == 0 || patrolled == 0 {
 		t.Fatalf("the demo made %d heat cells and %d rankable units", heatCells, ranked)
 	}
 	roles := []struct{ user, view, unit string }{
@@ -111,8 +124,18 @@ func TestDemoFirstScreens(t *testing.T) {
 							t.Errorf("ranked row %d has no on-time rate (%q)", i+1, v)
 						}
 					}
+					// The patrol layer: stretches coloured by the days since they were walked, some of them stale.
+					p.waitJS("the patrol layer", `+(document.querySelector('#patrol-layer')?.dataset.patrolledM || 0) > 0`, 30*time.Second)
 					if sz.mobile {
 						break
+					}
+					// Fitted to the whole network, the layer draws every walked meter.
+					drawn := eval[float64](p, `+document.querySelector('#patrol-layer').dataset.patrolledM`)
+					if math.Abs(drawn-patrolled) > 0.005*patrolled+1 {
+						t.Errorf("the patrol layer draws %.0f m as walked; the matched pieces cover %.0f m", drawn, patrolled)
+					}
+					if st := eval[float64](p, `+document.querySelector('#patrol-layer').dataset.staleM`); st <= 0 || st >= drawn {
+						t.Errorf("the patrol layer draws %.0f m stale of %.0f m walked; want some", st, drawn)
 					}
 					// The leader's other reads: problems that recur (hotspots) and the weekly briefing.
 					s.Tokens["leader"] = s.Login("leader", pw["leader"])
@@ -154,6 +177,30 @@ func TestDemoFirstScreens(t *testing.T) {
 			})
 		}
 	}
+
+	// The leader's evaluation tab: the readiness screen with the mock round in its trend, the overdue lines the
+	// ledger has, and the latest round's ledger opened with all its filed failures.
+	t.Run("leader-eval", func(t *testing.T) {
+		rounds := q(`SELECT count(*) FROM eval_rounds`)
+		overdue := q(`SELECT count(*) FROM reports r WHERE r.id IN (SELECT report_id FROM eval_results UNION SELECT report_id FROM feedback_rows)
+			AND r.deadline < now() AND r.status IN ('dispatched', 'accepted', 'rework')`)
+		failures := q(`SELECT count(*) FROM eval_results WHERE report_id IS NOT NULL AND round_id = (SELECT max(id) FROM eval_rounds)`)
+		if rounds == 0 || overdue == 0 || failures == 0 {
+			t.Fatalf("the demo made %d rounds, %d overdue ledger lines, %d failures", rounds, overdue, failures)
+		}
+		p := newPage(t, s.URL, 1280, 800, false)
+		p.signIn("leader", pw["leader"], "leader")
+		p.do("open the evaluation tab", click("#tab-eval"))
+		p.waitJS("the readiness screen", fmt.Sprintf(`document.querySelectorAll('#trend-list li[data-round-id]').length === %d`, rounds), 30*time.Second)
+		if n := eval[int](p, `+document.querySelector('#readiness-overdue').dataset.n`); n != overdue {
+			t.Errorf("the readiness screen shows %d overdue lines; the database has %d", n, overdue)
+		}
+		if n := eval[int](p, `document.querySelectorAll('#readiness-units tr[data-key]').length`); n == 0 {
+			t.Error("no unit in the readiness shares")
+		}
+		p.waitJS("the round's ledger", fmt.Sprintf(`+(document.querySelector('#ledger-totals')?.dataset.total ?? -1) === %d`, failures), 30*time.Second)
+		p.screenshot("demo-leader-eval")
+	})
 
 	// Zoomed in on the town centre every base layer is drawn: buildings, water, land use, and street names
 	// placed along the roads.

@@ -73,6 +73,10 @@ export function mount({ map, panel, categories, units }) {
     patrolLayer.clearLayers().addData(fc);
     const today = ((fc && fc.features) || []).filter((f) => f.properties.days_since === 0).reduce((m, f) => m + f.properties.to_m - f.properties.from_m, 0);
     patrolInfo.dataset.todayM = today.toFixed(1);
+    // Test hooks: meters drawn as walked in the layer's year, and of those not walked for a week or more (stale).
+    const walked = ((fc && fc.features) || []).filter((f) => f.properties.days_since !== null && f.properties.days_since !== undefined);
+    patrolInfo.dataset.patrolledM = walked.reduce((m, f) => m + f.properties.to_m - f.properties.from_m, 0).toFixed(1);
+    patrolInfo.dataset.staleM = walked.filter((f) => f.properties.days_since >= 7).reduce((m, f) => m + f.properties.to_m - f.properties.from_m, 0).toFixed(1);
     patrolInfo.textContent = t('patrol_today', { km: (today / 1000).toFixed(2) });
   }
   panel.append(h('section', { class: 'card' }, h('h3', {}, lbl('patrol_layer')), patrolInfo));
