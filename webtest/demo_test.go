@@ -124,6 +124,36 @@ func TestDemoFirstScreens(t *testing.T) {
 							t.Errorf("ranked row %d has no on-time rate (%q)", i+1, v)
 						}
 					}
+					// 满意率 from the residents' ratings: shown for exactly the units rated in the period, at the rate
+					// SQL gives (满意 and 基本满意 over all ratings).
+					shown := eval[map[string]float64](p, `Object.fromEntries([...document.querySelectorAll('#ranking tbody tr')]
+						.map((tr) => [tr.dataset.unitId, tr.querySelector('td.satisfaction').dataset.value]).filter(([, v]) => v !== '').map(([k, v]) => [k, +v]))`)
+					satRows, err := s.Store.Pool.Query(context.Background(), `SELECT unit_id::text, (count(*) FILTER (WHERE rating IN ('satisfied', 'basically')))::float8 / count(*)
+						FROM satisfaction WHERE unit_id IS NOT NULL AND at >= now() - interval '30 days' GROUP BY 1`)
+					if err != nil {
+						t.Fatal(err)
+					}
+					want := map[string]float64{}
+					for satRows.Next() {
+						var k string
+						var v float64
+						if err := satRows.Scan(&k, &v); err != nil {
+							t.Fatal(err)
+						}
+						want[k] = v
+					}
+					satRows.Close()
+					if len(want) == 0 {
+						t.Fatal("no unit was rated by residents in the demo")
+					}
+					for k, v := range want {
+						if got, ok := shown[k]; !ok || math.Abs(got-v) > 1e-6 {
+							t.Errorf("unit %s: 满意率 shown %v (%v); the ratings give %.4f", k, got, ok, v)
+						}
+					}
+					if len(shown) != len(want) {
+						t.Errorf("满意率 shown for %d units; %d units were rated", len(shown), len(want))
+					}
 					// The patrol layer: stretches coloured by the days since they were walked, some of them stale.
 					p.waitJS("the patrol layer", `+(document.querySelector('#patrol-layer')?.dataset.patrolledM || 0) > 0`, 30*time.Second)
 					if sz.mobile {
