@@ -27,7 +27,7 @@ type partRule struct {
 }
 
 var partRules = []partRule{
-	{vocab.StreetLamp, 80, 9, "SZYLJ", "", false},
+	{vocab.StreetLamp, 100, 9, "SZYLJ", "", false},
 	{vocab.WasteBin, 50, 7, "CGZ", "AWB", true},
 	{vocab.Manhole, 180, 2, "ZJJ", "", false},
 	{vocab.StreetSign, 400, 8, "SZYLJ", "", false},

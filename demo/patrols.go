@@ -20,7 +20,7 @@ import (
 // uploaded through the patrol service so that map matching runs as for a real upload. The second inspector has
 // been away for the last patrolAwayDays days, so the east of the town goes stale on the leader's patrol layer.
 const (
-	patrolFixEvery = 8 * time.Second
+	patrolFixEvery = 10 * time.Second
 	patrolNoiseM   = 3.5
 	patrolAwayDays = 12
 	patrolKeyPref  = "demo-patrol-"
@@ -78,9 +78,10 @@ func newStreetGraph(t Town) *streetGraph {
 // mine says whether an edge lies in inspector k's half of the town.
 func (g *streetGraph) mine(k int, e streetEdge) bool { return (e.mid[0] < g.midX) == (k == 0) }
 
-// walk is a round of about target meters from a node of inspector k's half: at each crossing the inspector
-// prefers streets not walked yet today and in their half. It returns the path's points.
-func (g *streetGraph) walk(rng *mrand.Rand, k int, target float64) orb.LineString {
+// walk is a round of about target meters from a node of inspector k's half on day d: at each crossing the
+// inspector prefers the streets of their half they walked longest ago (last: edge → the day it was last walked,
+// updated), so that the half is covered in turn over a week or so. It returns the path's points.
+func (g *streetGraph) walk(rng *mrand.Rand, k, d int, target float64, last map[int]int) orb.LineString {
 	var starts []int
 	for i, n := range g.nodes {
 		if len(n.edges) > 1 && (n.p[0] < g.midX) == (k == 0) {
@@ -95,9 +96,13 @@ func (g *streetGraph) walk(rng *mrand.Rand, k int, target float64) orb.LineStrin
 		w := make([]float64, len(es))
 		sum := 0.0
 		for i, ei := range es {
-			w[i] = 1
+			age := 30.0
+			if l, ok := last[ei]; ok {
+				age = math.Min(30, float64(d-l))
+			}
+			w[i] = 0.2 + age*age
 			if walked[ei] {
-				w[i] = 0.08
+				w[i] = 0.05
 			}
 			if !g.mine(k, g.edges[ei]) {
 				w[i] *= 0.1
@@ -115,6 +120,7 @@ func (g *streetGraph) walk(rng *mrand.Rand, k int, target float64) orb.LineStrin
 		}
 		e := g.edges[pick]
 		walked[pick] = true
+		last[pick] = d
 		ls := e.ls
 		next := e.b
 		if e.a != cur {
@@ -196,6 +202,7 @@ func (l *life) patrols(ctx context.Context, ps *service.Patrols, t Town) (int, f
 	start := l.now.In(loc).AddDate(0, 0, -LifeDays)
 	start = time.Date(start.Year(), start.Month(), start.Day(), 0, 0, 0, 0, loc)
 	n, matched := 0, 0.0
+	last := []map[int]int{{}, {}}
 	for d := 0; d <= LifeDays; d++ {
 		day := start.AddDate(0, 0, d)
 		weekend := day.Weekday() == time.Saturday || day.Weekday() == time.Sunday
@@ -211,7 +218,7 @@ func (l *life) patrols(ctx context.Context, ps *service.Patrols, t Town) (int, f
 				continue
 			}
 			at := day.Add(time.Duration(8*3600+rng.IntN(5400)) * time.Second)
-			path := g.walk(rng, k, 2500+rng.Float64()*2500)
+			path := g.walk(rng, k, d, 3500+rng.Float64()*3000, last[k])
 			pts, ts := fixes(rng, path, at)
 			if len(ts) < 2 || ts[len(ts)-1].After(l.now) {
 				continue

@@ -188,6 +188,8 @@ func TestDemoFirstScreens(t *testing.T) {
 					p.do("back to the app", chromedp.Navigate(s.URL+"/"))
 					p.waitJS("leader view", `document.body.dataset.view === 'leader' && !!window.everymeterMap`, 30*time.Second)
 					p.waitJS("the network drawn", `+(document.querySelector('#map')?.dataset.loaded || 0) > 0`, 30*time.Second)
+					p.waitJS("heat points again", `+(document.querySelector('#heat-count')?.dataset.n || 0) > 0`, 30*time.Second)
+					p.waitJS("the patrol layer again", `+(document.querySelector('#patrol-layer')?.dataset.patrolledM || 0) > 0`, 30*time.Second)
 				case "unit":
 					want := running(r.unit)
 					if want == 0 {
