@@ -231,6 +231,7 @@ func TestDemoFirstScreens(t *testing.T) {
 			t.Error("no unit in the readiness shares")
 		}
 		p.waitJS("the round's ledger", fmt.Sprintf(`+(document.querySelector('#ledger-totals')?.dataset.total ?? -1) === %d`, failures), 30*time.Second)
+		p.waitJS("the network drawn", `+(document.querySelector('#map')?.dataset.loaded || 0) > 0`, 30*time.Second)
 		p.screenshot("demo-leader-eval")
 	})
 
