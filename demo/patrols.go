@@ -18,7 +18,8 @@ import (
 // The inspectors' patrols (巡查): on most working days each inspector walks a round of their half of the town
 // along its streets, with a phone's GPS (a fix every few seconds, a few meters of noise, now and then a gap),
 // uploaded through the patrol service so that map matching runs as for a real upload. The second inspector has
-// been away for the last patrolAwayDays days, so the east of the town goes stale on the leader's patrol layer.
+// been seconded to the evaluation for the last patrolAwayDays days, walking only now and then, so parts of the
+// east of the town go stale on the leader's patrol layer.
 const (
 	patrolFixEvery = 10 * time.Second
 	patrolNoiseM   = 3.5
@@ -212,7 +213,7 @@ func (l *life) patrols(ctx context.Context, ps *service.Patrols, t Town) (int, f
 				p = 0.25
 			}
 			if k == 1 && d > LifeDays-patrolAwayDays {
-				p = 0 // away
+				p = 0.2 // seconded to the evaluation: now and then a round
 			}
 			if rng.Float64() >= p {
 				continue
