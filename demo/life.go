@@ -40,6 +40,9 @@ type LifeResult struct {
 	Photos  int  // uploads (before and after pictures)
 	Staff   int  // duty accounts created for units that had no unit_staff account
 	Open    int  // reports still running at the end (the queues)
+	// Residents' public reports (service.Citizens): submitted, then accepted as cases, merged into an open case,
+	// rejected with a reason, or still waiting for moderation; and their satisfaction ratings of closed cases.
+	Public, Accepted, Merged, Rejected, Pending, Ratings int
 }
 
 // who is a person of the demo county.
@@ -69,6 +72,8 @@ type life struct {
 	markets  []orb.Polygon
 	parks    []orb.Polygon
 	photos   photoSet
+	cit      *service.Citizens
+	recent   []*plan // the last filings, for residents who report what is already a case
 	res      LifeResult
 	queue    stepQueue
 	seq      int
@@ -95,6 +100,7 @@ func Life(ctx context.Context, svc *service.Service, dataDir string, now time.Ti
 		l := &life{rng: mrand.New(mrand.NewPCG(seedHi, 0x11FE)), now: now.UTC()}
 		l.rep = service.NewReports(s.Store, service.CoverageLocator{Coverage: s.Coverage}, dataDir, svc.Log)
 		l.rep.Now = func() time.Time { return l.clock }
+		l.cit = residents(l.rep)
 		if err := l.people(ctx, s); err != nil {
 			return err
 		}
@@ -106,6 +112,7 @@ func Life(ctx context.Context, svc *service.Service, dataDir string, now time.Ti
 		}
 		open, err := tx.SourceReportCount(ctx, string(vocab.FromApp), lifeSourcePrefix, vocab.Strings(vocab.RunningStatuses)...)
 		l.res.Open, l.res.Created = int(open), true
+		l.res.Pending = l.res.Public - l.res.Accepted - l.res.Merged - l.res.Rejected
 		res = l.res
 		return err
 	})
@@ -116,6 +123,8 @@ func Life(ctx context.Context, svc *service.Service, dataDir string, now time.Ti
 		if res.Created {
 			fmt.Fprintf(out, "demo county life: %d reports over %d days, %d steps of the loop, %d photos, %d still running; %d duty accounts of units\n",
 				res.Reports, LifeDays, res.Steps, res.Photos, res.Open, res.Staff)
+			fmt.Fprintf(out, "  residents: %d public reports (%d accepted, %d merged, %d rejected, %d waiting for moderation), %d ratings\n",
+				res.Public, res.Accepted, res.Merged, res.Rejected, res.Pending, res.Ratings)
 		} else {
 			fmt.Fprintln(out, "demo county life already there; left unchanged")
 		}
@@ -310,6 +319,8 @@ const (
 	stExtend
 	stVoid
 	stDuplicate
+	stModerate
+	stRate
 )
 
 // plan is one report's life.
@@ -328,6 +339,7 @@ type plan struct {
 	reopened  bool
 	extended  bool
 	withPhoto bool
+	public    *publicPlan // filed by a resident through the public page
 }
 
 // lifeStep is one step of a report's life, due at a time.
@@ -399,6 +411,7 @@ func (l *life) run(ctx context.Context) error {
 			l.push(l.workHour(day), stFile, pl)
 		}
 	}
+	l.waiting()
 	for l.queue.Len() > 0 {
 		s := heap.Pop(&l.queue).(lifeStep)
 		l.clock = s.at.UTC()
@@ -410,7 +423,8 @@ func (l *life) run(ctx context.Context) error {
 }
 
 var kindName = map[stepKind]string{stFile: "file", stAccept: "accept", stResolve: "resolve", stVerify: "verify", stRework: "rework",
-	stReopen: "reopen", stReturn: "return", stDispatch: "dispatch", stExtend: "extend", stVoid: "void", stDuplicate: "duplicate"}
+	stReopen: "reopen", stReturn: "return", stDispatch: "dispatch", stExtend: "extend", stVoid: "void", stDuplicate: "duplicate",
+	stModerate: "moderate", stRate: "rate"}
 
 func (l *life) newPlan() *plan {
 	r := l.rng.Float64()
@@ -424,6 +438,9 @@ func (l *life) newPlan() *plan {
 	}
 	if l.rng.Float64() < 0.1 {
 		pl.urgency = string(vocab.Urgent)
+	}
+	if l.rng.Float64() < publicShare && vocab.CategoryType(l.cats[pl.cat].Type) == vocab.EventType {
+		l.resident(pl)
 	}
 	switch f := l.rng.Float64(); {
 	case f < 0.03:
@@ -461,7 +478,14 @@ func (l *life) do(ctx context.Context, s lifeStep) error {
 	}
 	switch s.kind {
 	case stFile:
+		if pl.public != nil {
+			return l.submit(ctx, s.at, pl)
+		}
 		return l.file(ctx, s.at, pl)
+	case stModerate:
+		return l.moderate(ctx, s.at, pl)
+	case stRate:
+		return l.rate(ctx, s.at, pl)
 	case stDuplicate:
 		return move(insp(), service.Move{Action: string(vocab.MarkDuplicate), DuplicateOf: &pl.dupOf.id, Note: "同一问题，已有上报"})
 	case stAccept:
@@ -499,6 +523,9 @@ func (l *life) do(ctx context.Context, s lifeStep) error {
 	case stVerify:
 		if err := move(insp(), service.Move{Action: string(vocab.Verify), Note: "复查合格"}); err != nil {
 			return err
+		}
+		if pl.public != nil && pl.public.decision == "accept" && !pl.public.rated {
+			l.push(hoursAfter(s.at, l.uni(2, 60)), stRate, pl)
 		}
 		if pl.fate == "reopen" && !pl.reopened {
 			l.push(hoursAfter(s.at, l.uni(48, 240)), stReopen, pl)
@@ -565,13 +592,8 @@ func (l *life) file(ctx context.Context, at time.Time, pl *plan) error {
 	if err != nil {
 		return err
 	}
-	pl.id = f.Report.ID
-	if f.Report.UnitID == nil {
-		return fmt.Errorf("report %d was routed to nobody: %s", f.Report.ID, f.Report.RoutingReason)
-	}
-	pl.unitID, pl.dispatch = *f.Report.UnitID, at
-	if f.Report.TimeLimitHours != nil {
-		pl.limitH = *f.Report.TimeLimitHours
+	if err := l.filed(at, pl, f.Report); err != nil {
+		return err
 	}
 	if pl.withPhoto {
 		if _, err := l.rep.AddPhoto(ctx, pl.by, pl.id, l.photos.before[l.rng.IntN(len(l.photos.before))]); err != nil {
@@ -583,6 +605,29 @@ func (l *life) file(ctx context.Context, at time.Time, pl *plan) error {
 		l.push(hoursAfter(at, l.uni(0.2, 2)), stDuplicate, pl)
 		return nil
 	}
+	l.work(at, pl)
+	return nil
+}
+
+// filed takes note of a report the loop filed (by an inspector, or a resident's accepted by a moderator).
+func (l *life) filed(at time.Time, pl *plan, r domain.Report) error {
+	pl.id = r.ID
+	if r.UnitID == nil {
+		return fmt.Errorf("report %d was routed to nobody: %s", r.ID, r.RoutingReason)
+	}
+	pl.unitID, pl.dispatch = *r.UnitID, at
+	if r.TimeLimitHours != nil {
+		pl.limitH = *r.TimeLimitHours
+	}
+	l.recent = append(l.recent, pl)
+	if len(l.recent) > 40 {
+		l.recent = l.recent[1:]
+	}
+	return nil
+}
+
+// work queues what the unit does with a report it was given.
+func (l *life) work(at time.Time, pl *plan) {
 	// Some problems are filed twice (by the other inspector): the second is marked a duplicate.
 	if pl.fate != "void" && l.rng.Float64() < 0.05 {
 		twin := &plan{cat: pl.cat, urgency: pl.urgency, p: offset(pl.p, l.rng.NormFloat64()*8, l.rng.NormFloat64()*8), dupOf: pl, fate: "duplicate"}
@@ -610,5 +655,4 @@ func (l *life) file(ctx context.Context, at time.Time, pl *plan) error {
 		}
 		l.push(hoursAfter(at, pl.limitH*wait), stAccept, pl)
 	}
-	return nil
 }

@@ -38,6 +38,8 @@ func CitizenRoutes(cs CitizenService) func(r *Router) {
 		r.Add(http.MethodPost, "/api/v1/moderation/reports/:id/decision", h.moderate, Admins)
 		r.Add(http.MethodPatch, "/api/v1/moderation/reports/:id", h.edit, Admins)
 		r.Add(http.MethodPost, "/api/v1/moderation/photos/:id/hide", h.hidePhoto, Admins)
+		r.Add(http.MethodGet, "/api/v1/moderation/photos/:id", h.queuedPhoto(false), Admins)
+		r.Add(http.MethodGet, "/api/v1/moderation/photos/:id/thumb", h.queuedPhoto(true), Admins)
 		r.Add(http.MethodGet, "/api/v1/moderation/blocks", h.blocks, Admins)
 		r.Add(http.MethodPost, "/api/v1/moderation/blocks", h.block, Admins)
 		r.Add(http.MethodDelete, "/api/v1/moderation/blocks/:id", h.unblock, Admins)
@@ -281,6 +283,21 @@ func (h *citizenHandlers) photo(thumb bool) echo.HandlerFunc {
 			return err
 		}
 		p, path, err := h.cs.PublicPhoto(c.Request().Context(), strings.ToUpper(c.Param("code")), id, thumb)
+		if err != nil {
+			return err
+		}
+		return servePhoto(c, p, path, thumb)
+	}
+}
+
+// queuedPhoto serves a public report's photo (or its thumbnail) to moderators, hidden ones included.
+func (h *citizenHandlers) queuedPhoto(thumb bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := idParam(c, "id")
+		if err != nil {
+			return err
+		}
+		p, path, err := h.cs.QueuedPhoto(c.Request().Context(), principal(c), id, thumb)
 		if err != nil {
 			return err
 		}

@@ -147,6 +147,7 @@ type CitizenService interface {
 	Moderate(ctx context.Context, p domain.Principal, id int64, m domain.Moderation) (domain.PublicReport, error)
 	Edit(ctx context.Context, p domain.Principal, id int64, e domain.PublicEdit) (domain.PublicReport, error)
 	HidePhoto(ctx context.Context, p domain.Principal, photoID int64) (domain.PublicPhoto, error)
+	QueuedPhoto(ctx context.Context, p domain.Principal, photoID int64, thumb bool) (domain.Photo, string, error)
 	Blocks(ctx context.Context, p domain.Principal) ([]domain.PublicBlock, error)
 	Block(ctx context.Context, p domain.Principal, b domain.PublicBlock) (domain.PublicBlock, error)
 	Unblock(ctx context.Context, p domain.Principal, id int64) error

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -48,7 +49,12 @@ func TestDemoFirstScreens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("demo loaded in %s: %d reports, %d steps, %d still running", time.Since(start).Round(time.Millisecond), life.Reports, life.Steps, life.Open)
+	later, err := demo.Later(t.Context(), s.Svc, s.dataDir, time.Now(), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("demo loaded in %s: %d reports, %d steps, %d still running; %d patrols, %d shops, %d evaluation verdicts",
+		time.Since(start).Round(time.Millisecond), life.Reports, life.Steps, life.Open, later.Patrols, later.Shops, later.Results)
 	pw := map[string]string{}
 	for _, u := range town.Users {
 		pw[u.Username] = u.Password
@@ -71,7 +77,14 @@ func TestDemoFirstScreens(t *testing.T) {
 		return q(`SELECT count(*) FROM reports r JOIN units u ON u.id = r.unit_id WHERE u.code = $1
 			AND r.status IN ('dispatched', 'accepted', 'rework')`, code)
 	}
-	if heatCells == 0 || ranked == 0 {
+	// Meters of network walked in the patrol layer's year: the union of the matched pieces on each asset.
+	var patrolled float64
+	if err := s.Store.Pool.QueryRow(context.Background(), `SELECT coalesce(sum(upper(r) - lower(r)), 0)::float8 FROM (
+		SELECT unnest(range_agg(numrange(LEAST(p.from_m, a.length_m)::numeric, LEAST(p.to_m, a.length_m)::numeric))) r
+		FROM patrol_pieces p JOIN assets a ON a.id = p.asset_id WHERE p.last_at >= now() - interval '366 days' GROUP BY p.asset_id) x`).Scan(&patrolled); err != nil {
+		t.Fatal(err)
+	}
+	if heatCells == 0 || ranked == 0 || patrolled == 0 {
 		t.Fatalf("the demo made %d heat cells and %d rankable units", heatCells, ranked)
 	}
 	roles := []struct{ user, view, unit string }{
@@ -111,8 +124,48 @@ func TestDemoFirstScreens(t *testing.T) {
 							t.Errorf("ranked row %d has no on-time rate (%q)", i+1, v)
 						}
 					}
+					// 满意率 from the residents' ratings: shown for exactly the units rated in the period, at the rate
+					// SQL gives (满意 and 基本满意 over all ratings).
+					shown := eval[map[string]float64](p, `Object.fromEntries([...document.querySelectorAll('#ranking tbody tr')]
+						.map((tr) => [tr.dataset.unitId, tr.querySelector('td.satisfaction').dataset.value]).filter(([, v]) => v !== '').map(([k, v]) => [k, +v]))`)
+					satRows, err := s.Store.Pool.Query(context.Background(), `SELECT unit_id::text, (count(*) FILTER (WHERE rating IN ('satisfied', 'basically')))::float8 / count(*)
+						FROM satisfaction WHERE unit_id IS NOT NULL AND at >= now() - interval '30 days' GROUP BY 1`)
+					if err != nil {
+						t.Fatal(err)
+					}
+					want := map[string]float64{}
+					for satRows.Next() {
+						var k string
+						var v float64
+						if err := satRows.Scan(&k, &v); err != nil {
+							t.Fatal(err)
+						}
+						want[k] = v
+					}
+					satRows.Close()
+					if len(want) == 0 {
+						t.Fatal("no unit was rated by residents in the demo")
+					}
+					for k, v := range want {
+						if got, ok := shown[k]; !ok || math.Abs(got-v) > 1e-6 {
+							t.Errorf("unit %s: 满意率 shown %v (%v); the ratings give %.4f", k, got, ok, v)
+						}
+					}
+					if len(shown) != len(want) {
+						t.Errorf("满意率 shown for %d units; %d units were rated", len(shown), len(want))
+					}
+					// The patrol layer: stretches coloured by the days since they were walked, some of them stale.
+					p.waitJS("the patrol layer", `+(document.querySelector('#patrol-layer')?.dataset.patrolledM || 0) > 0`, 30*time.Second)
 					if sz.mobile {
 						break
+					}
+					// Fitted to the whole network, the layer draws every walked meter.
+					drawn := eval[float64](p, `+document.querySelector('#patrol-layer').dataset.patrolledM`)
+					if math.Abs(drawn-patrolled) > 0.005*patrolled+1 {
+						t.Errorf("the patrol layer draws %.0f m as walked; the matched pieces cover %.0f m", drawn, patrolled)
+					}
+					if st := eval[float64](p, `+document.querySelector('#patrol-layer').dataset.staleM`); st <= 0 || st >= drawn {
+						t.Errorf("the patrol layer draws %.0f m stale of %.0f m walked; want some", st, drawn)
 					}
 					// The leader's other reads: problems that recur (hotspots) and the weekly briefing.
 					s.Tokens["leader"] = s.Login("leader", pw["leader"])
@@ -135,6 +188,8 @@ func TestDemoFirstScreens(t *testing.T) {
 					p.do("back to the app", chromedp.Navigate(s.URL+"/"))
 					p.waitJS("leader view", `document.body.dataset.view === 'leader' && !!window.everymeterMap`, 30*time.Second)
 					p.waitJS("the network drawn", `+(document.querySelector('#map')?.dataset.loaded || 0) > 0`, 30*time.Second)
+					p.waitJS("heat points again", `+(document.querySelector('#heat-count')?.dataset.n || 0) > 0`, 30*time.Second)
+					p.waitJS("the patrol layer again", `+(document.querySelector('#patrol-layer')?.dataset.patrolledM || 0) > 0`, 30*time.Second)
 				case "unit":
 					want := running(r.unit)
 					if want == 0 {
@@ -154,6 +209,65 @@ func TestDemoFirstScreens(t *testing.T) {
 			})
 		}
 	}
+
+	// The leader's evaluation tab: the readiness screen with the mock round in its trend, the overdue lines the
+	// ledger has, and the latest round's ledger opened with all its filed failures.
+	t.Run("leader-eval", func(t *testing.T) {
+		rounds := q(`SELECT count(*) FROM eval_rounds`)
+		overdue := q(`SELECT count(*) FROM reports r WHERE r.id IN (SELECT report_id FROM eval_results UNION SELECT report_id FROM feedback_rows)
+			AND r.deadline < now() AND r.status IN ('dispatched', 'accepted', 'rework')`)
+		failures := q(`SELECT count(*) FROM eval_results WHERE report_id IS NOT NULL AND round_id = (SELECT max(id) FROM eval_rounds)`)
+		if rounds == 0 || overdue == 0 || failures == 0 {
+			t.Fatalf("the demo made %d rounds, %d overdue ledger lines, %d failures", rounds, overdue, failures)
+		}
+		p := newPage(t, s.URL, 1280, 800, false)
+		p.signIn("leader", pw["leader"], "leader")
+		p.do("open the evaluation tab", click("#tab-eval"))
+		p.waitJS("the readiness screen", fmt.Sprintf(`document.querySelectorAll('#trend-list li[data-round-id]').length === %d`, rounds), 30*time.Second)
+		if n := eval[int](p, `+document.querySelector('#readiness-overdue').dataset.n`); n != overdue {
+			t.Errorf("the readiness screen shows %d overdue lines; the database has %d", n, overdue)
+		}
+		if n := eval[int](p, `document.querySelectorAll('#readiness-units tr[data-key]').length`); n == 0 {
+			t.Error("no unit in the readiness shares")
+		}
+		p.waitJS("the round's ledger", fmt.Sprintf(`+(document.querySelector('#ledger-totals')?.dataset.total ?? -1) === %d`, failures), 30*time.Second)
+		p.waitJS("the network drawn", `+(document.querySelector('#map')?.dataset.loaded || 0) > 0`, 30*time.Second)
+		p.screenshot("demo-leader-eval")
+	})
+
+	// 门前三包: the planner's shops screen opens on one shop at a time (there is no list to draw yet), so the
+	// demo's shops are checked where the frontage statistics read them: meters covered by a valid agreement on
+	// each side, against the union of those frontages in SQL.
+	t.Run("frontage", func(t *testing.T) {
+		var want float64
+		if err := s.Store.Pool.QueryRow(context.Background(), `SELECT coalesce(sum(upper(r) - lower(r)), 0)::float8 FROM (
+			SELECT unnest(range_agg(numrange(LEAST(f.from_m, a.length_m)::numeric, LEAST(f.to_m, a.length_m)::numeric))) r
+			FROM frontages f JOIN assets a ON a.id = f.asset_id
+			WHERE EXISTS (SELECT 1 FROM agreements g WHERE g.shop_id = f.shop_id AND current_date BETWEEN g.valid_from AND g.valid_to)
+			GROUP BY f.asset_id, f.side) x`).Scan(&want); err != nil {
+			t.Fatal(err)
+		}
+		expired := q(`SELECT count(*) FROM shops s WHERE EXISTS (SELECT 1 FROM agreements a WHERE a.shop_id = s.id)
+			AND NOT EXISTS (SELECT 1 FROM agreements a WHERE a.shop_id = s.id AND current_date <= a.valid_to)`)
+		if want == 0 || expired == 0 {
+			t.Fatalf("the demo's frontages cover %.0f m under valid agreements; %d shops' agreements expired", want, expired)
+		}
+		s.Tokens["planner"] = s.Login("planner", pw["planner"])
+		var sum struct {
+			Sides []struct {
+				CoveredM float64 `json:"covered_m"`
+			} `json:"sides"`
+			Streets []map[string]any `json:"streets"`
+		}
+		s.get("planner", "/api/v1/frontage", &sum)
+		got := 0.0
+		for _, sd := range sum.Sides {
+			got += sd.CoveredM
+		}
+		if math.Abs(got-want) > 0.5 || len(sum.Streets) == 0 {
+			t.Errorf("the frontage summary covers %.1f m on %d streets; the valid agreements' frontages cover %.1f m", got, len(sum.Streets), want)
+		}
+	})
 
 	// Zoomed in on the town centre every base layer is drawn: buildings, water, land use, and street names
 	// placed along the roads.

@@ -159,6 +159,8 @@ var routes = map[string]route{
 	"/api/v1/public/reports/:code/photos/:id/thumb": {service.Published, published, ""},
 	"/api/v1/moderation/queue":                      {service.Reporters, noCases, ""},
 	"/api/v1/moderation/reports/:id":                {service.Reporters, noCases, ""},
+	"/api/v1/moderation/photos/:id":                 {service.Reporters, noCases, ""},
+	"/api/v1/moderation/photos/:id/thumb":           {service.Reporters, noCases, ""},
 	"/api/v1/moderation/blocks":                     {service.Reporters, noCases, ""},
 	"/api/v1/moderation/apps":                       {service.Reporters, noCases, ""},
 	"/api/v1/signs":                                 {service.SignBoards, noCases, ""},

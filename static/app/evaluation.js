@@ -21,6 +21,7 @@ import { t, register } from './i18n.js';
 import { VOCAB } from './vocab.js';
 import { h, toast, toastErr, statusLabel, fmtTime } from './ui.js';
 import { ensureView } from './map.js';
+import { network } from './network.js';
 import * as outbox from './outbox.js';
 
 register({
@@ -53,6 +54,7 @@ const day = (d) => d.toISOString().slice(0, 10);
 
 export function mount({ map, panel, me }) {
   const isAdmin = me.role === 'admin';
+  network(map, { fit: false }); // the network under the sites, as in every view; the round's sites fit the map
   const sitesLayer = L.featureGroup().addTo(map);
   const roundsList = h('ul', { id: 'rounds', 'data-testid': 'rounds', class: 'list' });
   const detail = h('div', { id: 'round-detail' });

@@ -73,6 +73,10 @@ export function mount({ map, panel, categories, units }) {
     patrolLayer.clearLayers().addData(fc);
     const today = ((fc && fc.features) || []).filter((f) => f.properties.days_since === 0).reduce((m, f) => m + f.properties.to_m - f.properties.from_m, 0);
     patrolInfo.dataset.todayM = today.toFixed(1);
+    // Test hooks: meters drawn as walked in the layer's year, and of those not walked for a week or more (stale).
+    const walked = ((fc && fc.features) || []).filter((f) => f.properties.days_since !== null && f.properties.days_since !== undefined);
+    patrolInfo.dataset.patrolledM = walked.reduce((m, f) => m + f.properties.to_m - f.properties.from_m, 0).toFixed(1);
+    patrolInfo.dataset.staleM = walked.filter((f) => f.properties.days_since >= 7).reduce((m, f) => m + f.properties.to_m - f.properties.from_m, 0).toFixed(1);
     patrolInfo.textContent = t('patrol_today', { km: (today / 1000).toFixed(2) });
   }
   panel.append(h('section', { class: 'card' }, h('h3', {}, lbl('patrol_layer')), patrolInfo));
@@ -89,13 +93,14 @@ export function mount({ map, panel, categories, units }) {
   function renderRanking() {
     const num = (v, d = 1) => (v === null || v === undefined ? '—' : Number(v).toFixed(d));
     ranking.replaceChildren(
-      h('thead', {}, h('tr', {}, ['rank', 'unit', 'on_time', 'closure', 'rework_rate', 'overdue_now', 'per_km', 'score'].map((k) => h('th', {}, lbl(k))))),
+      h('thead', {}, h('tr', {}, ['rank', 'unit', 'on_time', 'closure', 'rework_rate', 'overdue_now', 'per_km', 'satisfaction', 'score'].map((k) => h('th', {}, lbl(k))))),
       h('tbody', {}, rows.map((u) => {
         const r = u.rates || {};
         return h('tr', { class: u.too_few ? 'too-few' : '', 'data-unit-id': u.unit_id, title: u.too_few ? t('too_few') : '' },
           h('td', { text: u.too_few || !u.rank ? '—' : u.rank }), h('td', { text: u.name }),
           h('td', { text: pct(r.on_time) }), h('td', { text: pct(r.closure) }), h('td', { text: pct(r.rework) }),
-          h('td', { text: u.overdue_now ?? 0 }), h('td', { text: num(u.per_km, 2) }), h('td', { text: u.too_few ? '—' : num(u.score) }));
+          h('td', { text: u.overdue_now ?? 0 }), h('td', { text: num(u.per_km, 2) }),
+          h('td', { class: 'satisfaction', 'data-value': r.satisfaction ?? '', text: pct(r.satisfaction) }), h('td', { text: u.too_few ? '—' : num(u.score) }));
       })));
   }
   api('/api/v1/stats/units').then((r) => {

@@ -44,8 +44,9 @@ const VIEWS = {
   unit: () => import('./unit.js'),
   leader: () => import('./leader.js'),
   eval: () => import('./evaluation.js'),
+  moderate: () => import('./moderation.js'),
 };
-const ROLE_VIEWS = { admin: ['planner', 'inspector', 'unit', 'leader', 'eval'], planner: ['planner'], inspector: ['inspector', 'eval'], unit_staff: ['unit'], leader: ['leader', 'eval'] };
+const ROLE_VIEWS = { admin: ['planner', 'inspector', 'unit', 'leader', 'eval', 'moderate'], planner: ['planner'], inspector: ['inspector', 'eval'], unit_staff: ['unit'], leader: ['leader', 'eval'] };
 
 let me = null, ctx = null, map = null, cleanup = null, seq = 0;
 

@@ -12,7 +12,7 @@ const DATA_CACHE = 'em-data-v1';
 const SHELL = [
   '/',
   '/app/api.js', '/app/app.css', '/app/basemap.js', '/app/citizen.css', '/app/citizen.js', '/app/evaluation.js', '/app/i18n.js',
-  '/app/icon.svg', '/app/imports.js', '/app/inspector.js', '/app/leader.js', '/app/main.js', '/app/manifest.json', '/app/map.js', '/app/network.js',
+  '/app/icon.svg', '/app/imports.js', '/app/inspector.js', '/app/leader.js', '/app/main.js', '/app/manifest.json', '/app/map.js', '/app/moderation.js', '/app/network.js',
   '/app/outbox.js', '/app/patrol.js', '/app/planner.js', '/app/shops.js', '/app/ui.js', '/app/unit.js', '/app/vocab.js',
   '/vendor/leaflet/leaflet.css', '/vendor/leaflet/leaflet.js', '/vendor/geoman/leaflet-geoman.css', '/vendor/geoman/leaflet-geoman.min.js',
   '/vendor/markercluster/MarkerCluster.css', '/vendor/markercluster/MarkerCluster.Default.css',
