@@ -332,6 +332,9 @@ func (s *Reports) on(tx *store.Store) *Reports {
 // as reports are (the reason is kept), with its visible photos; merge makes it follow an open case; reject closes
 // it with a reason the reporter sees. Deciding twice is a conflict.
 func (c *Citizens) Moderate(ctx context.Context, who Who, id int64, m domain.Moderation) (domain.PublicReport, error) {
+	if err := moderator(who); err != nil {
+		return domain.PublicReport{}, err
+	}
 	var ck checker
 	ck.check(m.Action == "accept" || m.Action == "merge" || m.Action == "reject", "action", "action must be accept, merge or reject")
 	ck.check(utf8.RuneCountInString(m.Reason) <= 1000, "reason", "at most 1000 characters")
@@ -427,6 +430,9 @@ func (c *Citizens) copyPhotos(ctx context.Context, tx *store.Store, publicID, re
 
 // Edit corrects a pending public report; the submission as filed stays in its original.
 func (c *Citizens) Edit(ctx context.Context, who Who, id int64, e domain.PublicEdit) (domain.PublicReport, error) {
+	if err := moderator(who); err != nil {
+		return domain.PublicReport{}, err
+	}
 	err := c.Reports.Store.WithTx(ctx, func(tx *store.Store) error {
 		p, err := tx.PublicReportForUpdate(ctx, id)
 		if err != nil {
@@ -476,6 +482,9 @@ func (c *Citizens) Edit(ctx context.Context, who Who, id int64, e domain.PublicE
 
 // HidePhoto hides a photo of a public report: it is never published, and the case's copy is removed.
 func (c *Citizens) HidePhoto(ctx context.Context, who Who, photoID int64) (domain.PublicPhoto, error) {
+	if err := moderator(who); err != nil {
+		return domain.PublicPhoto{}, err
+	}
 	var out domain.PublicPhoto
 	err := c.Reports.Store.WithTx(ctx, func(tx *store.Store) error {
 		var err error
@@ -497,6 +506,9 @@ func (c *Citizens) Blocks(ctx context.Context, who Who) ([]domain.PublicBlock, e
 
 // Block puts a phone or a device on the block list.
 func (c *Citizens) Block(ctx context.Context, who Who, b domain.PublicBlock) (domain.PublicBlock, error) {
+	if err := moderator(who); err != nil {
+		return b, err
+	}
 	var ck checker
 	ck.check(vocab.BlockKind(b.Kind).Valid(), "kind", "kind must be phone or device")
 	ck.check(b.Value != "" && len(b.Value) <= 100, "value", "a value of 1 to 100 characters is required")
@@ -517,6 +529,9 @@ func (c *Citizens) Block(ctx context.Context, who Who, b domain.PublicBlock) (do
 
 // Unblock removes a block list entry.
 func (c *Citizens) Unblock(ctx context.Context, who Who, id int64) error {
+	if err := moderator(who); err != nil {
+		return err
+	}
 	return c.Reports.Store.WithTx(ctx, func(tx *store.Store) error {
 		if err := tx.DeleteBlock(ctx, id); err != nil {
 			return err
