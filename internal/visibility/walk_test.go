@@ -86,6 +86,10 @@ var routes = map[string]route{
 	"/api/v1/patrols/stale":            {service.PatrolAggregates, noCases, "days=7"},
 	"/api/v1/patrols/layer":            {service.PatrolAggregates, noCases, "bbox={bbox}"},
 	"/api/v1/patrols/:id/track":        {service.Tracks, noCases, ""}, // another's track: 404 (patrols_test walks every role)
+	"/api/v1/patrols/presence":         {service.PatrolAggregates, noCases, ""},
+	"/api/v1/patrols/targets":          {service.PatrolAggregates, noCases, ""},
+	"/api/v1/patrols/compliance":       {service.PatrolAggregates, noCases, ""},
+	"/api/v1/patrols/inspectors":       {service.PatrolAggregates, noCases, ""},
 	"/api/v1/owner":                    {service.MapData, noCases, "lon={blon}&lat={blat}"},
 	"/api/v1/auth/apikeys":             {service.MapData, noCases, ""},
 	"/api/v1/admin/throttles":          {service.MapData, noCases, ""}, // admins only: unit staff get 403

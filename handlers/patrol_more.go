@@ -1,0 +1,91 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"everymeter/domain"
+)
+
+// PatrolMoreService is the patrols' second part: volunteers' check-ins and presence, the frequency targets and
+// the 巡查达标率, and the per-inspector figures.
+type PatrolMoreService interface {
+	Checkin(ctx context.Context, p domain.Principal, in domain.NewCheckin) (domain.Checkin, error)
+	Presence(ctx context.Context, p domain.Principal, day string, kind string, unitID *int64) (domain.Presence, error)
+	Targets(ctx context.Context, p domain.Principal) ([]domain.PatrolTarget, error)
+	SetTarget(ctx context.Context, p domain.Principal, t domain.PatrolTarget) (domain.PatrolTarget, error)
+	Compliance(ctx context.Context, p domain.Principal, f domain.PatrolFilter) (domain.PatrolCompliance, error)
+	Inspectors(ctx context.Context, p domain.Principal, from, to time.Time) ([]domain.InspectorPatrol, error)
+}
+
+func (h *patrolHandlers) checkin(c echo.Context) error {
+	var in domain.NewCheckin
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	out, err := h.ps.Checkin(c.Request().Context(), principal(c), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"checkin": out})
+}
+
+func (h *patrolHandlers) presence(c echo.Context) error {
+	u, err := unitParam(c)
+	if err != nil {
+		return err
+	}
+	out, err := h.ps.Presence(c.Request().Context(), principal(c), c.QueryParam("date"), c.QueryParam("kind"), u)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (h *patrolHandlers) targets(c echo.Context) error {
+	out, err := h.ps.Targets(c.Request().Context(), principal(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"targets": out})
+}
+
+func (h *patrolHandlers) setTarget(c echo.Context) error {
+	var in domain.PatrolTarget
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	in.Kind = c.Param("kind")
+	out, err := h.ps.SetTarget(c.Request().Context(), principal(c), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (h *patrolHandlers) compliance(c echo.Context) error {
+	f, err := patrolFilter(c)
+	if err != nil {
+		return err
+	}
+	out, err := h.ps.Compliance(c.Request().Context(), principal(c), f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (h *patrolHandlers) inspectors(c echo.Context) error {
+	f, err := patrolFilter(c)
+	if err != nil {
+		return err
+	}
+	out, err := h.ps.Inspectors(c.Request().Context(), principal(c), f.From, f.To)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"inspectors": out})
+}
