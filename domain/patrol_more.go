@@ -50,6 +50,7 @@ type PresenceStretch struct {
 // its meters — once in every EveryDays days.
 type PatrolTarget struct {
 	Kind       string  `json:"kind"`
+	Label      string  `json:"label"` // the kind's Chinese name (answers only)
 	EveryDays  int     `json:"every_days"`
 	MinPercent float64 `json:"min_percent"`
 }

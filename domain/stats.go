@@ -160,6 +160,9 @@ type UnitStat struct {
 	Rated            int64    `json:"rated"`
 	RatedContent     int64    `json:"rated_content"` // of those, 满意 or 基本满意
 	SatisfactionRate *float64 `json:"satisfaction_rate"`
+	// PatrolRate is the 巡查达标率 (a share; see PatrolCompliance) over the period's whole days; null without targets,
+	// periods or stretches the unit leads, or for periods over a year.
+	PatrolRate *float64 `json:"patrol_rate"`
 }
 
 // StatsQuery is a statistics period with the score settings.
@@ -201,6 +204,8 @@ type Briefing struct {
 	// Trend is reports created and closed per TrendInterval over the period (the cases the principal may see).
 	Trend         []TrendPoint
 	TrendInterval string
+	// Patrol is the 巡查达标率 of the period by unit, with the stretches furthest below target; nil when there is none.
+	Patrol *PatrolCompliance
 }
 
 // CoverageRow is one unit's share of the road network.

@@ -66,7 +66,7 @@ func (h *Handler) briefing(c echo.Context) error {
 	case "csv":
 		return briefingCSV(c, b)
 	case "xlsx":
-		return sendXLSX(c, xlsxName("briefing", now), rankingSheet(b.Units))
+		return sendXLSX(c, xlsxName("briefing", now), append([]xlsxSheet{rankingSheet(b.Units)}, patrolSheets(b.Patrol)...)...)
 	}
 	day := func(t time.Time) string { return t.In(briefingLoc).Format("2006-01-02") }
 	data := struct {

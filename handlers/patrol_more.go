@@ -89,3 +89,27 @@ func (h *patrolHandlers) inspectors(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, map[string]any{"inspectors": out})
 }
+
+// patrolSheets are the briefing workbook's 巡查达标率 sheets (none without a patrol section): by unit, and the
+// stretches furthest below target.
+func patrolSheets(c *domain.PatrolCompliance) []xlsxSheet {
+	if c == nil {
+		return nil
+	}
+	rate := func(p *float64) any {
+		if p == nil {
+			return nil
+		}
+		return *p / 100
+	}
+	units := xlsxSheet{Name: "Patrol compliance", Cols: []xlsxCol{{"Unit", ""}, {"Stretches", ""}, {"Lead (m)", "0"}, {"Patrol compliance", "pct"}}}
+	for _, u := range c.ByUnit {
+		units.Rows = append(units.Rows, []any{u.Name, u.Stretches, u.LeadM, rate(u.Percent)})
+	}
+	low := xlsxSheet{Name: "Stretches below target", Cols: []xlsxCol{{"Asset", ""}, {"Asset name", ""}, {"Kind", ""},
+		{"Length (m)", "0"}, {"Periods", ""}, {"Periods met", ""}, {"Patrol compliance", "pct"}}}
+	for _, s := range c.Stretches {
+		low.Rows = append(low.Rows, []any{s.AssetID, s.Name, s.Kind, s.LengthM, s.Periods, s.Met, rate(s.Percent)})
+	}
+	return []xlsxSheet{units, low}
+}

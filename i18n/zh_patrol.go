@@ -18,5 +18,8 @@ func init() {
 		"send a position (lon, lat) or an asset_id":                   "请给出位置（lon、lat）或 asset_id",
 		"the window is at most %d days":                               "统计时段最长 %d 天",
 		"the window must be 1 to %d whole days (China Standard Time)": "统计时段须为 1 至 %d 个整天（北京时间）",
+
+		"xlsx|Patrol compliance": "巡查达标率", "xlsx|Stretches below target": "巡查未达标路段", "xlsx|Stretches": "牵头路段数",
+		"xlsx|Lead (m)": "牵头里程(米)", "xlsx|Periods": "应巡查周期", "xlsx|Periods met": "达标周期",
 	})
 }

@@ -161,7 +161,16 @@ func (s *Patrols) Targets(ctx context.Context, p domain.Principal) ([]domain.Pat
 	if _, err := readable(p, PatrolAggregates); err != nil {
 		return nil, err
 	}
-	return s.Store.PatrolTargets(ctx)
+	return patrolTargets(ctx, s.Store)
+}
+
+// patrolTargets reads the targets with their kinds' names.
+func patrolTargets(ctx context.Context, st *store.Store) ([]domain.PatrolTarget, error) {
+	ts, err := st.PatrolTargets(ctx)
+	for i := range ts {
+		ts[i].Label = vocab.AssetKind(ts[i].Kind).Label().Zh
+	}
+	return ts, err
 }
 
 // SetTarget answers PUT /api/v1/patrols/targets/{kind} (admins and planners, by the route table).
@@ -173,6 +182,7 @@ func (s *Patrols) SetTarget(ctx context.Context, p domain.Principal, t domain.Pa
 	if err := c.err(); err != nil {
 		return t, err
 	}
+	t.Label = vocab.AssetKind(t.Kind).Label().Zh
 	return t, s.Store.SetPatrolTarget(ctx, t, p.ID)
 }
 
@@ -199,7 +209,7 @@ func PatrolCompliance(ctx context.Context, st *store.Store, now time.Time, f dom
 	}
 	out := domain.PatrolCompliance{From: d0.Format(time.DateOnly), To: d0.AddDate(0, 0, days).Format(time.DateOnly), Days: days,
 		ByUnit: []domain.PatrolComplianceUnit{}}
-	if out.Targets, err = st.PatrolTargets(ctx); err != nil {
+	if out.Targets, err = patrolTargets(ctx, st); err != nil {
 		return out, err
 	}
 	stretches, units, err := st.PatrolCompliance(ctx, d0, days, kinds, f.UnitID, inspectionRoles())
