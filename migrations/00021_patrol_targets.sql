@@ -36,10 +36,35 @@ INSERT INTO patrol_targets (kind, every_days, min_percent) VALUES ('road', 1, 80
 -- Patrol pieces by role and time, for the frequency and presence answers.
 CREATE INDEX patrol_pieces_role_idx ON patrol_pieces (role, last_at);
 
+-- em_patrol_stale returns the stretches of one asset (id aid, length len) not walked by any patrol piece in
+-- [since, until): the complement of the union of those pieces on [0, len], stretches of at least 1 m, each with
+-- the last time any piece over it was walked (null: never). GET /patrols/stale, the OGC collection and the tile
+-- layer of stale stretches all read it, so they give one answer.
+-- +goose StatementBegin
+CREATE FUNCTION em_patrol_stale(aid bigint, len double precision, since timestamptz, until timestamptz)
+RETURNS TABLE (asset_id bigint, from_m double precision, to_m double precision, last_at timestamptz)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    WITH pp AS (
+        SELECT p.from_m, LEAST(p.to_m, len) AS to_m FROM patrol_pieces p
+        WHERE p.asset_id = aid AND p.last_at >= since AND p.first_at < until),
+    pm AS (SELECT *, max(to_m) OVER (ORDER BY from_m, to_m ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach FROM pp),
+    pg AS (SELECT *, sum(CASE WHEN reach >= from_m THEN 0 ELSE 1 END) OVER (ORDER BY from_m, to_m) AS island FROM pm),
+    pu AS (SELECT min(from_m) AS f, max(to_m) AS t FROM pg GROUP BY island),
+    gaps AS (
+        SELECT COALESCE(lag(t) OVER (ORDER BY f), 0) AS gf, f AS gt FROM pu
+        UNION ALL
+        SELECT COALESCE(max(t), 0), len FROM pu)
+    SELECT aid, g.gf, LEAST(g.gt, len),
+        (SELECT max(p.last_at) FROM patrol_pieces p WHERE p.asset_id = aid AND p.from_m < LEAST(g.gt, len) AND p.to_m > g.gf)
+    FROM gaps g WHERE LEAST(g.gt, len) - g.gf >= 1
+$$;
+-- +goose StatementEnd
+
 GRANT SELECT, INSERT, UPDATE, DELETE ON patrol_checkins, patrol_targets TO everymeter_app;
 GRANT USAGE, SELECT ON SEQUENCE patrol_checkins_id_seq TO everymeter_app;
 
 -- +goose Down
+DROP FUNCTION em_patrol_stale(bigint, double precision, timestamptz, timestamptz);
 DROP INDEX patrol_pieces_role_idx;
 DROP TABLE patrol_targets;
 DROP TABLE patrol_checkins;

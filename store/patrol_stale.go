@@ -1,0 +1,94 @@
+package store
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/paulmach/orb/encoding/wkb"
+
+	"everymeter/change"
+	"everymeter/domain"
+	"everymeter/vocab"
+)
+
+// StaleDays is how long unwalked a stretch must be to be in the stale collection and tile layer: the default of
+// GET /api/v1/patrols/stale, whose answer they give (em_patrol_stale).
+const StaleDays = 7
+
+// staleFrom is the FROM clause of the stale stretches at the time expression now (constant SQL): every linear
+// asset's stretches not walked in StaleDays days, t, and their line, s.g.
+func staleFrom(now string) string {
+	return `assets a CROSS JOIN LATERAL em_patrol_stale(a.id, a.length_m, ` + now + ` - interval '` + strconv.Itoa(StaleDays) + ` days', ` +
+		now + ` + interval '1 hour') t
+		CROSS JOIN LATERAL (SELECT em_line_sub(a.geom, t.from_m, t.to_m) AS g) s`
+}
+
+// staleCond keeps the linear assets (constant SQL).
+var staleCond = `a.kind IN ('` + strings.Join(vocab.Strings(vocab.LinearKinds), `', '`) + `') AND a.length_m > 0`
+
+// staleDaysSince is the whole days from the last visit to now (null: never walked).
+func staleDaysSince(now string) string {
+	return `CASE WHEN t.last_at IS NULL THEN NULL ELSE floor(extract(epoch FROM ` + now + ` - t.last_at) / 86400)::int END`
+}
+
+// staleCollection is the OGC API – Features collection of stale stretches (same answer as /patrols/stale?days=7).
+var staleCollection = ogcDef{
+	ID: "patrol_stale", Title: "Stretches not patrolled in 7 days (7天未巡查路段)", GeometryType: "LineString", StringIDs: true,
+	Description: "Stretches of roads and alleys no patrol walked in the last 7 days, with the days since the last visit (null: never), as GET /api/v1/patrols/stale?days=7 answers.",
+	from:        staleFrom("now()"), cond: staleCond, geom: "s.g", idx: "a.geom",
+	Props: []ogcProp{
+		{Name: "asset_id", Type: "integer", Filter: true, expr: "t.asset_id"},
+		{Name: "asset_name", Type: "string", Filter: true, expr: "a.name"},
+		{Name: "kind", Type: "string", Filter: true, expr: "a.kind"},
+		{Name: "from_m", Type: "number", expr: "t.from_m"},
+		{Name: "to_m", Type: "number", expr: "t.to_m"},
+		{Name: "length_m", Type: "number", expr: "t.to_m - t.from_m"},
+		{Name: "last_at", Type: "date-time", expr: "t.last_at"},
+		{Name: "days_since", Type: "integer", expr: staleDaysSince("now()")},
+	},
+}
+
+// staleHour is the time the stale tile layer is computed at: the hour, so a cached tile stays right until the
+// hour changes (its cache key carries the hour, TileEpoch) or a patrol upload nearby invalidates it.
+const staleHour = "date_trunc('hour', now())"
+
+// staleTileLayer is the vector tile layer of stale stretches. The tile's bbox test is on the asset (the index),
+// before the stretches are computed: cond may use the tile parameters $1–$4 that TileQuery always binds.
+var staleTileLayer = &TileLayer{
+	TileLayer: domain.TileLayer{Name: "patrol_stale", GeomType: "LineString", MinZoom: 0, MaxZoom: 22,
+		Fields: map[string]string{"asset_id": "Number", "name": "String", "kind": "String", "from_m": "Number", "to_m": "Number", "days_since": "Number"}},
+	from:  staleFrom(staleHour),
+	cond:  staleCond + ` AND a.geom && ST_Transform(ST_TileEnvelope($1, $2, $3, margin => $4), 4326)`,
+	geom:  "s.g",
+	props: "t.asset_id, a.name, a.kind, t.from_m, t.to_m, " + staleDaysSince(staleHour) + " AS days_since",
+	order: "t.asset_id, t.from_m", simplifyOK: true,
+}
+
+// TileEpoch is the part of a layer's tile cache key that time changes: the hour for the stale layer (what is
+// stale changes as time passes, with no write to announce it), "" for every other layer.
+func TileEpoch(layer string, now time.Time) string {
+	if layer != staleTileLayer.Name {
+		return ""
+	}
+	return "hour:" + now.UTC().Format("2006010215")
+}
+
+// patrolChanged records that a patrol credited the assets: the stale stretches of each can change anywhere
+// along it (their ends and measures), so the change covers the assets' whole extent.
+func (s *Store) patrolChanged(ctx context.Context, id int64, assets []int64) error {
+	var b []byte
+	if err := s.db.QueryRow(ctx, `SELECT ST_AsBinary(ST_Extent(geom)::geometry) FROM assets WHERE id = ANY($1)`, assets).Scan(&b); err != nil {
+		return mapErr(err)
+	}
+	if b == nil {
+		return nil
+	}
+	g, err := wkb.Unmarshal(b)
+	if err != nil {
+		return err
+	}
+	s.Changed(change.Patrol, id, g.Bound())
+	return nil
+}
