@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,16 +39,10 @@ var staleCollection = ogcDef{
 	ID: "patrol_stale", Title: "Stretches not patrolled in 7 days (7天未巡查路段)", GeometryType: "LineString", StringIDs: true,
 	Description: "Stretches of roads and alleys no patrol walked in the last 7 days, with the days since the last visit (null: never), as GET /api/v1/patrols/stale?days=7 answers.",
 	from:        staleFrom("now()"), cond: staleCond, geom: "s.g", idx: "a.geom",
-	Props: []ogcProp{
-		{Name: "asset_id", Type: "integer", Filter: true, expr: "t.asset_id"},
-		{Name: "asset_name", Type: "string", Filter: true, expr: "a.name"},
-		{Name: "kind", Type: "string", Filter: true, expr: "a.kind"},
-		{Name: "from_m", Type: "number", expr: "t.from_m"},
-		{Name: "to_m", Type: "number", expr: "t.to_m"},
-		{Name: "length_m", Type: "number", expr: "t.to_m - t.from_m"},
-		{Name: "last_at", Type: "date-time", expr: "t.last_at"},
-		{Name: "days_since", Type: "integer", expr: staleDaysSince("now()")},
-	},
+	// the coverage pieces' stretch properties (asset, name, kind, from, to, length), then the visit's
+	Props: append(slices.Clip(pieceProps[:6]),
+		ogcProp{Name: "last_at", Type: "date-time", expr: "t.last_at"},
+		ogcProp{Name: "days_since", Type: "integer", expr: staleDaysSince("now()")}),
 }
 
 // staleHour is the time the stale tile layer is computed at: the hour, so a cached tile stays right until the
