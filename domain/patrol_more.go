@@ -1,6 +1,9 @@
 package domain
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // NewCheckin is POST /api/v1/patrols/checkins: someone is at a stretch, given by a position (the nearest stretch
 // within reach) or by the asset's id; At is when (zero: now).
@@ -100,4 +103,14 @@ type InspectorPatrol struct {
 	NetworkKm    float64  `json:"network_km"`
 	Reports      int      `json:"reports"`
 	ReportsPerKm *float64 `json:"reports_per_km"`
+}
+
+// PatrolToday is GET /api/v1/patrols/today: the walker's own route of today (their matched stretches) and, for
+// those who see patrol aggregates, the stale stretches near them (in bbox; of their unit's grid when they have
+// a unit).
+type PatrolToday struct {
+	Date    string          `json:"date"`
+	WalkedM float64         `json:"walked_m"`
+	Route   json.RawMessage `json:"route"`
+	Stale   json.RawMessage `json:"stale"` // null for volunteers
 }

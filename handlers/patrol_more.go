@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/paulmach/orb"
 
 	"everymeter/domain"
 )
@@ -19,6 +20,24 @@ type PatrolMoreService interface {
 	SetTarget(ctx context.Context, p domain.Principal, t domain.PatrolTarget) (domain.PatrolTarget, error)
 	Compliance(ctx context.Context, p domain.Principal, f domain.PatrolFilter) (domain.PatrolCompliance, error)
 	Inspectors(ctx context.Context, p domain.Principal, from, to time.Time) ([]domain.InspectorPatrol, error)
+	Today(ctx context.Context, p domain.Principal, bbox *orb.Bound, days int) (domain.PatrolToday, error)
+}
+
+func (h *patrolHandlers) today(c echo.Context) error {
+	bbox, err := bboxParam(c)
+	if err != nil {
+		return err
+	}
+	days, err := intParam(c, "days", 7, 1, 3650)
+	if err != nil {
+		return err
+	}
+	out, err := h.ps.Today(c.Request().Context(), principal(c), bbox, days)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "private, no-store")
+	return c.JSON(http.StatusOK, out)
 }
 
 func (h *patrolHandlers) checkin(c echo.Context) error {

@@ -34,7 +34,9 @@ func staleTile(t *testing.T, w *patrolWorld, tl maptile.Tile) []staleKey {
 				math.Round(f.Properties["to_m"].(float64)), f.Properties["days_since"]})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Asset < out[j].Asset || out[i].Asset == out[j].Asset && out[i].From < out[j].From })
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].Asset < out[j].Asset || out[i].Asset == out[j].Asset && out[i].From < out[j].From
+	})
 	return out
 }
 
@@ -51,7 +53,9 @@ func TestStaleCollectionAndTiles(t *testing.T) {
 			p := f.(map[string]any)["properties"].(map[string]any)
 			out = append(out, staleKey{int64(p["asset_id"].(float64)), math.Round(p["from_m"].(float64)), math.Round(p["to_m"].(float64)), p["days_since"]})
 		}
-		sort.Slice(out, func(i, j int) bool { return out[i].Asset < out[j].Asset || out[i].Asset == out[j].Asset && out[i].From < out[j].From })
+		sort.Slice(out, func(i, j int) bool {
+			return out[i].Asset < out[j].Asset || out[i].Asset == out[j].Asset && out[i].From < out[j].From
+		})
 		return out
 	}
 	rest := keys(w.a.Do("leader", "GET", "/api/v1/patrols/stale?days=7", nil).MustStatus(t, 200).JSON()["features"].([]any))

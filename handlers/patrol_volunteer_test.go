@@ -1,9 +1,11 @@
 package handlers_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -104,5 +106,40 @@ func TestVolunteerPresenceIsNotInspection(t *testing.T) {
 		t.Errorf("%d stretches present the day before", pr.Present)
 	}
 	w.a.Do("leader", "GET", "/api/v1/patrols/presence?date=yesterday", nil).MustStatus(t, http.StatusBadRequest)
+
+	// Their own route of today: the volunteer sees theirs and no stale stretches; the inspector theirs and the
+	// stale stretches in view (not the road they walked).
+	var vt, it domain.PatrolToday
+	w.a.Do("volunteer", "GET", "/api/v1/patrols/today", nil).MustStatus(t, 200).Decode(t, &vt)
+	if math.Abs(vt.WalkedM-w.unionByRole(t, "volunteer")) > 1 || string(vt.Stale) != "null" || !strings.Contains(string(vt.Route), "横1路") {
+		t.Errorf("volunteer's today: %.1f m (PostGIS %.1f), stale %.40s, route %.80s", vt.WalkedM, w.unionByRole(t, "volunteer"), vt.Stale, vt.Route)
+	}
+	lo, hi := gridPoint(-1, -1), gridPoint(4, 3)
+	w.a.Do("inspector", "GET", fmt.Sprintf("/api/v1/patrols/today?bbox=%f,%f,%f,%f", lo[0], lo[1], hi[0], hi[1]), nil).MustStatus(t, 200).Decode(t, &it)
+	var stale struct {
+		Features []struct {
+			Properties struct {
+				AssetID int64   `json:"asset_id"`
+				FromM   float64 `json:"from_m"`
+				ToM     float64 `json:"to_m"`
+			} `json:"properties"`
+		} `json:"features"`
+	}
+	if err := json.Unmarshal(it.Stale, &stale); err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(it.WalkedM-w.unionByRole(t, "inspector")) > 1 || strings.Contains(string(it.Route), "横1路") || len(stale.Features) < 5 {
+		t.Errorf("inspector's today: %.1f m (PostGIS %.1f), route %.80s, %d stale", it.WalkedM, w.unionByRole(t, "inspector"), it.Route, len(stale.Features))
+	}
+	for _, f := range stale.Features {
+		if f.Properties.AssetID == w.rows[0] && f.Properties.ToM-f.Properties.FromM > 15 {
+			t.Errorf("the road the inspector walked today is listed as stale: %+v", f.Properties)
+		}
+	}
+	far = gridPoint(50, 50)
+	w.a.Do("inspector", "GET", fmt.Sprintf("/api/v1/patrols/today?bbox=%f,%f,%f,%f", far[0], far[1], far[0]+0.01, far[1]+0.01), nil).MustStatus(t, 200).Decode(t, &it)
+	if err := json.Unmarshal(it.Stale, &stale); err != nil || len(stale.Features) != 0 {
+		t.Errorf("%d stale stretches far from the grid", len(stale.Features))
+	}
 	w.a.Do("leader", "GET", "/api/v1/patrols/presence?kind=market", nil).MustStatus(t, http.StatusBadRequest)
 }

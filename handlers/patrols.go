@@ -45,6 +45,7 @@ func PatrolRoutes(ps PatrolService) func(r *Router) {
 		r.Add(http.MethodPut, "/api/v1/patrols/targets/:kind", h.setTarget, Planners)
 		r.Add(http.MethodGet, "/api/v1/patrols/compliance", h.compliance, Signedin)
 		r.Add(http.MethodGet, "/api/v1/patrols/inspectors", h.inspectors, Signedin)
+		r.Add(http.MethodGet, "/api/v1/patrols/today", h.today, Roles("patrollers", vocab.PatrolRoles...))
 		r.Add(http.MethodGet, "/api/v1/assets/:id/patrols", h.wrap(h.assetPatrols), Signedin)
 	}
 }

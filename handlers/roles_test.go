@@ -66,6 +66,7 @@ var policyFeatures = map[string]string{
 	"PUT /api/v1/patrols/targets/:kind":    "admin,planner",
 	"GET /api/v1/patrols/compliance":       "signed-in",
 	"GET /api/v1/patrols/inspectors":       "signed-in",
+	"GET /api/v1/patrols/today":            "inspector,admin,volunteer",
 	"GET /api/v1/auth/apikeys":             "signed-in",
 	"GET /api/v1/coverage":                 "signed-in",
 	"GET /api/v1/coverage/export":          "signed-in",

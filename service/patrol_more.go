@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
 	"slices"
@@ -256,5 +257,32 @@ func (s *Patrols) Inspectors(ctx context.Context, p domain.Principal, from, to t
 	if out == nil && err == nil {
 		out = []domain.InspectorPatrol{}
 	}
+	return out, err
+}
+
+// Today answers GET /api/v1/patrols/today: the principal's own route of today and the stretches near them
+// (bbox) not walked in days days — of their unit's grid when they have a unit.
+func (s *Patrols) Today(ctx context.Context, p domain.Principal, bbox *orb.Bound, days int) (domain.PatrolToday, error) {
+	sc, err := ScopeOf(p, Tracks)
+	if err != nil {
+		return domain.PatrolToday{}, err
+	}
+	if sc == ScopeNone {
+		return domain.PatrolToday{}, domain.ErrForbidden
+	}
+	if days < 1 || days > MaxStaleDays {
+		return domain.PatrolToday{}, invalid("days", "days must be 1 to %d", MaxStaleDays)
+	}
+	now := s.now()
+	d0 := midnight(now)
+	out := domain.PatrolToday{Date: d0.Format(time.DateOnly), Stale: json.RawMessage("null")}
+	if out.Route, out.WalkedM, err = s.Store.OwnRoute(ctx, p.ID, d0, d0.AddDate(0, 0, 1)); err != nil {
+		return out, err
+	}
+	if v, err := view(p, PatrolAggregates); err != nil || v.Denied {
+		return out, err
+	}
+	out.Stale, err = s.Store.StalePatrols(ctx, store.StaleFilter{Since: now.AddDate(0, 0, -days), Now: now, Kinds: linearKinds(),
+		UnitID: p.UnitID, BBox: bbox, Limit: 2000})
 	return out, err
 }

@@ -2,11 +2,13 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
 
 	"everymeter/change"
@@ -86,4 +88,28 @@ func (s *Store) patrolChanged(ctx context.Context, id int64, assets []int64) err
 	}
 	s.Changed(change.Patrol, id, g.Bound())
 	return nil
+}
+
+// envelope is a bbox as the $n::float8[] the queries take (nil: none).
+func envelope(b *orb.Bound) []float64 {
+	if b == nil {
+		return nil
+	}
+	return []float64{b.Min[0], b.Min[1], b.Max[0], b.Max[1]}
+}
+
+// OwnRoute returns a walker's matched stretches walked in [from, to) as a GeoJSON FeatureCollection (built by
+// PostGIS; each piece the stretch of its asset's centreline) and their meters.
+func (s *Store) OwnRoute(ctx context.Context, userID int64, from, to time.Time) (json.RawMessage, float64, error) {
+	var b []byte
+	var m float64
+	err := s.db.QueryRow(ctx, `SELECT json_build_object('type', 'FeatureCollection', 'features', COALESCE(json_agg(json_build_object(
+			'type', 'Feature',
+			'geometry', ST_AsGeoJSON(em_line_sub(a.geom, p.from_m, p.to_m), 7)::json,
+			'properties', json_build_object('patrol_id', p.patrol_id, 'asset_id', p.asset_id, 'name', a.name,
+				'from_m', p.from_m, 'to_m', p.to_m, 'last_at', p.last_at)) ORDER BY p.id), '[]'::json)),
+			COALESCE(sum(LEAST(p.to_m, a.length_m) - p.from_m), 0)
+		FROM patrol_pieces p JOIN assets a ON a.id = p.asset_id
+		WHERE p.user_id = $1 AND p.last_at >= $2 AND p.first_at < $3`, userID, from, to).Scan(&b, &m)
+	return b, m, mapErr(err)
 }

@@ -240,6 +240,7 @@ type StaleFilter struct {
 	Kinds  []string
 	UnitID *int64
 	Limit  int
+	BBox   *orb.Bound // only stretches of assets meeting it (nil: everywhere)
 }
 
 // StalePatrols returns a GeoJSON FeatureCollection (built by PostGIS) of the stretches of linear assets not
@@ -251,6 +252,7 @@ func (s *Store) StalePatrols(ctx context.Context, f StaleFilter) (json.RawMessag
 			SELECT a.id, g.from_m AS gf, g.to_m AS gt, a.kind, a.name, a.length_m, a.geom, g.last_at
 			FROM assets a CROSS JOIN LATERAL em_patrol_stale(a.id, a.length_m, $1, $2) g
 			WHERE a.kind = ANY($3) AND a.length_m > 0 AND `+onUnit("4")+`
+				AND ($7::float8[] IS NULL OR a.geom && ST_MakeEnvelope($7[1], $7[2], $7[3], $7[4], 4326))
 			ORDER BY a.id, g.from_m
 			LIMIT $6)
 		SELECT json_build_object('type', 'FeatureCollection', 'features', COALESCE(json_agg(json_build_object(
@@ -260,7 +262,7 @@ func (s *Store) StalePatrols(ctx context.Context, f StaleFilter) (json.RawMessag
 				'last_at', last_at,
 				'days_since', CASE WHEN last_at IS NULL THEN NULL ELSE floor(extract(epoch FROM $5 - last_at) / 86400)::int END))
 			ORDER BY id, gf), '[]'::json))
-		FROM st`, f.Since, f.Now.Add(time.Hour), f.Kinds, f.UnitID, f.Now, f.Limit).Scan(&b)
+		FROM st`, f.Since, f.Now.Add(time.Hour), f.Kinds, f.UnitID, f.Now, f.Limit, envelope(f.BBox)).Scan(&b)
 	return b, mapErr(err)
 }
 
@@ -310,10 +312,7 @@ func (s *Store) PurgePatrolPoints(ctx context.Context, cutoff time.Time) (int64,
 // in bbox (all when nil), split where the last visit changes, each with the days since its last visit in the
 // 366 days before now (null: not walked then).
 func (s *Store) PatrolLayer(ctx context.Context, bbox *orb.Bound, kinds []string, role string, now time.Time, limit int) (json.RawMessage, error) {
-	var env []float64
-	if bbox != nil {
-		env = []float64{bbox.Min[0], bbox.Min[1], bbox.Max[0], bbox.Max[1]}
-	}
+	env := envelope(bbox)
 	var b []byte
 	err := s.db.QueryRow(ctx, `WITH net AS (
 			SELECT a.id, a.kind, a.name, a.length_m, a.geom FROM assets a
