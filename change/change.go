@@ -27,7 +27,8 @@ const (
 	Report     Kind = "report"
 	Unit       Kind = "unit"
 	Category   Kind = "category"
-	Base       Kind = "base" // base-map features (land use, water, buildings, places)
+	Base       Kind = "base"   // base-map features (land use, water, buildings, places)
+	Patrol     Kind = "patrol" // a recorded patrol: its bounds are the assets it was matched to
 )
 
 // Limits that keep an event small whatever the size of the write (a full recompute or an import batch

@@ -97,4 +97,5 @@ var demoUsers = []struct {
 	{"unit_cgz", vocab.UnitStaff, "CGZ"},
 	{"unit_zhzfj", vocab.UnitStaff, "ZHZFJ"},
 	{"leader", vocab.Leader, ""},
+	{"volunteer", vocab.Volunteer, ""},
 }

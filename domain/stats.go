@@ -162,6 +162,9 @@ type UnitStat struct {
 	SatisfactionRate *float64 `json:"satisfaction_rate"`
 	// Frontage is the 门前三包 coverage of the stretches the unit leads (issue 16).
 	Frontage *UnitFrontage `json:"frontage,omitempty"`
+	// PatrolRate is the 巡查达标率 (a share; see PatrolCompliance) over the period's whole days; null without targets,
+	// periods or stretches the unit leads, or for periods over a year.
+	PatrolRate *float64 `json:"patrol_rate"`
 }
 
 // StatsQuery is a statistics period with the score settings.
@@ -204,6 +207,8 @@ type Briefing struct {
 	Trend         []TrendPoint
 	TrendInterval string
 	Frontage      *FrontageBriefing // 门前三包 coverage by side and per street (per unit: Units[i].Frontage)
+	// Patrol is the 巡查达标率 of the period by unit, with the stretches furthest below target; nil when there is none.
+	Patrol *PatrolCompliance
 }
 
 // CoverageRow is one unit's share of the road network.

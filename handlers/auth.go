@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,10 +26,12 @@ const (
 )
 
 // Rule decides who may call a route: nil Roles with Public means anyone; otherwise a signed-in user whose
-// role is listed (an empty list means any role).
+// role is listed (an empty list means any staff role — every role but the volunteers, who only record their
+// walks and check in — and, with Any, volunteers too).
 type Rule struct {
 	Name   string
 	Public bool
+	Any    bool
 	Roles  []string
 }
 
@@ -36,6 +39,8 @@ type Rule struct {
 var (
 	Public   = Rule{Name: "public", Public: true}
 	Signedin = Rule{Name: "signed-in"}
+	// Account is any signed-in user, volunteers included: their own session (me, logout).
+	Account  = Rule{Name: "account", Any: true}
 	Planners = Roles("planners", vocab.PlannerRoles...)
 	Admins   = Roles("admins", vocab.Admin)
 )
@@ -52,6 +57,8 @@ func (r Rule) encode() string {
 	switch {
 	case r.Public:
 		return rulePrefix + "public"
+	case r.Any:
+		return rulePrefix + "account"
 	case len(r.Roles) == 0:
 		return rulePrefix + "signed-in"
 	}
@@ -69,6 +76,8 @@ func RuleOf(rt *echo.Route) (Rule, bool) {
 		return Public, true
 	case "signed-in":
 		return Signedin, true
+	case "account":
+		return Account, true
 	}
 	return Rule{Name: s, Roles: strings.Split(s, ",")}, true
 }
@@ -82,7 +91,7 @@ func (r Rule) Allows(role string) bool {
 		return false
 	}
 	if len(r.Roles) == 0 {
-		return true
+		return r.Any || slices.Contains(vocab.StaffRoles, vocab.Role(role))
 	}
 	for _, x := range r.Roles {
 		if x == role {

@@ -66,7 +66,8 @@ func (h *Handler) briefing(c echo.Context) error {
 	case "csv":
 		return briefingCSV(c, b)
 	case "xlsx":
-		return sendXLSX(c, xlsxName("briefing", now), append([]xlsxSheet{rankingSheet(b.Units)}, frontageSheets(b.Units, b.Frontage)...)...)
+		sheets := append([]xlsxSheet{rankingSheet(b.Units)}, frontageSheets(b.Units, b.Frontage)...)
+		return sendXLSX(c, xlsxName("briefing", now), append(sheets, patrolSheets(b.Patrol)...)...)
 	case "json":
 		return c.JSON(http.StatusOK, b)
 	}

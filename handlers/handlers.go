@@ -93,8 +93,8 @@ func (h *Handler) Register(r *Router) {
 	r.Add(http.MethodGet, "/readyz", h.readyz, Public)
 
 	r.Add(http.MethodPost, "/api/v1/auth/login", h.login, Public)
-	r.Add(http.MethodPost, "/api/v1/auth/logout", h.logout, Signedin)
-	r.Add(http.MethodGet, "/api/v1/auth/me", h.me, Signedin)
+	r.Add(http.MethodPost, "/api/v1/auth/logout", h.logout, Account)
+	r.Add(http.MethodGet, "/api/v1/auth/me", h.me, Account)
 	r.Add(http.MethodGet, "/api/v1/config", h.config, Public)
 	r.Add(http.MethodGet, "/api/v1/admin/throttles", h.listThrottles, Admins)
 	r.Add(http.MethodDelete, "/api/v1/admin/throttles/:id", deleteByID(h.Svc.ClearThrottle), Admins)

@@ -27,6 +27,7 @@ type PatrolService interface {
 	Stale(ctx context.Context, p domain.Principal, days int, f domain.PatrolFilter, limit int) (json.RawMessage, error)
 	Track(ctx context.Context, p domain.Principal, id int64) (json.RawMessage, error)
 	Layer(ctx context.Context, p domain.Principal, bbox *orb.Bound, f domain.PatrolFilter, limit int) (json.RawMessage, error)
+	PatrolMoreService
 }
 
 // PatrolRoutes registers the patrol routes.
@@ -37,7 +38,14 @@ func PatrolRoutes(ps PatrolService) func(r *Router) {
 		r.Add(http.MethodGet, "/api/v1/patrols/coverage", h.wrap(h.coverage), Signedin)
 		r.Add(http.MethodGet, "/api/v1/patrols/stale", h.wrap(h.stale), Signedin)
 		r.Add(http.MethodGet, "/api/v1/patrols/layer", h.wrap(h.layer), Signedin)
-		r.Add(http.MethodGet, "/api/v1/patrols/:id/track", h.wrap(h.track), Signedin)
+		r.Add(http.MethodGet, "/api/v1/patrols/:id/track", h.wrap(h.track), Account)
+		r.Add(http.MethodPost, "/api/v1/patrols/checkins", h.checkin, Roles("patrollers", vocab.PatrolRoles...))
+		r.Add(http.MethodGet, "/api/v1/patrols/presence", h.presence, Signedin)
+		r.Add(http.MethodGet, "/api/v1/patrols/targets", h.targets, Signedin)
+		r.Add(http.MethodPut, "/api/v1/patrols/targets/:kind", h.setTarget, Planners)
+		r.Add(http.MethodGet, "/api/v1/patrols/compliance", h.compliance, Signedin)
+		r.Add(http.MethodGet, "/api/v1/patrols/inspectors", h.inspectors, Signedin)
+		r.Add(http.MethodGet, "/api/v1/patrols/today", h.today, Roles("patrollers", vocab.PatrolRoles...))
 		r.Add(http.MethodGet, "/api/v1/assets/:id/patrols", h.wrap(h.assetPatrols), Signedin)
 	}
 }

@@ -305,7 +305,7 @@ func TestPatrolTrackVisibility(t *testing.T) {
 	}
 	w.a.Tokens["other-inspector"] = w.a.Login("inspector2", testapp.Password)
 	path := fmt.Sprintf("/api/v1/patrols/%d/track", p.Patrol.ID)
-	want := map[string]int{"inspector": 200, "admin": 200, "other-inspector": 404, "leader": 404, "planner": 404, "unit_staff": 404, "": 401}
+	want := map[string]int{"inspector": 200, "admin": 200, "other-inspector": 404, "leader": 404, "planner": 404, "unit_staff": 404, "volunteer": 404, "": 401}
 	for role := range service.Policy() {
 		if _, ok := want[role]; !ok && role != service.Anonymous {
 			t.Errorf("role %s has no expectation here: decide whether it may see tracks", role)

@@ -17,8 +17,8 @@ var policy = map[string]string{
 	"GET /healthz":             "public",
 	"GET /readyz":              "public",
 	"POST /api/v1/auth/login":  "public",
-	"POST /api/v1/auth/logout": "signed-in",
-	"GET /api/v1/auth/me":      "signed-in",
+	"POST /api/v1/auth/logout": "account",
+	"GET /api/v1/auth/me":      "account",
 	"GET /api/v1/config":       "public",
 
 	"GET /api/v1/admin/throttles":        "admin",
@@ -60,11 +60,18 @@ var policyFeatures = map[string]string{
 	"DELETE /api/v1/auth/apikeys/:id":      "signed-in",
 	"GET /api/v1/assets/:id/coverage":      "signed-in",
 	"GET /api/v1/assets/:id/patrols":       "signed-in",
-	"POST /api/v1/patrols":                 "inspector,admin",
+	"POST /api/v1/patrols":                 "inspector,admin,volunteer",
 	"GET /api/v1/patrols/coverage":         "signed-in",
 	"GET /api/v1/patrols/stale":            "signed-in",
 	"GET /api/v1/patrols/layer":            "signed-in",
-	"GET /api/v1/patrols/:id/track":        "signed-in",
+	"GET /api/v1/patrols/:id/track":        "account",
+	"POST /api/v1/patrols/checkins":        "inspector,admin,volunteer",
+	"GET /api/v1/patrols/presence":         "signed-in",
+	"GET /api/v1/patrols/targets":          "signed-in",
+	"PUT /api/v1/patrols/targets/:kind":    "admin,planner",
+	"GET /api/v1/patrols/compliance":       "signed-in",
+	"GET /api/v1/patrols/inspectors":       "signed-in",
+	"GET /api/v1/patrols/today":            "inspector,admin,volunteer",
 	"GET /api/v1/auth/apikeys":             "signed-in",
 	"GET /api/v1/coverage":                 "signed-in",
 	"GET /api/v1/coverage/export":          "signed-in",
@@ -131,8 +138,11 @@ func allows(rule, role string) bool {
 	switch rule {
 	case "public":
 		return true
-	case "signed-in":
+	case "account":
 		return role != ""
+	case "signed-in":
+		// every signed-in role but the volunteers, who only record walks and check in
+		return role != "" && role != "volunteer"
 	}
 	for _, r := range strings.Split(rule, ",") {
 		if r == role {
@@ -185,6 +195,9 @@ func TestRouteRoleTable(t *testing.T) {
 		got := "public"
 		if !rule.Public {
 			got = "signed-in"
+			if rule.Any {
+				got = "account"
+			}
 			if len(rule.Roles) > 0 {
 				got = strings.Join(rule.Roles, ",")
 			}

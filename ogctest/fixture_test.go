@@ -146,6 +146,8 @@ var collectionCounts = map[string]string{
 	"gaps":        `SELECT count(*) FROM coverage_pieces WHERE status = 'gap'`,
 	"overlaps":    `SELECT count(*) FROM coverage_pieces WHERE status = 'overlap'`,
 	"reports":     `SELECT count(*) FROM reports WHERE status NOT IN ('closed', 'voided', 'duplicate')`,
+	// nobody patrolled the fixture: every road and alley is one stale stretch
+	"patrol_stale": `SELECT count(*) FROM assets WHERE kind IN ('road', 'alley') AND length_m >= 1`,
 }
 
 // get fetches a path with the API key in the header.

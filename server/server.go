@@ -109,9 +109,9 @@ func Build(st *store.Store, log *slog.Logger, opt Options) (*echo.Echo, *service
 	return s.Echo, s.Svc
 }
 
-// tiled are the kinds of change the tile layers show: assets, coverage pieces and reports. Zones and
+// tiled are the kinds of change the tile layers show: assets, coverage pieces, reports and patrols (the stale layer). Zones and
 // assignments show only through the coverage they change, which their unit of work records as well.
-var tiled = map[change.Kind]bool{change.Asset: true, change.Coverage: true, change.Report: true, change.Base: true}
+var tiled = map[change.Kind]bool{change.Asset: true, change.Coverage: true, change.Report: true, change.Base: true, change.Patrol: true}
 
 // InvalidateTiles returns the subscriber that makes the tile cache forget the tiles a committed change
 // can have changed.

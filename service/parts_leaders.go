@@ -70,13 +70,14 @@ func unitFrontage(pieces []store.LeadPiece, rows []store.FrontageRow, lead map[i
 	}
 	for _, f := range out {
 		f.CoveredM = f.LeftM + f.RightM
-		f.Left, f.Right, f.Rate = share(f.LeftM, f.LeadM), share(f.RightM, f.LeadM), share(f.CoveredM, 2*f.LeadM)
+		f.Left, f.Right, f.Rate = ratioOf(f.LeftM, f.LeadM), ratioOf(f.RightM, f.LeadM), ratioOf(f.CoveredM, 2*f.LeadM)
 		f.LeadM, f.LeftM, f.RightM, f.CoveredM = round2(f.LeadM), round2(f.LeftM), round2(f.RightM), round2(f.CoveredM)
 	}
 	return out
 }
 
-func share(a, b float64) *float64 {
+// ratioOf is a/b as a share (0–1), nil for an empty whole.
+func ratioOf(a, b float64) *float64 {
 	if b <= 0 {
 		return nil
 	}
@@ -125,7 +126,7 @@ func (s *Service) frontageBriefing(ctx context.Context) (*domain.FrontageBriefin
 		l := sideCoverage(string(vocab.Left), st.LengthM, fr)
 		r := sideCoverage(string(vocab.Right), st.LengthM, fr)
 		row := domain.StreetSides{AssetID: st.ID, Name: st.Name, LengthM: round2(st.LengthM), LeftM: l.CoveredM, RightM: r.CoveredM, Shops: len(fr)}
-		row.Left, row.Right = share(l.CoveredM, st.LengthM), share(r.CoveredM, st.LengthM)
+		row.Left, row.Right = ratioOf(l.CoveredM, st.LengthM), ratioOf(r.CoveredM, st.LengthM)
 		out.Streets = append(out.Streets, row)
 	}
 	slices.SortStableFunc(out.Streets, func(a, b domain.StreetSides) int {

@@ -168,7 +168,7 @@ func (s *Patrols) window(f *domain.PatrolFilter) error {
 	if f.Kind != "" && !slices.Contains(linearKinds(), f.Kind) {
 		return invalid("kind", "kind must be one of %v", linearKinds())
 	}
-	if f.Role != "" && f.Role != string(vocab.Inspector) && f.Role != "volunteer" {
+	if f.Role != "" && f.Role != string(vocab.Inspector) && f.Role != string(vocab.Volunteer) {
 		return invalid("role", "role must be inspector or volunteer")
 	}
 	return nil

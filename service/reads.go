@@ -348,7 +348,7 @@ func (s *Service) TileScope(p domain.Principal, layer string) (string, error) {
 	if only := v.only(); only != nil {
 		return fmt.Sprintf("unit:%d", *only), nil
 	}
-	return "", nil
+	return store.TileEpoch(layer, time.Now()), nil
 }
 
 // Tile builds one layer's MVT for a tile, with the features the principal may see.

@@ -215,6 +215,9 @@ func (s *Service) UnitStats(ctx context.Context, p domain.Principal, q StatsQuer
 		}
 		return a.Code < b.Code
 	})
+	if err := attachPatrolRates(ctx, s.Store, q, out); err != nil {
+		return nil, err
+	}
 	for i := range out {
 		if out[i].TooFew {
 			continue
@@ -383,6 +386,9 @@ func (s *Service) Briefing(ctx context.Context, p domain.Principal, q StatsQuery
 		return b, err
 	}
 	if b.Frontage, err = s.frontageBriefing(ctx); err != nil {
+		return b, err
+	}
+	if b.Patrol, err = briefingPatrol(ctx, s.Store, q); err != nil {
 		return b, err
 	}
 	// Days for up to two months, weeks beyond: a line people read at a glance has tens of points, not hundreds.

@@ -72,7 +72,10 @@ var policy = map[string]map[Resource]Scope{
 	"inspector":  {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll, Tracks: ScopeOwn, PatrolAggregates: ScopeAll, ShopContacts: ScopeAll, SignBoards: ScopeAll},
 	"leader":     {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll, Tracks: ScopeNone, PatrolAggregates: ScopeAll, ShopContacts: ScopeAll, SignBoards: ScopeAll},
 	"unit_staff": {Cases: ScopeUnit, CaseAggregates: ScopeUnit, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeNone, Tracks: ScopeNone, PatrolAggregates: ScopeAll, ShopContacts: ScopeUnit, SignBoards: ScopeAll},
-	Anonymous:    {Cases: ScopeNone, CaseAggregates: ScopeNone, UnitStats: ScopeNone, MapData: ScopeNone, Published: ScopeAll, Reporters: ScopeNone, Tracks: ScopeNone, PatrolAggregates: ScopeNone, ShopContacts: ScopeNone, SignBoards: ScopeAll},
+	// Volunteers record their own walks and check in at stretches: they see their own tracks and what the
+	// street and Open311 publish to anyone, nothing else (their presence counts, their view does not widen).
+	"volunteer": {Cases: ScopeNone, CaseAggregates: ScopeNone, UnitStats: ScopeNone, MapData: ScopeNone, Published: ScopeAll, Reporters: ScopeNone, Tracks: ScopeOwn, PatrolAggregates: ScopeNone, ShopContacts: ScopeNone, SignBoards: ScopeAll},
+	Anonymous:   {Cases: ScopeNone, CaseAggregates: ScopeNone, UnitStats: ScopeNone, MapData: ScopeNone, Published: ScopeAll, Reporters: ScopeNone, Tracks: ScopeNone, PatrolAggregates: ScopeNone, ShopContacts: ScopeNone, SignBoards: ScopeAll},
 }
 
 // Policy returns the table (a copy), for documentation and the tests that walk every route.

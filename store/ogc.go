@@ -157,6 +157,7 @@ var OGCCollections = collections([]ogcDef{
 			{Name: "updated_at", Type: "date-time", expr: "t.updated_at"},
 		},
 	},
+	staleCollection,
 })
 
 // collections builds the list.

@@ -113,7 +113,10 @@ func (s *Store) InsertPatrol(ctx context.Context, p domain.Patrol, uploader int6
 		_, err = tx.db.Exec(ctx, `INSERT INTO patrol_pieces (patrol_id, asset_id, user_id, role, from_m, to_m, first_at, last_at)
 			SELECT $1, a, $2, $3, f, t, fa, la FROM unnest($4::bigint[], $5::float8[], $6::float8[], $7::timestamptz[], $8::timestamptz[]) AS x(a, f, t, fa, la)
 			WHERE EXISTS (SELECT 1 FROM assets WHERE id = a)`, out.ID, p.UserID, p.Role, ids, froms, tos, firsts, lasts)
-		return mapErr(err)
+		if err != nil {
+			return mapErr(err)
+		}
+		return tx.patrolChanged(ctx, out.ID, ids)
 	})
 	return out, created, err
 }
@@ -237,38 +240,29 @@ type StaleFilter struct {
 	Kinds  []string
 	UnitID *int64
 	Limit  int
+	BBox   *orb.Bound // only stretches of assets meeting it (nil: everywhere)
 }
 
 // StalePatrols returns a GeoJSON FeatureCollection (built by PostGIS) of the stretches of linear assets not
-// walked since f.Since, each with the days since its last visit (null: never walked).
+// walked since f.Since, each with the days since its last visit (null: never walked): em_patrol_stale's
+// answer, as the OGC collection and tile layer of stale stretches give it.
 func (s *Store) StalePatrols(ctx context.Context, f StaleFilter) (json.RawMessage, error) {
 	var b []byte
-	err := s.db.QueryRow(ctx, `WITH `+patrolUnion+`,
-		net AS (
-			SELECT a.id, a.kind, a.name, a.length_m, a.geom FROM assets a
-			WHERE a.kind = ANY($4) AND a.length_m > 0 AND ($5::bigint IS NULL OR EXISTS (
-				SELECT 1 FROM coverage_pieces cp WHERE cp.asset_id = a.id AND $5 = ANY(cp.unit_ids)))),
-		b AS (SELECT net.id, net.length_m, pu.f, pu.t FROM net LEFT JOIN pu ON pu.asset_id = net.id),
-		gaps AS (
-			SELECT id, COALESCE(lag(t) OVER (PARTITION BY id ORDER BY f), 0) AS gf, COALESCE(f, length_m) AS gt FROM b
-			UNION ALL
-			SELECT id, max(t), max(length_m) FROM b WHERE t IS NOT NULL GROUP BY id),
-		st AS (
-			SELECT g.id, g.gf, LEAST(g.gt, net.length_m) AS gt, net.kind, net.name, net.length_m, net.geom,
-				(SELECT max(last_at) FROM patrol_pieces p WHERE p.asset_id = g.id AND p.from_m < g.gt AND p.to_m > g.gf) AS last_at
-			FROM gaps g JOIN net ON net.id = g.id
-			WHERE g.gt - g.gf >= 1
-			ORDER BY g.id, g.gf
-			LIMIT $7)
+	err := s.db.QueryRow(ctx, `WITH st AS (
+			SELECT a.id, g.from_m AS gf, g.to_m AS gt, a.kind, a.name, a.length_m, a.geom, g.last_at
+			FROM assets a CROSS JOIN LATERAL em_patrol_stale(a.id, a.length_m, $1, $2) g
+			WHERE a.kind = ANY($3) AND a.length_m > 0 AND `+onUnit("4")+`
+				AND ($7::float8[] IS NULL OR a.geom && ST_MakeEnvelope($7[1], $7[2], $7[3], $7[4], 4326))
+			ORDER BY a.id, g.from_m
+			LIMIT $6)
 		SELECT json_build_object('type', 'FeatureCollection', 'features', COALESCE(json_agg(json_build_object(
 			'type', 'Feature',
-			'geometry', ST_AsGeoJSON(CASE WHEN GeometryType(geom) = 'LINESTRING'
-				THEN ST_LineSubstring(geom, gf / length_m, LEAST(1, gt / length_m)) ELSE geom END, 7)::json,
+			'geometry', ST_AsGeoJSON(em_line_sub(geom, gf, gt), 7)::json,
 			'properties', json_build_object('asset_id', id, 'kind', kind, 'name', name, 'from_m', gf, 'to_m', gt,
 				'last_at', last_at,
-				'days_since', CASE WHEN last_at IS NULL THEN NULL ELSE floor(extract(epoch FROM $6 - last_at) / 86400)::int END))
+				'days_since', CASE WHEN last_at IS NULL THEN NULL ELSE floor(extract(epoch FROM $5 - last_at) / 86400)::int END))
 			ORDER BY id, gf), '[]'::json))
-		FROM st`, f.Since, f.Now.Add(time.Hour), "", f.Kinds, f.UnitID, f.Now, f.Limit).Scan(&b)
+		FROM st`, f.Since, f.Now.Add(time.Hour), f.Kinds, f.UnitID, f.Now, f.Limit, envelope(f.BBox)).Scan(&b)
 	return b, mapErr(err)
 }
 
@@ -318,10 +312,7 @@ func (s *Store) PurgePatrolPoints(ctx context.Context, cutoff time.Time) (int64,
 // in bbox (all when nil), split where the last visit changes, each with the days since its last visit in the
 // 366 days before now (null: not walked then).
 func (s *Store) PatrolLayer(ctx context.Context, bbox *orb.Bound, kinds []string, role string, now time.Time, limit int) (json.RawMessage, error) {
-	var env []float64
-	if bbox != nil {
-		env = []float64{bbox.Min[0], bbox.Min[1], bbox.Max[0], bbox.Max[1]}
-	}
+	env := envelope(bbox)
 	var b []byte
 	err := s.db.QueryRow(ctx, `WITH net AS (
 			SELECT a.id, a.kind, a.name, a.length_m, a.geom FROM assets a

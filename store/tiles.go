@@ -78,6 +78,7 @@ var TileLayers = []*TileLayer{
 		props: "t.category_code AS category, t.status, t.urgency, t.unit_id", order: "t.id",
 	},
 	baseMapLayer,
+	staleTileLayer,
 }
 
 // TileLayerByName returns a layer, or nil.

@@ -201,6 +201,7 @@ const (
 	Inspector Role = "inspector"  // 监督员: files and verifies reports
 	UnitStaff Role = "unit_staff" // works one unit's reports
 	Leader    Role = "leader"     // sees everything, read-only
+	Volunteer Role = "volunteer"  // 志愿者: records their walks and checks in at stretches, nothing else
 )
 
 var roles = []Valued[Role]{
@@ -209,6 +210,7 @@ var roles = []Valued[Role]{
 	{Inspector, Label{"监督员", "inspector"}},
 	{UnitStaff, Label{"单位人员", "unit staff"}},
 	{Leader, Label{"领导", "leader"}},
+	{Volunteer, Label{"志愿者", "volunteer"}},
 }
 
 var (
@@ -221,7 +223,11 @@ var (
 	// PlannerRoles may edit zones, assignments and assets.
 	PlannerRoles = []Role{Admin, Planner}
 	// PatrolRoles may record patrols (POST /api/v1/patrols).
-	PatrolRoles = []Role{Inspector, Admin}
+	PatrolRoles = []Role{Inspector, Admin, Volunteer}
+	// PresenceRoles count as volunteer presence, never as inspection (GET /api/v1/patrols/presence).
+	PresenceRoles = []Role{Volunteer}
+	// StaffRoles are every role but the volunteers: what a route open to "any signed-in user" admits.
+	StaffRoles = []Role{Admin, Planner, Inspector, UnitStaff, Leader}
 )
 
 // Valid reports whether r is a role.

@@ -85,6 +85,15 @@ func TestPatrolRecordedOfflineShowsOnLeadersLayer(t *testing.T) {
 		t.Fatalf("patrolled %.1f m of the %.1f m street (%.1f m in all, the cross street was not walked): %+v", walked, street.LengthM, cov.PatrolledM, cov)
 	}
 
+	// Back on the phone: the inspector's own route of today (from the server) and the stale cross street near them.
+	p.waitJS("my route of today", fmt.Sprintf(`Number(document.querySelector('#patrol-near')?.dataset.routeM) > %f`, 0.9*street.LengthM), 20*time.Second)
+	var mine float64
+	fmt.Sscan(eval[string](p, `document.querySelector('#patrol-near').dataset.routeM`), &mine)
+	if math.Abs(mine-walked) > 1 {
+		t.Errorf("the inspector's route of today is %.1f m, the coverage %.1f m", mine, walked)
+	}
+	p.waitJS("the stale cross street near me", `Number(document.querySelector('#patrol-near').dataset.stale) >= 1`, 20*time.Second)
+
 	l := newPage(t, s.URL, 1280, 800, false)
 	l.signIn("patrol_l", "test-password-1", "leader")
 	l.waitJS("the patrol layer", `Number(document.querySelector('#patrol-layer')?.dataset.todayM) > 0`, 20*time.Second)

@@ -86,6 +86,11 @@ var routes = map[string]route{
 	"/api/v1/patrols/stale":            {service.PatrolAggregates, noCases, "days=7"},
 	"/api/v1/patrols/layer":            {service.PatrolAggregates, noCases, "bbox={bbox}"},
 	"/api/v1/patrols/:id/track":        {service.Tracks, noCases, ""}, // another's track: 404 (patrols_test walks every role)
+	"/api/v1/patrols/presence":         {service.PatrolAggregates, noCases, ""},
+	"/api/v1/patrols/targets":          {service.PatrolAggregates, noCases, ""},
+	"/api/v1/patrols/compliance":       {service.PatrolAggregates, noCases, ""},
+	"/api/v1/patrols/inspectors":       {service.PatrolAggregates, noCases, ""},
+	"/api/v1/patrols/today":            {service.Tracks, noCases, "bbox={bbox}"}, // walkers only (their own route): unit staff get 403
 	"/api/v1/owner":                    {service.MapData, noCases, "lon={blon}&lat={blat}"},
 	"/api/v1/auth/apikeys":             {service.MapData, noCases, ""},
 	"/api/v1/admin/throttles":          {service.MapData, noCases, ""}, // admins only: unit staff get 403
@@ -393,7 +398,7 @@ func (w *world) expand(path string) []request {
 			request{path: fmt.Sprintf("/open311/v2/requests/%d.xml", w.reportsA[0]), wantOK: true})
 	case path == "/api/v1/owner":
 		out = append(out, request{path: path}) // nothing is mapped: 404 with candidates, or an owner
-	case path == "/api/v1/admin/throttles", path == "/api/v1/eval/evaluators":
+	case path == "/api/v1/admin/throttles", path == "/api/v1/eval/evaluators", path == "/api/v1/patrols/today": // not unit staff's
 		out = append(out, request{path: path, denied: true})
 	case path == "/open311/v2/tokens/:file":
 		out = append(out, request{path: "/open311/v2/tokens/x.json"})

@@ -7,6 +7,7 @@ import { h, toast, toastErr, options, statusLabel, fmtTime, dot, catName, fileBu
 import { network, STYLES } from './network.js';
 import { send, enqueue, uuid, flush } from './outbox.js';
 import * as patrol from './patrol.js';
+import { onView } from './map.js';
 
 const L = window.L;
 const lbl = (k, tag = 'span', a = {}) => h(tag, { 'data-i18n': k, text: t(k), ...a });
@@ -39,7 +40,26 @@ export function mount({ map, panel, categories }) {
     }
     patrolBtn.dataset.recording = String(patrol.recording());
   }
-  const onQueue = (e) => { patrolQueue.dataset.n = e.detail; patrolQueue.textContent = e.detail ? String(e.detail) : ''; };
+  // ---- what the server knows: my route of today (blue) and the stretches near me nobody walked in 7 days
+  // (red dashes; of my unit's grid when I have one), reloaded as the map moves and when uploads finish
+  const todayRoute = L.geoJSON(null, { interactive: false, style: () => ({ color: '#2563eb', weight: 7, opacity: 0.45 }) }).addTo(map);
+  const staleNear = L.geoJSON(null, { interactive: false, style: () => ({ color: '#dc2626', weight: 4, opacity: 0.85, dashArray: '4 6' }) }).addTo(map);
+  const nearInfo = h('span', { id: 'patrol-near', 'data-testid': 'patrol-near', class: 'count', 'data-route-m': '0', 'data-stale': '0' });
+  const loadToday = onView(map, async (bbox, signal) => {
+    const r = await api('/api/v1/patrols/today' + qs({ bbox }), { signal });
+    todayRoute.clearLayers().addData(r.route);
+    staleNear.clearLayers();
+    if (r.stale) staleNear.addData(r.stale);
+    const n = r.stale ? r.stale.features.length : 0;
+    nearInfo.dataset.routeM = r.walked_m.toFixed(1);
+    nearInfo.dataset.stale = String(n);
+    nearInfo.textContent = t('patrol_today', { km: (r.walked_m / 1000).toFixed(2) }) + ' · ' + t('patrol_stale_near', { n });
+  });
+  map.whenReady(() => loadToday());
+  const onQueue = (e) => {
+    patrolQueue.dataset.n = e.detail; patrolQueue.textContent = e.detail ? String(e.detail) : '';
+    if (!Number(e.detail)) loadToday();
+  };
   document.addEventListener('patrolqueue', onQueue);
 
   // ---- map toolbar
@@ -49,7 +69,7 @@ export function mount({ map, panel, categories }) {
       h('button', { type: 'button', id: 'locate-me', 'data-testid': 'locate-me', onclick: locate }, '◎ ', lbl('locate')),
       h('button', { type: 'button', id: 'my-reports-btn', 'data-testid': 'my-reports-btn', onclick: showMine }, lbl('my_reports')),
       h('button', { type: 'button', id: 'to-verify-btn', 'data-testid': 'to-verify-btn', onclick: showVerify }, lbl('to_verify')),
-      patrolBtn, patrolQueue);
+      patrolBtn, patrolQueue, nearInfo);
     L.DomEvent.disableClickPropagation(div);
     return div;
   };

@@ -304,7 +304,8 @@ export const VOCAB = {
       "planner",
       "inspector",
       "unit_staff",
-      "leader"
+      "leader",
+      "volunteer"
     ],
     "labels": {
       "admin": {
@@ -326,6 +327,10 @@ export const VOCAB = {
       "unit_staff": {
         "zh": "单位人员",
         "en": "unit staff"
+      },
+      "volunteer": {
+        "zh": "志愿者",
+        "en": "volunteer"
       }
     }
   },
