@@ -28,9 +28,11 @@ import (
 
 	"everymeter/bench/row"
 	"everymeter/coverage"
+	"everymeter/domain"
 	"everymeter/importer"
 	"everymeter/service"
 	"everymeter/store"
+	"everymeter/vocab"
 )
 
 // ProvinceConfig sizes and steers the province benchmark.
@@ -73,6 +75,8 @@ type ProvinceResult struct {
 	OwnerP50, OwnerP99                     time.Duration
 	OwnerAloneP50, OwnerAloneP99           time.Duration // one client
 	OwnerDecided                           map[string]int
+	OwnerIndexLoad                         time.Duration // the owner index's first load
+	OwnerFromMemory, OwnerFromDB           int64         // lookups the index answered, and those it passed to the database
 	Summary                                time.Duration
 	SampleChecked, SampleSkipped           int
 	SampleOwned                            int     // checked meters that have a lead owner (the rest are gaps)
@@ -224,9 +228,10 @@ func Province(ctx context.Context, st *store.Store, cfg ProvinceConfig) (Provinc
 	}
 
 	// 5. The coverage summary, as GET /api/v1/coverage answers it.
+	var t time.Time
 	var sums []time.Duration
 	for range 3 {
-		t := time.Now()
+		t = time.Now()
 		if _, err := eng.Summary(ctx, st, nil); err != nil {
 			return r, err
 		}
@@ -235,7 +240,20 @@ func Province(ctx context.Context, st *store.Store, cfg ProvinceConfig) (Provinc
 	r.Summary = quantile(sums, 0.5)
 	say("coverage summary %v", r.Summary.Round(time.Millisecond))
 
-	// 6. Zone edits through the service: a random lead zone moved 20 m east and back.
+	// 6. The owner index, as serve runs it: loaded once from the database, then kept current by the commits
+	// (the edits below mark what they change stale; the index re-reads it in the background).
+	t = time.Now()
+	ictx, stopIndex := context.WithCancel(ctx)
+	defer stopIndex()
+	eng.IndexOwners(ictx, st)
+	svc.Subscribe(eng.Changed)
+	if err := eng.OwnersIndexed(ctx); err != nil {
+		return r, err
+	}
+	r.OwnerIndexLoad = time.Since(t)
+	say("owner index loaded in %v", r.OwnerIndexLoad.Round(time.Millisecond))
+
+	// 7. Zone edits through the service: a random lead zone moved 20 m east and back.
 	rng := rand.New(rand.NewPCG(12, 1))
 	var edits []time.Duration
 	var minZone, maxZone int64
@@ -259,11 +277,13 @@ func Province(ctx context.Context, st *store.Store, cfg ProvinceConfig) (Provinc
 	r.EditP50, r.EditP95 = quantile(edits, 0.5), quantile(edits, 0.95)
 	say("zone edit p50 %v p95 %v (%d edits)", r.EditP50, r.EditP95, len(edits))
 
-	// 7. Owner lookups from Clients goroutines at once, at points a few meters off random segments.
+	// 8. Owner lookups through the service (as GET /api/v1/owner asks) from Clients goroutines at once, at points a few meters off random segments.
 	pts, err := nearSegments(ctx, conn, cfg.Lookups)
 	if err != nil {
 		return r, err
 	}
+	admin := domain.Principal{Name: "bench", Role: string(vocab.Admin)}
+	mem0, db0 := eng.OwnerIndexStats()
 	lat99 := make([]time.Duration, len(pts))
 	r.OwnerDecided = map[string]int{}
 	var mu sync.Mutex
@@ -283,7 +303,7 @@ func Province(ctx context.Context, st *store.Store, cfg ProvinceConfig) (Provinc
 					return
 				}
 				t := time.Now()
-				res, err := eng.Owner(ctx, st, pts[i], nil)
+				res, err := svc.Owner(ctx, admin, pts[i], nil)
 				lat99[i] = time.Since(t)
 				mu.Lock()
 				if err != nil && err != coverage.ErrNoOwner && ownerErr == nil {
@@ -303,16 +323,18 @@ func Province(ctx context.Context, st *store.Store, cfg ProvinceConfig) (Provinc
 	var alone []time.Duration
 	for _, p := range pts[:min(1000, len(pts))] {
 		t := time.Now()
-		if _, err := eng.Owner(ctx, st, p, nil); err != nil && err != coverage.ErrNoOwner {
+		if _, err := svc.Owner(ctx, admin, p, nil); err != nil && err != coverage.ErrNoOwner {
 			return r, err
 		}
 		alone = append(alone, time.Since(t))
 	}
 	r.OwnerAloneP50, r.OwnerAloneP99 = quantile(alone, 0.5), quantile(alone, 0.99)
-	say("owner lookup p50 %v p99 %v (%d lookups, %d clients) %v; one client p50 %v p99 %v", r.OwnerP50, r.OwnerP99, len(pts), cfg.Clients, r.OwnerDecided,
-		r.OwnerAloneP50, r.OwnerAloneP99)
+	mem1, db1 := eng.OwnerIndexStats()
+	r.OwnerFromMemory, r.OwnerFromDB = mem1-mem0, db1-db0
+	say("owner lookup p50 %v p99 %v (%d lookups, %d clients) %v; one client p50 %v p99 %v; %d answered from memory, %d by the database", r.OwnerP50, r.OwnerP99, len(pts), cfg.Clients, r.OwnerDecided,
+		r.OwnerAloneP50, r.OwnerAloneP99, r.OwnerFromMemory, r.OwnerFromDB)
 
-	// 8. Random meters: the engine's stored owners against PostGIS's own answer.
+	// 9. Random meters: the engine's stored owners against PostGIS's own answer.
 	if err := checkSample(ctx, conn, cfg.Sample, &r); err != nil {
 		return r, err
 	}
@@ -468,7 +490,7 @@ func selfPeakRSS() int64 {
 
 // Print writes the figures as a table.
 func (r ProvinceResult) Print(w io.Writer) {
-	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
 	fmt.Fprintf(w, "Province: %d counties, %d road and alley segments (%.0f km), %d lead zones, %d support zones, %d assignments; load %s\n",
 		r.Counties, r.Segments, r.KM, r.Zones, r.SupportZones, r.Assignments, row.Load())
 	rows := [][2]string{
@@ -484,6 +506,7 @@ func (r ProvinceResult) Print(w io.Writer) {
 		{"zone edit p50 / p95", ms(r.EditP50) + " / " + ms(r.EditP95)},
 		{"owner lookup p50 / p99, 16 clients", ms(r.OwnerP50) + " / " + ms(r.OwnerP99) + fmt.Sprintf(" %v", r.OwnerDecided)},
 		{"owner lookup p50 / p99, one client", ms(r.OwnerAloneP50) + " / " + ms(r.OwnerAloneP99)},
+		{"  owner index: first load; lookups from memory / by the database", fmt.Sprintf("%v; %d / %d", r.OwnerIndexLoad.Round(time.Millisecond), r.OwnerFromMemory, r.OwnerFromDB)},
 		{"coverage summary", ms(r.Summary)},
 		{"sample vs PostGIS", fmt.Sprintf("%d meters checked (%d owned), %d skipped at boundaries, %.4f%% disagree", r.SampleChecked, r.SampleOwned, r.SampleSkipped, 100*r.SampleDisagree)},
 		{"benchmark process peak RSS (engine caches after the edits)", fmt.Sprintf("%d MiB", r.SelfRSS>>20)},

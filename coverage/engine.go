@@ -29,6 +29,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -63,6 +64,8 @@ type Engine struct {
 	mu    sync.Mutex
 	areas map[store.RowKey]*geo.Area
 	lines *lineCache
+
+	owners atomic.Pointer[ownerIndex] // set by IndexOwners
 }
 
 // New returns an engine; log may be nil.
@@ -888,10 +891,13 @@ func (e *Engine) Full(ctx context.Context, st *store.Store, progress func(done, 
 	return s, err
 }
 
-// Forget drops the prepared zones and lines (a server resynchronising after missed changes starts over).
+// Forget drops the prepared zones and lines and reloads the owner index (a server resynchronising after missed changes starts over).
 func (e *Engine) Forget() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.areas = map[store.RowKey]*geo.Area{}
 	e.lines = newLineCache()
+	if ix := e.owners.Load(); ix != nil {
+		ix.resync()
+	}
 }

@@ -265,11 +265,7 @@ func (s *Store) OwnerLookup(ctx context.Context, p orb.Point, kinds []string, n 
 	if rows, err = res.Query(); err != nil {
 		return d, mapErr(err)
 	}
-	if d.Pieces, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (CoveragePiece, error) {
-		var p CoveragePiece
-		err := r.Scan(&p.AssetID, &p.FromM, &p.ToM, &p.Status, &p.UnitIDs)
-		return p, err
-	}); err != nil {
+	if d.Pieces, err = pgx.CollectRows(rows, scanPieceRow); err != nil {
 		return d, mapErr(err)
 	}
 	if rows, err = res.Query(); err != nil {
