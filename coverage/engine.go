@@ -619,6 +619,7 @@ func reaches(areas []*geo.Area, line *geo.Line) bool {
 // geometry may have changed, not after a zone edit.
 func (e *Engine) refresh(ctx context.Context, tx *store.Store, sel store.RefreshSelection, checkGeom bool) error {
 	t0 := time.Now()
+	sel.PieceMD5 = checkGeom
 	known := e.knownAreas()
 	knownL := e.knownLines(sel.Bounds, sel.IDs)
 	// Locking before reading: a concurrent refresh of the same assets waits for this one to commit and
