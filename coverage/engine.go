@@ -29,6 +29,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -63,6 +64,8 @@ type Engine struct {
 	mu    sync.Mutex
 	areas map[store.RowKey]*geo.Area
 	lines *lineCache
+
+	owners atomic.Pointer[ownerIndex] // set by IndexOwners
 }
 
 // New returns an engine; log may be nil.
@@ -616,6 +619,7 @@ func reaches(areas []*geo.Area, line *geo.Line) bool {
 // geometry may have changed, not after a zone edit.
 func (e *Engine) refresh(ctx context.Context, tx *store.Store, sel store.RefreshSelection, checkGeom bool) error {
 	t0 := time.Now()
+	sel.PieceMD5 = checkGeom
 	known := e.knownAreas()
 	knownL := e.knownLines(sel.Bounds, sel.IDs)
 	// Locking before reading: a concurrent refresh of the same assets waits for this one to commit and
@@ -888,10 +892,13 @@ func (e *Engine) Full(ctx context.Context, st *store.Store, progress func(done, 
 	return s, err
 }
 
-// Forget drops the prepared zones and lines (a server resynchronising after missed changes starts over).
+// Forget drops the prepared zones and lines and reloads the owner index (a server resynchronising after missed changes starts over).
 func (e *Engine) Forget() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.areas = map[store.RowKey]*geo.Area{}
 	e.lines = newLineCache()
+	if ix := e.owners.Load(); ix != nil {
+		ix.resync()
+	}
 }

@@ -62,26 +62,35 @@ func (e *Engine) Owner(ctx context.Context, st *store.Store, p orb.Point, at *ti
 	// the nearby assets' pieces for that time.
 	var d store.OwnerData
 	var err error
-	if at == nil {
-		// The database's geography distance and geo's agree to millimetres; a meter of slack makes sure
-		// the zones are read whenever the decision below may need them.
-		d, err = st.OwnerLookup(ctx, p, linearKinds(), knn, OwnerTolerance-1)
-	} else {
-		d.Assets, err = st.NearestAssets(ctx, p, linearKinds(), knn)
-	}
-	if err != nil {
-		return res, err
-	}
 	var locs []located
-	for _, a := range d.Assets {
-		line, err := geo.NewLine(a.Geom)
-		if err != nil {
-			continue
+	indexed := false
+	if ix := e.owners.Load(); at == nil && ix != nil {
+		// From memory, when the index can say and a street decides (the zones are read from the database).
+		if d, indexed = ix.lookup(p, time.Now()); indexed {
+			if locs = locate(d.Assets, p); len(locs) == 0 || locs[0].d > OwnerTolerance-1 {
+				indexed = false
+			}
 		}
-		m, d := line.Locate(p)
-		locs = append(locs, located{a, line, m, d})
+		if indexed {
+			ix.hits.Add(1)
+		} else {
+			ix.misses.Add(1)
+		}
 	}
-	slices.SortStableFunc(locs, func(x, y located) int { return cmpF(x.d, y.d) })
+	if !indexed {
+		if at == nil {
+			// The database's geography distance and geo's agree to millimetres; a meter of slack makes sure
+			// the zones are read whenever the decision below may need them.
+			d, err = st.OwnerLookup(ctx, p, linearKinds(), knn, OwnerTolerance-1)
+		} else {
+			d = store.OwnerData{}
+			d.Assets, err = st.NearestAssets(ctx, p, linearKinds(), knn)
+		}
+		if err != nil {
+			return res, err
+		}
+		locs = locate(d.Assets, p)
+	}
 
 	if len(locs) == 0 || locs[0].d > OwnerTolerance {
 		return e.ownerByZone(ctx, st, p, at, locs, res, d)
@@ -155,6 +164,21 @@ func (e *Engine) Owner(ctx context.Context, st *store.Store, p orb.Point, at *ti
 	}
 	setReason(&res, append(i18n.Msgs{first}, why...))
 	return res, nil
+}
+
+// locate places p along each asset, nearest first.
+func locate(assets []store.CoverageAsset, p orb.Point) []located {
+	var locs []located
+	for _, a := range assets {
+		line, err := geo.NewLine(a.Geom)
+		if err != nil {
+			continue
+		}
+		m, d := line.Locate(p)
+		locs = append(locs, located{a, line, m, d})
+	}
+	slices.SortStableFunc(locs, func(x, y located) int { return cmpF(x.d, y.d) })
+	return locs
 }
 
 // ownerByZone answers from the lead zone containing p, or fails with candidates; d holds the zones and

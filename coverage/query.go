@@ -33,12 +33,20 @@ func percent(part, whole float64) float64 {
 	return math.Round(part/whole*100000) / 1000
 }
 
+// rollupCompactAt is how many roll-up rows a summary tolerates before it folds them.
+const rollupCompactAt = 2000
+
 // Summary returns the coverage summary: from the stored results, or computed on the fly (nothing written)
 // for the time at when it is not nil.
 func (e *Engine) Summary(ctx context.Context, st *store.Store, at *time.Time) (Summary, error) {
 	var s Summary
 	if at != nil {
 		return e.summaryAt(ctx, st, *at)
+	}
+	// The summary reads the roll-up (migration 00020); its deltas are folded now and then so that it stays a
+	// few rows per kind and unit.
+	if _, err := st.CompactCoverageRollup(ctx, rollupCompactAt); err != nil {
+		return s, err
 	}
 	kinds, err := st.CoverageByKind(ctx, service.LinearKinds)
 	if err != nil {

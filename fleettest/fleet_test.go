@@ -157,7 +157,8 @@ func TestTwoServersOneReplica(t *testing.T) {
 		}
 	}
 	for i := 0; i < 20; i++ {
-		for _, p := range []string{tilePath(), "/ogc/collections/road/items?limit=5", "/api/v1/stats/units", "/api/v1/heatmap?bbox=116.9,35.9,117.1,36.1&zoom=12"} {
+		for _, p := range []string{tilePath(), "/ogc/collections/road/items?limit=5", "/api/v1/stats/units", "/api/v1/heatmap?bbox=116.9,35.9,117.1,36.1&zoom=12",
+			"/api/v1/reports?format=xlsx", "/api/v1/coverage/export?format=csv", "/api/v1/briefing?format=csv"} {
 			if st, body := b.get(t, p, tok); st >= 500 {
 				fails = append(fails, fmt.Sprintf("%s: %d %s", p, st, body))
 			}
@@ -169,6 +170,13 @@ func TestTwoServersOneReplica(t *testing.T) {
 	// And it still serves current data, now from the primary.
 	a2 := b // the remaining server writes and reads alike
 	a2.mustDo(t, "PATCH", fmt.Sprintf("/api/v1/zones/%d", zone), tok, `{"geometry":`+zoneWest+`}`, 200)
+	// The stopped standby's slot stays, and with it the WAL written since it stopped, for when it comes back.
+	var active bool
+	var kept int64
+	f.query(t, `SELECT active, pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint FROM pg_replication_slots WHERE slot_type = 'physical'`, nil, &active, &kept)
+	if active || kept <= 0 {
+		t.Fatalf("the stopped replica's slot: active %v, %d bytes of WAL kept; want inactive and keeping what came since", active, kept)
+	}
 	if !b.gapTile(t, tok, asset) {
 		t.Fatal("B without its replica serves a stale gaps tile")
 	}
@@ -204,7 +212,24 @@ func newFleet(t *testing.T) *fleet {
 	// Migrated as the private cluster's owner (a fresh cluster has no everymeter_app role yet for a
 	// DATABASE_URL command to switch to); the servers then run with DATABASE_URL like a fleet's would.
 	f.run(t, "migrate", "--data", filepath.Join(dir, "p"))
+	// The replica streams through a physical replication slot on the primary. It is made twice in the same
+	// directory, as an operator re-creating a broken standby would: the second time over the slot the first left.
+	f.run(t, "db", "replica", "--data", filepath.Join(dir, "r"), "--from", filepath.Join(dir, "p"))
+	f.stopReplica(t)
+	if err := os.RemoveAll(filepath.Join(dir, "r")); err != nil {
+		t.Fatal(err)
+	}
 	f.replicaURL = strings.TrimSpace(f.run(t, "db", "replica", "--data", filepath.Join(dir, "r"), "--from", filepath.Join(dir, "p")))
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		var slots, active int
+		f.query(t, `SELECT count(*), count(*) FILTER (WHERE active) FROM pg_replication_slots WHERE slot_type = 'physical'`, nil, &slots, &active)
+		if slots == 1 && active == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the primary has %d physical replication slots, %d active; want the replica's one, streaming", slots, active)
+		}
+	}
 	f.env = []string{"DATABASE_URL=" + f.primaryURL}
 	cmd := exec.Command(f.bin, "user", "add", "boss", "--role", "admin", "--password-stdin")
 	cmd.Env = append(os.Environ(), f.env...)

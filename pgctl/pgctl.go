@@ -6,6 +6,8 @@ package pgctl
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -293,10 +295,70 @@ func (c *Cluster) Replicate(ctx context.Context, primary *Cluster) error {
 			return err
 		}
 	}
-	c.Log.Info("copying the primary into a streaming replica", "from", primary.PGData(), "to", c.PGData())
+	slot := c.SlotName()
+	if err := primary.freeSlot(ctx, slot); err != nil {
+		return err
+	}
+	c.Log.Info("copying the primary into a streaming replica", "from", primary.PGData(), "to", c.PGData(), "slot", slot)
 	// -X stream: the WAL written during the copy comes along, so the copy is consistent on its own;
-	// -c fast: an immediate checkpoint rather than waiting for the next one.
-	return c.run(ctx, "pg_basebackup", "-D", c.PGData(), "-h", primary.SocketDir(), "-U", "postgres", "-R", "-X", "stream", "-c", "fast")
+	// -c fast: an immediate checkpoint rather than waiting for the next one; -C -S: a physical replication
+	// slot on the primary, which -R names in primary_slot_name, so the primary keeps the WAL the standby has
+	// not received yet however long it is stopped (instead of recycling it and leaving the standby unable to
+	// catch up).
+	return c.run(ctx, "pg_basebackup", "-D", c.PGData(), "-h", primary.SocketDir(), "-U", "postgres", "-R", "-X", "stream", "-c", "fast",
+		"-C", "-S", slot)
+}
+
+// SlotName is the physical replication slot a replica in this directory streams through: named after the
+// directory, so that making the replica again in the same place reuses the name (see Replicate).
+func (c *Cluster) SlotName() string {
+	abs, err := filepath.Abs(c.Dir)
+	if err != nil {
+		abs = c.Dir
+	}
+	sum := sha256.Sum256([]byte(abs))
+	base := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			return r
+		}
+		if r >= 'A' && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return '_'
+	}, filepath.Base(abs))
+	if len(base) > 32 {
+		base = base[:32]
+	}
+	return "everymeter_" + base + "_" + hex.EncodeToString(sum[:4])
+}
+
+// freeSlot drops the replication slot name on this (running) primary if it is left over from a replica made
+// in the same directory before and since removed (an inactive slot would also keep WAL forever); a slot in
+// use by a streaming standby is refused.
+func (c *Cluster) freeSlot(ctx context.Context, name string) error {
+	conn, err := pgx.Connect(ctx, fmt.Sprintf("postgres://postgres@/postgres?host=%s&sslmode=disable", c.SocketDir()))
+	if err != nil {
+		return fmt.Errorf("pgctl: connect to the primary: %w", err)
+	}
+	defer conn.Close(ctx)
+	var active bool
+	switch err := conn.QueryRow(ctx, `SELECT active FROM pg_replication_slots WHERE slot_name = $1`, name).Scan(&active); {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil
+	case err != nil:
+		return err
+	case active:
+		return fmt.Errorf("pgctl: the primary's replication slot %s is in use by a running standby; stop it first", name)
+	}
+	c.Log.Info("dropping the replication slot of an earlier replica in the same directory", "slot", name)
+	_, err = conn.Exec(ctx, `SELECT pg_drop_replication_slot($1)`, name)
+	return err
+}
+
+// DropSlot drops the replication slot of the replica in dir on this (running) primary, if there is one: after
+// a replica is removed for good, so that the primary stops keeping WAL for it.
+func (c *Cluster) DropSlot(ctx context.Context, replica *Cluster) error {
+	return c.freeSlot(ctx, replica.SlotName())
 }
 
 // ensureDatabase creates the everymeter database and the PostGIS extension.

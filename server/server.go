@@ -85,8 +85,9 @@ func New(st *store.Store, log *slog.Logger, opt Options) *Server {
 		// replica that has not replayed the change yet.
 		s.Svc.Subscribe(func(change.Event) { opt.Replica.Fence() })
 	}
-	// The engine needs no subscription: it records what its refreshes change in the writes' own units of
-	// work, and its caches are keyed by row version.
+	// The engine's prepared geometries are keyed by row version and need no subscription; its owner index
+	// (IndexOwners, which serve turns on with the change notices) marks stale what each commit changed.
+	s.Svc.Subscribe(eng.Changed)
 	s.Svc.Subscribe(InvalidateTiles(s.Tiles))
 	s.Reports = ReportService(s.Svc, log, opt) // one loop service (and category cache) for the API and Open311
 	s.Eval = &service.Evaluation{Store: s.Svc.Store, Reports: s.Reports}

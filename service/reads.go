@@ -189,7 +189,7 @@ func (s *Service) CoverageGaps(ctx context.Context, p domain.Principal, f domain
 	if at != nil {
 		return s.Coverage.GapsAt(ctx, s.Store, f.Kind, f.MinLengthM, *at)
 	}
-	return s.Coverage.Gaps(ctx, s.Store, f.Kind, f.MinLengthM)
+	return s.Coverage.Gaps(ctx, readsFor(ctx, s.Store), f.Kind, f.MinLengthM)
 }
 
 // AssetCoverage is one asset's coverage with its owners.

@@ -159,7 +159,7 @@ func (s *Reports) List(ctx context.Context, who Who, f store.ReportFilter) ([]st
 		return []store.Report{}, nil
 	}
 	f.UnitID = unit
-	rs, err := s.Store.Reports(ctx, f)
+	rs, err := readsFor(ctx, s.Store).Reports(ctx, f)
 	if err != nil {
 		return nil, err
 	}

@@ -320,6 +320,8 @@ func (s *Service) Briefing(ctx context.Context, p domain.Principal, q StatsQuery
 	if err != nil {
 		return Briefing{}, err
 	}
+	// Statistics, printed or downloaded: lag-tolerant, from the replica when there is one.
+	st := s.Store.Reads()
 	units, err := s.UnitStats(ctx, p, q)
 	if err != nil {
 		return Briefing{}, err
@@ -344,13 +346,13 @@ func (s *Service) Briefing(ctx context.Context, p domain.Principal, q StatsQuery
 		Closure: ratio(t.Closed, t.Due), Extension: ratio(t.Extended, t.Due), OverduePending: ratio(t.OverdueNow, t.Due),
 		Satisfaction: ratio(t.RatedContent, t.Rated)}
 	t.SatisfactionRate = t.Rates.Satisfaction
-	if b.Queue, err = s.Store.CountQueued(ctx, q.From, q.To); err != nil {
+	if b.Queue, err = st.CountQueued(ctx, q.From, q.To); err != nil {
 		return b, err
 	}
-	if b.Overdue, err = s.Store.WorstOverdue(ctx, q.Now, 10, cases.only()); err != nil {
+	if b.Overdue, err = st.WorstOverdue(ctx, q.Now, 10, cases.only()); err != nil {
 		return b, err
 	}
-	byKind, err := s.Store.CoverageByKind(ctx, []string{"road", "alley"})
+	byKind, err := st.CoverageByKind(ctx, []string{"road", "alley"})
 	if err != nil {
 		return b, err
 	}
@@ -363,7 +365,7 @@ func (s *Service) Briefing(ctx context.Context, p domain.Principal, q StatsQuery
 		v := covered / total
 		b.CoveragePc = &v
 	}
-	byUnit, err := s.Store.CoverageByUnit(ctx)
+	byUnit, err := st.CoverageByUnit(ctx)
 	if err != nil {
 		return b, err
 	}
@@ -379,7 +381,7 @@ func (s *Service) Briefing(ctx context.Context, p domain.Principal, q StatsQuery
 		b.Coverage = append(b.Coverage, row)
 	}
 	sort.Slice(b.Coverage, func(i, j int) bool { return b.Coverage[i].LeadKm > b.Coverage[j].LeadKm })
-	if b.Map, err = s.Store.BriefingMap(ctx, 11, cases.only()); err != nil {
+	if b.Map, err = st.BriefingMap(ctx, 11, cases.only()); err != nil {
 		return b, err
 	}
 	if b.Evaluation, err = evalBriefing(ctx, s.Store, q.Now); err != nil {

@@ -416,13 +416,13 @@ type UnitTotals struct {
 // CoverageByKind sums the stored pieces by asset kind. The total is the assets' length, so an asset
 // whose coverage was never computed counts as a gap rather than vanishing from the figures.
 func (s *Store) CoverageByKind(ctx context.Context, kinds []string) ([]KindTotals, error) {
-	rows, err := s.db.Query(ctx, `SELECT k.kind, COALESCE(sum(a.length_m), 0), COALESCE(sum(c.covered), 0), COALESCE(sum(c.overlap), 0)
+	// From the roll-up the triggers of migration 00020 keep (the same sums as over assets and pieces), rounded to
+	// the micrometre: deltas that cancel (a piece written and removed again) leave float residues of 1e-12 m.
+	rows, err := s.db.Query(ctx, `SELECT k.kind, COALESCE(r.total, 0), COALESCE(r.covered, 0), COALESCE(r.overlap, 0)
 		FROM unnest($1::text[]) WITH ORDINALITY AS k(kind, ord)
-		LEFT JOIN assets a ON a.kind = k.kind
-		LEFT JOIN LATERAL (SELECT sum(p.to_m - p.from_m) FILTER (WHERE p.status <> 'gap') AS covered,
-				sum(p.to_m - p.from_m) FILTER (WHERE p.status = 'overlap') AS overlap
-			FROM coverage_pieces p WHERE p.asset_id = a.id) c ON true
-		GROUP BY k.kind, k.ord ORDER BY k.ord`, kinds)
+		LEFT JOIN (SELECT kind, round(sum(total_m)::numeric, 6)::float8 AS total, round(sum(covered_m)::numeric, 6)::float8 AS covered, round(sum(overlap_m)::numeric, 6)::float8 AS overlap
+			FROM coverage_rollup WHERE kind = ANY($1) GROUP BY kind) r ON r.kind = k.kind
+		ORDER BY k.ord`, kinds)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -439,15 +439,12 @@ func (s *Store) CoverageByKind(ctx context.Context, kinds []string) ([]KindTotal
 	return out, mapErr(rows.Err())
 }
 
-// CoverageByUnit sums the stored pieces and support by unit, for every unit, ordered by code.
+// CoverageByUnit sums the stored pieces and support by unit, for every unit, ordered by code (from the roll-up).
 func (s *Store) CoverageByUnit(ctx context.Context) ([]UnitTotals, error) {
-	rows, err := s.db.Query(ctx, `WITH lead AS (
-			SELECT u AS unit_id, sum(p.to_m - p.from_m) AS lead_m,
-				sum(p.to_m - p.from_m) FILTER (WHERE p.status = 'overlap') AS overlap_m
-			FROM coverage_pieces p, unnest(p.unit_ids) AS u GROUP BY u),
-		sup AS (SELECT unit_id, sum(to_m - from_m) AS support_m FROM coverage_support GROUP BY unit_id)
-		SELECT u.id, u.code, u.name, COALESCE(l.lead_m, 0), COALESCE(l.overlap_m, 0), COALESCE(s.support_m, 0)
-		FROM units u LEFT JOIN lead l ON l.unit_id = u.id LEFT JOIN sup s ON s.unit_id = u.id ORDER BY u.code`)
+	rows, err := s.db.Query(ctx, `SELECT u.id, u.code, u.name, COALESCE(r.lead, 0), COALESCE(r.overlap, 0), COALESCE(r.support, 0)
+		FROM units u LEFT JOIN (SELECT unit_id, round(sum(lead_m)::numeric, 6)::float8 AS lead, round(sum(overlap_m)::numeric, 6)::float8 AS overlap, round(sum(support_m)::numeric, 6)::float8 AS support
+			FROM coverage_rollup WHERE unit_id IS NOT NULL GROUP BY unit_id) r ON r.unit_id = u.id
+		ORDER BY u.code`)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -602,4 +599,12 @@ func (s *Store) UnitsByID(ctx context.Context, ids []int64) ([]Unit, error) {
 		out = append(out, u)
 	}
 	return out, mapErr(rows.Err())
+}
+
+// CompactCoverageRollup replaces the roll-up's deltas by their sums when there are more than limit rows, and
+// says how many rows it wrote (0: none, the table was small enough).
+func (s *Store) CompactCoverageRollup(ctx context.Context, limit int) (int64, error) {
+	var n int64
+	err := s.db.QueryRow(ctx, `SELECT CASE WHEN (SELECT count(*) FROM coverage_rollup) > $1 THEN coverage_rollup_compact() ELSE 0 END`, limit).Scan(&n)
+	return n, mapErr(err)
 }

@@ -35,6 +35,9 @@ func (s *Store) sendBatch(ctx context.Context, b *pgx.Batch) (pgx.BatchResults, 
 type RefreshSelection struct {
 	IDs    []int64
 	Bounds []orb.Bound
+	// PieceMD5 reads the md5 of each stored piece's geometry (CoveragePiece.GeomMD5), which only a refresh of
+	// assets whose own geometry may have changed compares; detoasting and hashing every piece costs otherwise.
+	PieceMD5 bool
 }
 
 // sql returns a subquery of the selected asset ids over the arguments it returns ($1 onwards).
@@ -79,8 +82,8 @@ func (s *Store) LoadForRefresh(ctx context.Context, sel RefreshSelection, margin
 		ORDER BY z.id`, append(append([]any{}, args...), margin[0], margin[1], zoneKeys(known))...)
 	b.Queue(`SELECT `+assignmentCols+` FROM assignments WHERE `+strings.ReplaceAll(validAt, "$1", "NULL")+`
 		AND asset_id IN (`+ids+`) ORDER BY asset_id, from_m, id`, args...)
-	b.Queue(`SELECT asset_id, from_m, to_m, status, unit_ids, md5(ST_AsBinary(geom)) FROM coverage_pieces
-		WHERE asset_id IN (`+ids+`) ORDER BY asset_id, from_m`, args...)
+	b.Queue(`SELECT asset_id, from_m, to_m, status, unit_ids, CASE WHEN `+fmt.Sprintf("$%d", k+1)+` THEN md5(ST_AsBinary(geom)) ELSE '' END
+		FROM coverage_pieces WHERE asset_id IN (`+ids+`) ORDER BY asset_id, from_m`, append(append([]any{}, args...), sel.PieceMD5)...)
 	b.Queue(`SELECT asset_id, unit_id, from_m, to_m FROM coverage_support
 		WHERE asset_id IN (`+ids+`) ORDER BY asset_id, from_m, unit_id`, args...)
 	res, err := s.sendBatch(ctx, b)
@@ -265,11 +268,7 @@ func (s *Store) OwnerLookup(ctx context.Context, p orb.Point, kinds []string, n 
 	if rows, err = res.Query(); err != nil {
 		return d, mapErr(err)
 	}
-	if d.Pieces, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (CoveragePiece, error) {
-		var p CoveragePiece
-		err := r.Scan(&p.AssetID, &p.FromM, &p.ToM, &p.Status, &p.UnitIDs)
-		return p, err
-	}); err != nil {
+	if d.Pieces, err = pgx.CollectRows(rows, scanPieceRow); err != nil {
 		return d, mapErr(err)
 	}
 	if rows, err = res.Query(); err != nil {

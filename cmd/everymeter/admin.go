@@ -17,7 +17,7 @@ func cmdMigrate(ctx context.Context, app *cli, args []string) error {
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	db, err := openDB(ctx, app, dbf.data, false, 4)
+	db, err := openOwnerDB(ctx, app, dbf.data, 4)
 	if err != nil {
 		return err
 	}

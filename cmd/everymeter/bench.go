@@ -45,7 +45,7 @@ func cmdBench(ctx context.Context, app *cli, args []string) error {
 	if cfg.Clients < 1 || cfg.Stored < 0 || cfg.Duration <= 0 || cfg.Rate < 0 {
 		return usageError{"--clients must be at least 1, --stored and --rate at least 0 and --duration positive"}
 	}
-	db, err := openDB(ctx, app, dbf.data, false, 4)
+	db, err := openOwnerDB(ctx, app, dbf.data, 4)
 	if err != nil {
 		return err
 	}
@@ -132,7 +132,7 @@ func cmdBenchProvince(ctx context.Context, app *cli, args []string) error {
 	if cfg.Segments < 1 || cfg.Clients < 1 || cfg.NaiveEvery < 1 {
 		return usageError{"--segments, --clients and --naive-every must be at least 1"}
 	}
-	db, err := openDB(ctx, app, dbf.data, false, 4)
+	db, err := openOwnerDB(ctx, app, dbf.data, 4)
 	if err != nil {
 		return err
 	}

@@ -33,7 +33,7 @@ func cmdBenchLoad(ctx context.Context, app *cli, args []string) error {
 	if cfg.Clients < 1 || cfg.Duration <= 0 || *reporters < 1 || *pool < 1 || cfg.RetryRate < 0 || cfg.RetryRate > 1 {
 		return usageError{"--clients, --reporters and --pool must be at least 1, --duration positive, --retry within 0..1"}
 	}
-	db, err := openDB(ctx, app, dbf.data, false, 4)
+	db, err := openOwnerDB(ctx, app, dbf.data, 4)
 	if err != nil {
 		return err
 	}

@@ -31,8 +31,21 @@ func (d *database) Close() {
 // everymeter process owns it. exclusive demands ownership (serve): a second owner is refused. The pool runs
 // as store.AppRole (append-only audit log); URL stays the owner's, for migrations, pg_dump and pg_restore.
 func openDB(ctx context.Context, app *cli, dataDir string, exclusive bool, maxConns int32) (*database, error) {
+	return openDBAs(ctx, app, dataDir, exclusive, maxConns, store.OpenApp)
+}
+
+// openOwnerDB is openDB for the commands that act as the schema's owner before the application role may exist
+// (migrate, the benchmarks, which create and migrate scratch databases): with DATABASE_URL the pool runs as
+// the URL's user, since on a brand-new cluster there is no store.AppRole to switch to until a migration
+// creates it. The private cluster is migrated on start either way.
+func openOwnerDB(ctx context.Context, app *cli, dataDir string, maxConns int32) (*database, error) {
+	return openDBAs(ctx, app, dataDir, false, maxConns, store.Open)
+}
+
+func openDBAs(ctx context.Context, app *cli, dataDir string, exclusive bool, maxConns int32,
+	openURL func(context.Context, string, int32) (*store.Store, error)) (*database, error) {
 	if url := os.Getenv("DATABASE_URL"); url != "" {
-		st, err := store.OpenApp(ctx, url, maxConns)
+		st, err := openURL(ctx, url, maxConns)
 		if err != nil {
 			return nil, err
 		}

@@ -19,6 +19,7 @@ func cmdDB(ctx context.Context, app *cli, args []string) error {
 	var dbf dbFlags
 	dbf.register(fs)
 	from := fs.String("from", "", "db replica: the data directory of the running private cluster to copy")
+	dropSlot := fs.Bool("drop-slot", false, "db replica: drop the primary's replication slot of the replica in --data (removed for good), instead of making one")
 	if _, err := parse(fs, args[1:]); err != nil {
 		return err
 	}
@@ -56,6 +57,12 @@ func cmdDB(ctx context.Context, app *cli, args []string) error {
 			return err
 		}
 		defer c.Unlock()
+		if *dropSlot {
+			if c.Running(ctx) {
+				return fmt.Errorf("the replica under %s is running; stop it first (everymeter db stop --data %s)", c.Dir, c.Dir)
+			}
+			return primary.DropSlot(ctx, c)
+		}
 		if err := c.Replicate(ctx, primary); err != nil {
 			return err
 		}
@@ -69,4 +76,4 @@ func cmdDB(ctx context.Context, app *cli, args []string) error {
 	return nil
 }
 
-const dbUsage = "usage: everymeter db start|stop|url [--data DIR] | everymeter db replica --data DIR --from PRIMARY_DATA"
+const dbUsage = "usage: everymeter db start|stop|url [--data DIR] | everymeter db replica --data DIR --from PRIMARY_DATA [--drop-slot]"
