@@ -827,6 +827,7 @@ type Stats struct {
 func (e *Engine) Full(ctx context.Context, st *store.Store, progress func(done, total int)) (Stats, error) {
 	start := time.Now()
 	var s Stats
+	rewrite := false
 	err := st.WithTx(ctx, func(tx *store.Store) error {
 		if err := tx.BulkRecompute(ctx, 30*time.Minute); err != nil {
 			return err
@@ -860,7 +861,7 @@ func (e *Engine) Full(ctx context.Context, st *store.Store, progress func(done, 
 		for _, id := range changed {
 			isChanged[id] = true
 		}
-		rewrite := len(changed) > len(assets)/4
+		rewrite = len(changed) > len(assets)/4
 		var pieces []store.CoveragePiece
 		var support []store.CoverageSupport
 		for _, r := range results {
@@ -888,6 +889,13 @@ func (e *Engine) Full(ctx context.Context, st *store.Store, progress func(done, 
 			"load", t1.Sub(t0), "compute", t2.Sub(t1), "write", t3.Sub(t2), "areal", time.Since(t3))
 		return err
 	})
+	if err == nil && rewrite {
+		// The tables were emptied and copied anew: give the planner their new size before the next edit plans
+		// its reads on the old statistics. The results are committed either way, so a failure is only logged.
+		if aerr := st.AnalyzeCoverage(ctx); aerr != nil {
+			e.Log.Warn("coverage: statistics not refreshed after the full recompute", "err", aerr)
+		}
+	}
 	s.Took = time.Since(start)
 	return s, err
 }

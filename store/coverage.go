@@ -250,6 +250,14 @@ func (s *Store) ReplaceAllCoverage(ctx context.Context, pieces []CoveragePiece, 
 	return s.copyCoverage(ctx, pieces, support)
 }
 
+// AnalyzeCoverage refreshes the planner's statistics of the coverage tables (migration 00024's coverage_analyze,
+// which runs as the owner): after ReplaceAllCoverage commits, until autovacuum gets there, they describe the
+// tables as they were before the rewrite.
+func (s *Store) AnalyzeCoverage(ctx context.Context) error {
+	_, err := s.db.Exec(ctx, `SELECT coverage_analyze()`)
+	return mapErr(err)
+}
+
 // copyCoverage writes rows with COPY; geometry goes as EWKB (SRID 4326), which PostGIS's binary input reads.
 func (s *Store) copyCoverage(ctx context.Context, pieces []CoveragePiece, support []CoverageSupport) error {
 	if len(pieces) > 0 {
