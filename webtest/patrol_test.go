@@ -26,6 +26,32 @@ func (p *page) at(lon, lat float64) {
 	}
 }
 
+// allowGeolocation grants the page's origin the position (as a phone's user would when asked).
+func (p *page) allowGeolocation() {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, slack*10*time.Second)
+	defer cancel()
+	if _, err := chromedp.Call(ctx, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{Permission: &cdpbrowser.PermissionDescriptor{Name: "geolocation"},
+		Setting: cdpbrowser.PermissionSettingGranted, Origin: p.url, BrowserContextID: chromedp.FromContext(p.ctx).BrowserContextID}); err != nil {
+		p.fail("grant geolocation: %v", err)
+	}
+}
+
+// walk records a patrol with #patrol-btn from start to end (eastwards) in steps faked positions, 80 ms apart.
+func (p *page) walk(start, end orb.Point, steps int) {
+	p.t.Helper()
+	p.do("start the patrol", click("#patrol-btn"))
+	p.waitJS("recording", `document.querySelector('#patrol-btn').dataset.recording === 'true'`, 10*time.Second)
+	for i := 0; i <= steps; i++ {
+		f := float64(i) / float64(steps)
+		p.at(start[0]+f*(end[0]-start[0]), start[1]+f*(end[1]-start[1]))
+		time.Sleep(80 * time.Millisecond)
+	}
+	// A loaded machine delivers positions late: stop only once the phone has the last one.
+	p.waitJS("the last fix", fmt.Sprintf(`Number(document.querySelector('#patrol-btn').dataset.lastLon) >= %f`, end[0]-1e-7), 20*time.Second)
+	p.do("stop the patrol", click("#patrol-btn"))
+}
+
 // TestPatrolRecordedOfflineShowsOnLeadersLayer: an inspector records a patrol on the phone with a faked
 // position along a street while offline; the fixes wait on the phone; back online they are uploaded, and
 // the leader's patrol layer and GET /api/v1/patrols/coverage show the walked meters.
@@ -45,26 +71,11 @@ func TestPatrolRecordedOfflineShowsOnLeadersLayer(t *testing.T) {
 	street := created[0]
 
 	p := newPage(t, s.URL, 375, 812, true)
-	ctx, cancel := context.WithTimeout(p.ctx, slack*10*time.Second)
-	if _, err := chromedp.Call(ctx, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{Permission: &cdpbrowser.PermissionDescriptor{Name: "geolocation"},
-		Setting: cdpbrowser.PermissionSettingGranted, Origin: s.URL, BrowserContextID: chromedp.FromContext(p.ctx).BrowserContextID}); err != nil {
-		t.Fatalf("grant geolocation: %v", err)
-	}
-	cancel()
+	p.allowGeolocation()
 	p.at(start[0], start[1])
 	p.signIn("patrol_i", "test-password-1", "inspector")
 	p.setOnline(false)
-	p.do("start the patrol", click("#patrol-btn"))
-	p.waitJS("recording", `document.querySelector('#patrol-btn').dataset.recording === 'true'`, 10*time.Second)
-	const steps = 100
-	for i := 0; i <= steps; i++ {
-		f := float64(i) / steps
-		p.at(start[0]+f*(end[0]-start[0]), start[1])
-		time.Sleep(80 * time.Millisecond)
-	}
-	// A loaded machine delivers positions late: stop only once the phone has the last one.
-	p.waitJS("the last fix", fmt.Sprintf(`Number(document.querySelector('#patrol-btn').dataset.lastLon) >= %f`, end[0]-1e-7), 20*time.Second)
-	p.do("stop the patrol", click("#patrol-btn"))
+	p.walk(start, end, 100)
 	p.waitJS("chunks waiting on the phone", `Number(document.querySelector('#patrol-queue').dataset.n) > 0`, 15*time.Second)
 	var n int
 	if err := s.Store.Pool.QueryRow(t.Context(), `SELECT count(*) FROM patrols`).Scan(&n); err != nil || n != 0 {

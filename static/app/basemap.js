@@ -89,9 +89,10 @@ const CHOICE = 'em_basemap';
 
 // addBaseMap puts the offline base map on the map, with a switch to the online ones the settings enable
 // (cfg.tianditu_key, cfg.gaode). The choice is kept per device; the default is always the offline map.
-export function addBaseMap(map, cfg = {}) {
+// With opts.offline false the offline map is left out (the role may not fetch /tiles/basemap).
+export function addBaseMap(map, cfg = {}, opts = {}) {
   const layers = {};
-  const offline = offlineLayer();
+  const offline = opts.offline === false ? null : offlineLayer();
   if (offline) {
     layers[t('base_offline')] = offline;
     window.everymeterBase = offline; // test hook: the browser tests read what it drew

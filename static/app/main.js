@@ -28,6 +28,7 @@
 //   leader:    #heat-layer (leaflet.heat canvas), #heat-count[data-n], #heat-filters,
 //              #filter-category, #filter-unit, #filter-since, #filter-overdue,
 //              #ranking (tr.too-few for too_few units), #trend, #trend-chart (svg)
+//   volunteer: see volunteer.js (#patrol-btn, #checkin-btn, #checkin-result, #vol-today)
 // Test hooks (read by the browser tests in webtest/): window.everymeterMap is the current view's Leaflet
 // map; #map[data-loaded=N] is set once N road pieces of the network are drawn (planner), with a
 // performance mark 'everymeter:network-drawn'.
@@ -45,8 +46,12 @@ const VIEWS = {
   leader: () => import('./leader.js'),
   eval: () => import('./evaluation.js'),
   moderate: () => import('./moderation.js'),
+  volunteer: () => import('./volunteer.js'),
 };
-const ROLE_VIEWS = { admin: ['planner', 'inspector', 'unit', 'leader', 'eval', 'moderate'], planner: ['planner'], inspector: ['inspector', 'eval'], unit_staff: ['unit'], leader: ['leader', 'eval'] };
+const ROLE_VIEWS = { admin: ['planner', 'inspector', 'unit', 'leader', 'eval', 'moderate'], planner: ['planner'], inspector: ['inspector', 'eval'], unit_staff: ['unit'], leader: ['leader', 'eval'], volunteer: ['volunteer'] };
+// Volunteers only record walks and check in: the staff's shared data (units, categories) and the offline base
+// map's tiles are refused to them, so their app asks for neither.
+const staff = (role) => role !== 'volunteer';
 
 let me = null, ctx = null, map = null, cleanup = null, seq = 0;
 
@@ -77,7 +82,7 @@ async function boot() {
     if (!e.network && e.status !== 401) toastErr(e);
     return showLogin();
   }
-  const [units, categories] = await Promise.all([
+  const [units, categories] = !staff(me.role) ? [[], []] : await Promise.all([
     api('/api/v1/units').then((r) => (r && r.items) || []).catch(() => []),
     api('/api/v1/categories').then((r) => (r && r.items) || []).catch(() => []),
   ]);
@@ -115,7 +120,7 @@ async function show(name) {
   old.replaceWith(fresh);
   const panel = $('#panel');
   panel.replaceChildren();
-  map = createMap(fresh);
+  map = createMap(fresh, { offline: staff(me.role) });
   window.everymeterMap = map;
   try {
     const mod = await VIEWS[name]();

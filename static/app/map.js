@@ -15,7 +15,8 @@ export async function loadConfig() {
 }
 
 const VIEW_KEY = 'em_view';
-export function createMap(el) {
+// createMap(el, {offline: false}) leaves the offline base map out (for a role refused /tiles/*).
+export function createMap(el, opts = {}) {
   const saved = JSON.parse(localStorage.getItem(VIEW_KEY) || 'null');
   // One canvas renderer for all vector layers: fast with thousands of road
   // pieces, and clicks on stacked layers resolve to the topmost one.
@@ -30,7 +31,7 @@ export function createMap(el) {
   });
   loadConfig().then((cfg) => {
     if (!map._container) return;
-    addBaseMap(map, cfg);
+    addBaseMap(map, cfg, { offline: opts.offline !== false });
     if (cfg.tile_url) {
       L.tileLayer(cfg.tile_url, { maxZoom: 20, attribution: cfg.attribution && cfg.attribution !== OSM ? cfg.attribution : '' }).addTo(map);
     }

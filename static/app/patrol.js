@@ -75,7 +75,12 @@ export function start(onFix) {
     await put(current);
     if (onFix) onFix(fix[0], fix[1]);
     if (current.fixes.length >= CHUNK) await close();
-  }, () => toast('无法定位 / location unavailable', 'error'), { enableHighAccuracy: true, maximumAge: 0 });
+  }, (err) => {
+    // The watch keeps trying after an error: a fix lost mid-walk (a tunnel, a moved emulated position) is no
+    // news to the walker, so only a refusal or having no position at all yet is told.
+    console.warn('patrol: position', err.code, err.message);
+    if (err.code === 1 || (current && !current.fixes.length)) toast('无法定位 / location unavailable', 'error');
+  }, { enableHighAccuracy: true, maximumAge: 0 });
   return true;
 }
 

@@ -13,7 +13,7 @@ const SHELL = [
   '/',
   '/app/api.js', '/app/app.css', '/app/basemap.js', '/app/citizen.css', '/app/citizen.js', '/app/evaluation.js', '/app/i18n.js',
   '/app/icon.svg', '/app/imports.js', '/app/inspector.js', '/app/leader.js', '/app/main.js', '/app/manifest.json', '/app/map.js', '/app/moderation.js', '/app/network.js',
-  '/app/outbox.js', '/app/patrol.js', '/app/planner.js', '/app/shops.js', '/app/ui.js', '/app/unit.js', '/app/vocab.js',
+  '/app/outbox.js', '/app/patrol.js', '/app/planner.js', '/app/shops.js', '/app/ui.js', '/app/unit.js', '/app/vocab.js', '/app/volunteer.js',
   '/vendor/leaflet/leaflet.css', '/vendor/leaflet/leaflet.js', '/vendor/geoman/leaflet-geoman.css', '/vendor/geoman/leaflet-geoman.min.js',
   '/vendor/markercluster/MarkerCluster.css', '/vendor/markercluster/MarkerCluster.Default.css',
   '/vendor/markercluster/leaflet.markercluster.js', '/vendor/heat/leaflet-heat.js', '/vendor/protomaps/protomaps-leaflet.js',
