@@ -14,6 +14,7 @@ import (
 
 	"everymeter/domain"
 	"everymeter/internal/testapp"
+	"everymeter/service"
 )
 
 // watchRefusals records, from the first script of every document on, each error toast the app shows
@@ -75,7 +76,7 @@ func TestVolunteerChecksInAndWalks(t *testing.T) {
 
 	p.do("check in far from the streets", click("#checkin-btn"))
 	p.waitJS("the no-street answer", `document.querySelector('#checkin-result').dataset.state === 'far'`, 20*time.Second)
-	if msg := eval[string](p, `document.querySelector('#checkin-result').textContent`); !strings.Contains(msg, "没有街巷") {
+	if msg := eval[string](p, `document.querySelector('#checkin-result').textContent`); !strings.Contains(msg, fmt.Sprintf("%d 米内没有", service.CheckinRadiusM)) {
 		t.Errorf("far check-in says %q, want that no street is within reach", msg)
 	}
 	if n := checkins(); n != 0 {

@@ -17,14 +17,11 @@ const lbl = (k, tag = 'span', a = {}) => h(tag, { 'data-i18n': k, text: t(k), ..
 
 register({
   vol_start: '开始志愿巡查', vol_stop: '结束志愿巡查', vol_checkin: '签到', vol_locating: '正在定位…',
-  vol_checked_in: '已签到：{name}', vol_far: '附近 {m} 米内没有街巷，无法签到', vol_today: '今日志愿巡查 {km} 公里',
+  vol_checked_in: '已签到：{name}', vol_today: '今日志愿巡查 {km} 公里',
 }, {
   vol_start: 'Start volunteer walk', vol_stop: 'Stop volunteer walk', vol_checkin: 'Check in', vol_locating: 'Locating…',
-  vol_checked_in: 'Checked in: {name}', vol_far: 'No street within {m} m: cannot check in here', vol_today: 'Walked today: {km} km',
+  vol_checked_in: 'Checked in: {name}', vol_today: 'Walked today: {km} km',
 });
-
-// CHECKIN_M is the server's reach for a check-in by position (service.CheckinRadiusM), for the message only.
-const CHECKIN_M = 50;
 
 export function mount({ map, panel }) {
   ensureView(map);
@@ -77,8 +74,9 @@ export function mount({ map, panel }) {
         say('ok', t('vol_checked_in', { name: r.checkin.name || '#' + r.checkin.asset_id }), r.checkin.asset_id);
         toast(result.textContent);
       } catch (e) {
-        // 400 on the position: no road or alley within reach (not a fault of the app: say what to do)
-        if (e.status === 400 && (e.problem.errors || []).some((x) => x.field === 'lon')) say('far', t('vol_far', { m: CHECKIN_M }));
+        // 400 on the position: no road or alley within reach — the server's words say how far it looked
+        const far = e.status === 400 && (e.problem.errors || []).find((x) => x.field === 'lon');
+        if (far) say('far', far.detail);
         else { say('error', e.message || t('error')); toastErr(e); }
       } finally { checkinBtn.disabled = false; }
     }, () => { checkinBtn.disabled = false; say('error', t('locate_fail')); }, { enableHighAccuracy: true, timeout: 10000, maximumAge: 0 });
