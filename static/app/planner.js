@@ -137,6 +137,7 @@ export function mount({ map, panel, units, unitName }) {
   // ---- data
   async function loadSummary() {
     const c = await api('/api/v1/coverage');
+    if (!pctEl.isConnected) return; // the view was left while the answer was on its way
     const r = c.total_m ? c.covered_m / c.total_m : 0;
     let p = c.percent ?? r * 100;
     if (c.total_m && Math.abs(p - r) < 0.01 && Math.abs(p - 100 * r) > 1) p *= 100; // tolerate a 0–1 fraction
