@@ -66,6 +66,8 @@ type OGCCollection struct {
 	StringIDs    bool // feature ids are strings "assetid_fromm" (coverage pieces); otherwise integers
 	// Cases marks a collection of reports: the visibility policy's cases entry limits what it serves.
 	Cases bool
+	// Patrols marks a collection of patrol aggregates (where nobody walked): the policy's patrol entry decides.
+	Patrols bool
 }
 
 // Prop returns the named property, or nil.
@@ -116,6 +118,8 @@ type TileLayer struct {
 	Fields   map[string]string // TileJSON vector_layers fields: name → type
 	// Cases marks a layer of reports: the visibility policy's cases entry limits what it shows.
 	Cases bool
+	// Patrols marks a layer of patrol aggregates: the policy's patrol entry decides who sees it.
+	Patrols bool
 	// Parts are the MVT layers of a tile made of several (the basemap); empty for a layer that is one.
 	Parts []TileLayer
 }

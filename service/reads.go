@@ -210,10 +210,14 @@ func (s *Service) Owner(ctx context.Context, p domain.Principal, pt orb.Point, a
 
 // ---- OGC API – Features and vector tiles
 
-// resourceOf is the policy resource a collection or layer serves.
-func resourceOf(cases bool) Resource {
-	if cases {
+// resourceOf is the policy resource a collection or layer serves: reports, patrol aggregates (where nobody
+// walked, never who walked where), or the map's data.
+func resourceOf(cases, patrols bool) Resource {
+	switch {
+	case cases:
 		return Cases
+	case patrols:
+		return PatrolAggregates
 	}
 	return MapData
 }
@@ -281,7 +285,7 @@ func (s *Service) OGCExtent(ctx context.Context, p domain.Principal, id string) 
 	if err != nil {
 		return domain.OGCExtent{}, err
 	}
-	v, err := view(p, resourceOf(c.Cases))
+	v, err := view(p, resourceOf(c.Cases, c.Patrols))
 	if err != nil {
 		return domain.OGCExtent{}, err
 	}
@@ -295,7 +299,7 @@ func (s *Service) OGCItems(ctx context.Context, p domain.Principal, id string, q
 	if err != nil {
 		return domain.OGCPage{}, err
 	}
-	v, err := view(p, resourceOf(c.Cases))
+	v, err := view(p, resourceOf(c.Cases, c.Patrols))
 	if err != nil {
 		return domain.OGCPage{}, err
 	}
@@ -309,7 +313,7 @@ func (s *Service) OGCItem(ctx context.Context, p domain.Principal, id string, k 
 	if err != nil {
 		return nil, err
 	}
-	v, err := view(p, resourceOf(c.Cases))
+	v, err := view(p, resourceOf(c.Cases, c.Patrols))
 	if err != nil {
 		return nil, err
 	}
@@ -341,7 +345,7 @@ func (s *Service) TileScope(p domain.Principal, layer string) (string, error) {
 	if l == nil {
 		return "", store.ErrNotFound
 	}
-	v, err := view(p, resourceOf(l.Cases))
+	v, err := view(p, resourceOf(l.Cases, l.Patrols))
 	if err != nil {
 		return "", err
 	}
@@ -357,7 +361,7 @@ func (s *Service) Tile(ctx context.Context, p domain.Principal, layer string, t 
 	if l == nil {
 		return nil, store.ErrNotFound
 	}
-	v, err := view(p, resourceOf(l.Cases))
+	v, err := view(p, resourceOf(l.Cases, l.Patrols))
 	if err != nil {
 		return nil, err
 	}

@@ -39,13 +39,13 @@ type ogcProp struct {
 type ogcDef struct {
 	ID, Title, Description, GeometryType string
 	Props                                []ogcProp
-	Temporal, StringIDs                  bool
+	Temporal, StringIDs, Patrols         bool
 	from, cond, geom, idx, unit          string
 }
 
 func (d ogcDef) collection() *OGCCollection {
 	c := &OGCCollection{OGCCollection: domain.OGCCollection{ID: d.ID, Title: d.Title, Description: d.Description,
-		GeometryType: d.GeometryType, Temporal: d.Temporal, StringIDs: d.StringIDs, Cases: d.unit != ""},
+		GeometryType: d.GeometryType, Temporal: d.Temporal, StringIDs: d.StringIDs, Cases: d.unit != "", Patrols: d.Patrols},
 		from: d.from, cond: d.cond, geom: d.geom, idx: d.idx, unit: d.unit}
 	for _, p := range d.Props {
 		c.Props = append(c.Props, domain.OGCProp{Name: p.Name, Type: p.Type, Filter: p.Filter})

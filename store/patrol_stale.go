@@ -38,7 +38,7 @@ func staleDaysSince(now string) string {
 
 // staleCollection is the OGC API – Features collection of stale stretches (same answer as /patrols/stale?days=7).
 var staleCollection = ogcDef{
-	ID: "patrol_stale", Title: "Stretches not patrolled in 7 days (7天未巡查路段)", GeometryType: "LineString", StringIDs: true,
+	ID: "patrol_stale", Title: "Stretches not patrolled in 7 days (7天未巡查路段)", GeometryType: "LineString", StringIDs: true, Patrols: true,
 	Description: "Stretches of roads and alleys no patrol walked in the last 7 days, with the days since the last visit (null: never), as GET /api/v1/patrols/stale?days=7 answers.",
 	from:        staleFrom("now()"), cond: staleCond, geom: "s.g", idx: "a.geom",
 	// the coverage pieces' stretch properties (asset, name, kind, from, to, length), then the visit's
@@ -54,7 +54,7 @@ const staleHour = "date_trunc('hour', now())"
 // staleTileLayer is the vector tile layer of stale stretches. The tile's bbox test is on the asset (the index),
 // before the stretches are computed: cond may use the tile parameters $1–$4 that TileQuery always binds.
 var staleTileLayer = &TileLayer{
-	TileLayer: domain.TileLayer{Name: "patrol_stale", GeomType: "LineString", MinZoom: 0, MaxZoom: 22,
+	TileLayer: domain.TileLayer{Name: "patrol_stale", GeomType: "LineString", MinZoom: 0, MaxZoom: 22, Patrols: true,
 		Fields: map[string]string{"asset_id": "Number", "name": "String", "kind": "String", "from_m": "Number", "to_m": "Number", "days_since": "Number"}},
 	from:  staleFrom(staleHour),
 	cond:  staleCond + ` AND a.geom && ST_Transform(ST_TileEnvelope($1, $2, $3, margin => $4), 4326)`,
