@@ -155,7 +155,15 @@ func (ix *ownerIndex) run(ctx context.Context, e *Engine) {
 		}
 		var err error
 		if whole {
-			err = ix.loadAll(ctx, gen, n)
+			t := time.Now()
+			if err = ix.loadAll(ctx, gen, n); err == nil {
+				ix.mu.RLock()
+				lines, current := len(ix.lines), ix.gen == gen
+				ix.mu.RUnlock()
+				if current {
+					e.Log.Info("owner index loaded", "lines", lines, "took", time.Since(t).Round(time.Millisecond))
+				}
+			}
 		} else {
 			err = ix.loadBounds(ctx, gen, bs, us)
 		}

@@ -29,6 +29,10 @@ func (s *Server) Follow(ctx context.Context, primaryURL, name string) {
 		backoff = 100 * time.Millisecond
 		// Whatever committed while we were not listening is unknown: start from the database.
 		s.Resync("listening from seq", seq)
+		// Owner lookups from memory, kept exact by this server's commits and the notices now heard. Started
+		// here, once, rather than before listening: a load begun earlier would be discarded by the resync just
+		// above (it could have missed a commit) and read a second time. Later calls do nothing.
+		s.Engine.IndexOwners(ctx, s.Svc.Store)
 		err = s.follow(ctx, feed, seq, name)
 		feed.Close()
 		if ctx.Err() == nil {

@@ -86,7 +86,7 @@ func New(st *store.Store, log *slog.Logger, opt Options) *Server {
 		s.Svc.Subscribe(func(change.Event) { opt.Replica.Fence() })
 	}
 	// The engine's prepared geometries are keyed by row version and need no subscription; its owner index
-	// (IndexOwners, which serve turns on with the change notices) marks stale what each commit changed.
+	// (IndexOwners, which Follow turns on once it listens for notices) marks stale what each commit changed.
 	s.Svc.Subscribe(eng.Changed)
 	s.Svc.Subscribe(InvalidateTiles(s.Tiles))
 	s.Reports = ReportService(s.Svc, log, opt) // one loop service (and category cache) for the API and Open311

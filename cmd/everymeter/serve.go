@@ -66,10 +66,9 @@ func cmdServe(ctx context.Context, app *cli, args []string) error {
 	w := server.New(db.Store, app.log, opt)
 	e, svc := w.Echo, w.Svc
 	if *notify {
-		go w.Follow(ctx, db.URL, *name) // LISTEN on the primary: a hot standby refuses it
-		// Owner lookups from memory, kept exact by this server's commits and the others' notices (without
-		// notices, another process's writes would go unseen: lookups then stay on the database).
-		w.Engine.IndexOwners(ctx, svc.Store)
+		// LISTEN on the primary (a hot standby refuses it); once listening, owner lookups are also answered
+		// from memory. Without notices another process's writes would go unseen: lookups stay on the database.
+		go w.Follow(ctx, db.URL, *name)
 	}
 	// Once across the fleet, on whichever server holds the job lock; on the service's store, so that what the
 	// watch recomputes is published (and notified) like any write.
