@@ -5,13 +5,15 @@ import "time"
 // UnitFrontage is the 门前三包 coverage of the stretches a unit leads: of both sides of the street it leads, the
 // meters fronted by a shop with an agreement valid today (whoever the agreement is with).
 type UnitFrontage struct {
-	LeadM    float64  `json:"lead_m"`    // one side: the meters of street the unit leads
-	LeftM    float64  `json:"left_m"`    // covered meters on the left side of those stretches
-	RightM   float64  `json:"right_m"`   // and on the right
-	CoveredM float64  `json:"covered_m"` // LeftM + RightM
-	Left     *float64 `json:"left"`      // LeftM / LeadM (null when the unit leads nothing)
-	Right    *float64 `json:"right"`     // RightM / LeadM
-	Rate     *float64 `json:"rate"`      // CoveredM / (2 × LeadM)
+	LeadM      float64  `json:"lead_m"`       // the meters of street the unit leads, as one line (the ranking's km)
+	LeadLeftM  float64  `json:"lead_left_m"`  // of those, the meters it leads on the left side (LeadM unless some assignment holds on one side only)
+	LeadRightM float64  `json:"lead_right_m"` // and on the right side
+	LeftM      float64  `json:"left_m"`       // covered meters on the left side of those stretches
+	RightM     float64  `json:"right_m"`      // and on the right
+	CoveredM   float64  `json:"covered_m"`    // LeftM + RightM
+	Left       *float64 `json:"left"`         // LeftM / LeadLeftM (null when the unit leads nothing on that side)
+	Right      *float64 `json:"right"`        // RightM / LeadRightM
+	Rate       *float64 `json:"rate"`         // CoveredM / (LeadLeftM + LeadRightM)
 }
 
 // StreetSides is one street's 门前三包 coverage on each side.

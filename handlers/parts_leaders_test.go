@@ -206,6 +206,70 @@ func TestFrontageLeaders(t *testing.T) {
 	}
 }
 
+// TestFrontageOneSided: a unit that leads a stretch on one side only (an assignment with side) answers for that
+// side's frontage alone, though the ranking's km (as one line) still counts the stretch. On shopStreet, by hand:
+//
+//	WMB  leads the left side 100–550:  left 100–150 = 50 m of 450; right not led (C's 480–530 is not its)
+//	CGJ  leads the right side 850–900: right 880–900 = 20 m of 50; left not led
+//	ZHZFJ and XCB (both sides) keep TestFrontageLeaders' figures.
+func TestFrontageOneSided(t *testing.T) {
+	w := newShopStreet(t)
+	a := w.a
+	unit := func(code, name string) int64 {
+		return idOf(a.Do("planner", "POST", "/api/v1/units", map[string]any{"code": code, "name": name, "kind": "department"}).MustStatus(t, 201).JSON())
+	}
+	wmb, cgj := unit("WMB", "文明办"), unit("CGJ", "城管局")
+	for _, as := range []struct {
+		unit     int64
+		side     string
+		from, to float64
+	}{{wmb, "left", 100, 550}, {cgj, "right", 850, 900}} {
+		a.Do("planner", "POST", fmt.Sprintf("/api/v1/assets/%d/assignments", w.road), map[string]any{"unit_id": as.unit, "from_m": as.from, "to_m": as.to, "role": "lead", "side": as.side}).MustStatus(t, 201)
+	}
+	type want struct {
+		lead, leadLeft, leadRight, left, right float64
+	}
+	table := map[int64]want{
+		wmb: {450, 450, 0, 50, 0}, cgj: {50, 0, 50, 0, 20},
+		w.zhzfj: {898, 898, 898, 50, 68}, w.xcb: {w.length - 500, w.length - 500, w.length - 500, 0, 50},
+	}
+	ratio := func(a, b float64) any {
+		if b == 0 {
+			return nil
+		}
+		return a / b
+	}
+	same := func(got any, want any) bool {
+		if want == nil || got == nil {
+			return got == want
+		}
+		return near(got.(float64), want.(float64), 1e-4)
+	}
+	items := a.Do("leader", "GET", "/api/v1/stats/units", nil).MustStatus(t, 200).JSON()["items"].([]any)
+	seen := 0
+	for _, u := range items {
+		u := u.(map[string]any)
+		wt, ok := table[int64(u["unit_id"].(float64))]
+		if !ok {
+			continue
+		}
+		seen++
+		f := u["frontage"].(map[string]any)
+		if !near(f["lead_m"].(float64), wt.lead, 0.01) || !near(f["lead_left_m"].(float64), wt.leadLeft, 0.01) || !near(f["lead_right_m"].(float64), wt.leadRight, 0.01) ||
+			!near(f["left_m"].(float64), wt.left, 0.01) || !near(f["right_m"].(float64), wt.right, 0.01) {
+			t.Errorf("%s frontage %v, want %+v", u["code"], f, wt)
+		}
+		if !same(f["left"], ratio(wt.left, wt.leadLeft)) || !same(f["right"], ratio(wt.right, wt.leadRight)) ||
+			!same(f["rate"], ratio(wt.left+wt.right, wt.leadLeft+wt.leadRight)) {
+			t.Errorf("%s frontage rates %v, want left %v, right %v, rate %v", u["code"], f, ratio(wt.left, wt.leadLeft),
+				ratio(wt.right, wt.leadRight), ratio(wt.left+wt.right, wt.leadLeft+wt.leadRight))
+		}
+	}
+	if seen != len(table) {
+		t.Errorf("%d of the %d units in the ranking", seen, len(table))
+	}
+}
+
 // TestSignShops: a stretch's sign board lists the shops under 门前三包 along it — those whose frontage overlaps the
 // stretch and whose agreement is valid today — with their side (of the eastbound 朝阳路, left is 路北), their
 // duties and the agreement's end; in the JSON, on the SVG board, and in the printed PDF read back with pdftotext.

@@ -3,6 +3,8 @@ package service
 import (
 	"cmp"
 	"context"
+	"errors"
+	"maps"
 	"math"
 	"slices"
 	"time"
@@ -50,30 +52,112 @@ func within(ivs geo.Intervals, from, to float64) float64 {
 	return m
 }
 
-// unitFrontage folds the lead pieces on fronted streets and the frontages into each unit's covered meters on
-// each side; lead is the meters each unit leads in all (one side).
-func unitFrontage(pieces []store.LeadPiece, rows []store.FrontageRow, lead map[int64]float64) map[int64]*domain.UnitFrontage {
+// sidePieces is the lead pieces of the fronted streets on each side of them, and the meters each unit leads on
+// each side of every street.
+type sidePieces struct {
+	left, right         []store.LeadPiece
+	leadLeft, leadRight map[int64]float64
+}
+
+// unitFrontage folds the lead pieces of each side and that side's frontages into each unit's covered meters on
+// each side; lead is the meters each unit leads in all as one line (the ranking's km).
+func unitFrontage(sp sidePieces, rows []store.FrontageRow, lead map[int64]float64) map[int64]*domain.UnitFrontage {
 	vf := validFrontages(rows)
 	out := map[int64]*domain.UnitFrontage{}
 	for u, m := range lead {
 		out[u] = &domain.UnitFrontage{LeadM: m}
 	}
-	for _, p := range pieces {
-		left := within(vf[p.AssetID][string(vocab.Left)], p.FromM, p.ToM)
-		right := within(vf[p.AssetID][string(vocab.Right)], p.FromM, p.ToM)
-		for _, u := range slices.Compact(slices.Sorted(slices.Values(p.UnitIDs))) {
-			if f := out[u]; f != nil {
-				f.LeftM += left
-				f.RightM += right
+	credit := func(pieces []store.LeadPiece, side vocab.Side, add func(f *domain.UnitFrontage, m float64)) {
+		for _, p := range pieces {
+			m := within(vf[p.AssetID][string(side)], p.FromM, p.ToM)
+			for _, u := range slices.Compact(slices.Sorted(slices.Values(p.UnitIDs))) {
+				if f := out[u]; f != nil {
+					add(f, m)
+				}
 			}
 		}
 	}
-	for _, f := range out {
+	credit(sp.left, vocab.Left, func(f *domain.UnitFrontage, m float64) { f.LeftM += m })
+	credit(sp.right, vocab.Right, func(f *domain.UnitFrontage, m float64) { f.RightM += m })
+	for u, f := range out {
+		l, r := sp.leadLeft[u], sp.leadRight[u]
 		f.CoveredM = f.LeftM + f.RightM
-		f.Left, f.Right, f.Rate = ratioOf(f.LeftM, f.LeadM), ratioOf(f.RightM, f.LeadM), ratioOf(f.CoveredM, 2*f.LeadM)
-		f.LeadM, f.LeftM, f.RightM, f.CoveredM = round2(f.LeadM), round2(f.LeftM), round2(f.RightM), round2(f.CoveredM)
+		f.Left, f.Right, f.Rate = ratioOf(f.LeftM, l), ratioOf(f.RightM, r), ratioOf(f.CoveredM, l+r)
+		f.LeadM, f.LeadLeftM, f.LeadRightM = round2(f.LeadM), round2(l), round2(r)
+		f.LeftM, f.RightM, f.CoveredM = round2(f.LeftM), round2(f.RightM), round2(f.CoveredM)
 	}
 	return out
+}
+
+// leadBySide splits the stored lead pieces of the fronted streets by side. The stored pieces are computed as one
+// line, so on a street where some lead assignment holds on one side only they would credit that unit with the
+// other side too: such streets are computed again for each side (zones, and the assignments of that side or of
+// both), and each unit's meters led on each side corrected by the difference.
+func (s *Service) leadBySide(ctx context.Context, lead map[int64]float64) (sidePieces, error) {
+	sp := sidePieces{leadLeft: maps.Clone(lead), leadRight: maps.Clone(lead)}
+	fronted, err := s.Store.FrontedLeadPieces(ctx)
+	if err != nil {
+		return sp, err
+	}
+	ids, err := s.Store.OneSidedLines(ctx)
+	if err != nil || len(ids) == 0 {
+		sp.left, sp.right = fronted, fronted
+		return sp, err
+	}
+	one := map[int64]bool{}
+	for _, id := range ids {
+		one[id] = true
+	}
+	for _, p := range fronted {
+		if !one[p.AssetID] {
+			sp.left, sp.right = append(sp.left, p), append(sp.right, p)
+		}
+	}
+	stored, err := s.Store.LeadPiecesOf(ctx, ids)
+	if err != nil {
+		return sp, err
+	}
+	for _, p := range stored {
+		for _, u := range slices.Compact(slices.Sorted(slices.Values(p.UnitIDs))) {
+			sp.leadLeft[u] -= p.ToM - p.FromM
+			sp.leadRight[u] -= p.ToM - p.FromM
+		}
+	}
+	for _, id := range ids {
+		for _, side := range []vocab.Side{vocab.Left, vocab.Right} {
+			c, err := s.Coverage.AssetCoverageSide(ctx, s.Store, id, nil, string(side))
+			if errors.Is(err, domain.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return sp, err
+			}
+			led := sp.leadLeft
+			if side == vocab.Right {
+				led = sp.leadRight
+			}
+			for _, pc := range c.Pieces {
+				if len(pc.UnitIDs) == 0 {
+					continue
+				}
+				p := store.LeadPiece{AssetID: id, FromM: pc.FromM, ToM: pc.ToM, UnitIDs: pc.UnitIDs}
+				for _, u := range slices.Compact(slices.Sorted(slices.Values(p.UnitIDs))) {
+					led[u] += p.ToM - p.FromM
+				}
+				if side == vocab.Left {
+					sp.left = append(sp.left, p)
+				} else {
+					sp.right = append(sp.right, p)
+				}
+			}
+		}
+	}
+	for _, led := range []map[int64]float64{sp.leadLeft, sp.leadRight} {
+		for u, m := range led {
+			led[u] = math.Max(0, m) // rounding of the stored pieces' sums
+		}
+	}
+	return sp, nil
 }
 
 // ratioOf is a/b as a share (0–1), nil for an empty whole.
@@ -87,10 +171,6 @@ func ratioOf(a, b float64) *float64 {
 
 // addFrontage puts each unit's 门前三包 coverage on its ranking row (a unit leading nothing gets zeros, no rates).
 func (s *Service) addFrontage(ctx context.Context, units []domain.UnitStat) error {
-	pieces, err := s.Store.FrontedLeadPieces(ctx)
-	if err != nil {
-		return err
-	}
 	rows, err := s.Store.FrontageRows(ctx, nil, today())
 	if err != nil {
 		return err
@@ -99,7 +179,11 @@ func (s *Service) addFrontage(ctx context.Context, units []domain.UnitStat) erro
 	for _, u := range units {
 		lead[u.UnitID] = u.Km * 1000 // the pieces naming it, as the ranking's km
 	}
-	byUnit := unitFrontage(pieces, rows, lead)
+	sp, err := s.leadBySide(ctx, lead)
+	if err != nil {
+		return err
+	}
+	byUnit := unitFrontage(sp, rows, lead)
 	for i := range units {
 		f := byUnit[units[i].UnitID]
 		if f == nil {

@@ -269,8 +269,33 @@ type LeadPiece struct {
 // FrontedLeadPieces returns the stored coverage pieces that have a lead owner (covered or overlap) on the streets
 // some shop fronts, by street and start (a street no shop fronts adds nothing to a unit's covered meters).
 func (s *Store) FrontedLeadPieces(ctx context.Context) ([]LeadPiece, error) {
+	return s.leadPieces(ctx, `asset_id IN (SELECT asset_id FROM frontages)`, nil)
+}
+
+// LeadPiecesOf returns the stored coverage pieces with a lead owner on the given streets, by street and start.
+func (s *Store) LeadPiecesOf(ctx context.Context, ids []int64) ([]LeadPiece, error) {
+	return s.leadPieces(ctx, `asset_id = ANY($2)`, ids)
+}
+
+// OneSidedLines returns the streets on which a lead responsibility interval valid now holds on one side only
+// (left or right): the stored coverage pieces, computed as one line, do not tell those sides apart.
+func (s *Store) OneSidedLines(ctx context.Context) ([]int64, error) {
+	rows, err := s.db.Query(ctx, `SELECT DISTINCT asset_id FROM assignments WHERE side <> 'both' AND role = 'lead'
+		AND (valid_from IS NULL OR valid_from <= now()) AND (valid_to IS NULL OR valid_to > now()) ORDER BY asset_id`)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
+}
+
+// leadPieces reads the lead pieces matching where (a fixed condition; $2 is ids when given).
+func (s *Store) leadPieces(ctx context.Context, where string, ids []int64) ([]LeadPiece, error) {
+	args := []any{ownedCoverages}
+	if ids != nil {
+		args = append(args, ids)
+	}
 	rows, err := s.db.Query(ctx, `SELECT asset_id, from_m, to_m, unit_ids FROM coverage_pieces
-		WHERE status = ANY($1) AND asset_id IN (SELECT asset_id FROM frontages) ORDER BY asset_id, from_m`, ownedCoverages)
+		WHERE status = ANY($1) AND `+where+` ORDER BY asset_id, from_m`, args...)
 	if err != nil {
 		return nil, mapErr(err)
 	}
