@@ -154,6 +154,54 @@ func TestDemoFirstScreens(t *testing.T) {
 					if len(shown) != len(want) {
 						t.Errorf("满意率 shown for %d units; %d units were rated", len(shown), len(want))
 					}
+					// 巡查达标率 and 门前三包 coverage beside the score: the cells show the ranking's own figures, and the
+					// living county has some of each.
+					s.Tokens["leader"] = s.Login("leader", pw["leader"])
+					var st struct {
+						Items []struct {
+							UnitID     int64    `json:"unit_id"`
+							PatrolRate *float64 `json:"patrol_rate"`
+							Frontage   *struct {
+								Rate *float64 `json:"rate"`
+							} `json:"frontage"`
+						} `json:"items"`
+					}
+					s.get("leader", "/api/v1/stats/units", &st)
+					cells := eval[map[string][]string](p, `Object.fromEntries([...document.querySelectorAll('#ranking tbody tr')]
+						.map((tr) => [tr.dataset.unitId, [tr.querySelector('td.patrol-rate').dataset.value, tr.querySelector('td.frontage-rate').dataset.value]]))`)
+					withPatrol, withFrontage := 0, 0
+					for _, u := range st.Items {
+						c, ok := cells[fmt.Sprint(u.UnitID)]
+						if !ok {
+							t.Errorf("unit %d of the ranking has no row on screen", u.UnitID)
+							continue
+						}
+						var fr *float64
+						if u.Frontage != nil {
+							fr = u.Frontage.Rate
+						}
+						for i, want := range []*float64{u.PatrolRate, fr} {
+							got := c[i]
+							if want == nil {
+								if got != "" {
+									t.Errorf("unit %d: column %d shows %q; the ranking has none", u.UnitID, i, got)
+								}
+								continue
+							}
+							if i == 0 {
+								withPatrol++
+							} else if *want > 0 {
+								withFrontage++
+							}
+							var v float64
+							if _, err := fmt.Sscan(got, &v); err != nil || math.Abs(v-*want) > 1e-9 {
+								t.Errorf("unit %d: column %d shows %q; the ranking has %v", u.UnitID, i, got, *want)
+							}
+						}
+					}
+					if withPatrol == 0 || withFrontage == 0 {
+						t.Errorf("the ranking shows 巡查达标率 for %d units and 门前三包 coverage above 0 for %d; want some of each", withPatrol, withFrontage)
+					}
 					// The patrol layer: stretches coloured by the days since they were walked, some of them stale.
 					p.waitJS("the patrol layer", `+(document.querySelector('#patrol-layer')?.dataset.patrolledM || 0) > 0`, 30*time.Second)
 					if sz.mobile {
@@ -168,7 +216,6 @@ func TestDemoFirstScreens(t *testing.T) {
 						t.Errorf("the patrol layer draws %.0f m stale of %.0f m walked; want some", st, drawn)
 					}
 					// The leader's other reads: problems that recur (hotspots) and the weekly briefing.
-					s.Tokens["leader"] = s.Login("leader", pw["leader"])
 					var hot struct {
 						Items []map[string]any `json:"items"`
 					}

@@ -93,14 +93,18 @@ export function mount({ map, panel, categories, units }) {
   function renderRanking() {
     const num = (v, d = 1) => (v === null || v === undefined ? '—' : Number(v).toFixed(d));
     ranking.replaceChildren(
-      h('thead', {}, h('tr', {}, ['rank', 'unit', 'on_time', 'closure', 'rework_rate', 'overdue_now', 'per_km', 'satisfaction', 'score'].map((k) => h('th', {}, lbl(k))))),
+      h('thead', {}, h('tr', {}, ['rank', 'unit', 'on_time', 'closure', 'rework_rate', 'overdue_now', 'per_km', 'satisfaction', 'patrol_rate', 'frontage_rate', 'score'].map((k) => h('th', {}, lbl(k))))),
       h('tbody', {}, rows.map((u) => {
         const r = u.rates || {};
         return h('tr', { class: u.too_few ? 'too-few' : '', 'data-unit-id': u.unit_id, title: u.too_few ? t('too_few') : '' },
           h('td', { text: u.too_few || !u.rank ? '—' : u.rank }), h('td', { text: u.name }),
           h('td', { text: pct(r.on_time) }), h('td', { text: pct(r.closure) }), h('td', { text: pct(r.rework) }),
           h('td', { text: u.overdue_now ?? 0 }), h('td', { text: num(u.per_km, 2) }),
-          h('td', { class: 'satisfaction', 'data-value': r.satisfaction ?? '', text: pct(r.satisfaction) }), h('td', { text: u.too_few ? '—' : num(u.score) }));
+          h('td', { class: 'satisfaction', 'data-value': r.satisfaction ?? '', text: pct(r.satisfaction) }),
+          // 巡查达标率 and 门前三包 coverage are context beside the score, not part of it (issue 13, issue 16).
+          h('td', { class: 'patrol-rate', 'data-value': u.patrol_rate ?? '', text: pct(u.patrol_rate) }),
+          h('td', { class: 'frontage-rate', 'data-value': u.frontage?.rate ?? '', text: pct(u.frontage?.rate) }),
+          h('td', { text: u.too_few ? '—' : num(u.score) }));
       })));
   }
   api('/api/v1/stats/units').then((r) => {
