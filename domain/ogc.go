@@ -120,6 +120,8 @@ type TileLayer struct {
 	Cases bool
 	// Patrols marks a layer of patrol aggregates: the policy's patrol entry decides who sees it.
 	Patrols bool
+	// Base marks the base map: the policy's base_map entry decides who sees it.
+	Base bool
 	// Parts are the MVT layers of a tile made of several (the basemap); empty for a layer that is one.
 	Parts []TileLayer
 }

@@ -115,11 +115,13 @@ func OGC(tiles *tilecache.Cache) func(r *Router) {
 
 		r.Add(http.MethodGet, "/tiles", o.tileIndex, Signedin)
 		r.Add(http.MethodGet, "/tiles/:layer", o.tileJSON, Signedin)
-		r.Add(http.MethodGet, "/tiles/:layer/:z/:x/:y", o.tile, Signedin)
+		// Tiles also to volunteers (Account): the policy decides per layer — the base map for every signed-in
+		// user, the others as their resource says (a volunteer's tile of the network is empty).
+		r.Add(http.MethodGet, "/tiles/:layer/:z/:x/:y", o.tile, Account)
 		// HEAD runs the GET handler (net/http drops the body): map clients and caches ask for the ETag and
 		// size of a tile without fetching it.
 		r.Add(http.MethodHead, "/tiles/:layer", o.tileJSON, Signedin)
-		r.Add(http.MethodHead, "/tiles/:layer/:z/:x/:y", o.tile, Signedin)
+		r.Add(http.MethodHead, "/tiles/:layer/:z/:x/:y", o.tile, Account)
 
 		r.Add(http.MethodGet, "/api/v1/openapi.json", o.openAPI, Public)
 		r.Add(http.MethodPost, "/api/v1/auth/apikeys", o.createAPIKey, Signedin)

@@ -5,9 +5,14 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/paulmach/orb/encoding/mvt"
+	"github.com/paulmach/orb/maptile"
 
 	"everymeter/domain"
 )
@@ -42,6 +47,30 @@ func TestVolunteerPresenceIsNotInspection(t *testing.T) {
 	w.a.Do("volunteer", "GET", fmt.Sprintf("/api/v1/patrols/%d/track", vp.Patrol.ID), nil).MustStatus(t, 200)
 	for _, path := range []string{"/api/v1/patrols/coverage", "/api/v1/patrols/presence", "/api/v1/units", "/api/v1/reports", "/tiles"} {
 		w.a.Do("volunteer", "GET", path, nil).MustStatus(t, http.StatusForbidden)
+	}
+	// The base map they draw like everyone (street names are public geography); a tile of the network itself
+	// comes back empty, while a planner's has the streets.
+	tl := maptile.At(gridPoint(1.5, 1), 15)
+	names := func(user, layer string) []string {
+		t.Helper()
+		ls, err := mvt.Unmarshal(w.a.Do(user, "GET", fmt.Sprintf("/tiles/%s/%d/%d/%d.mvt", layer, tl.Z, tl.X, tl.Y), nil).MustStatus(t, 200).Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, l := range ls {
+			for _, f := range l.Features {
+				out = append(out, fmt.Sprint(f.Properties["name"]))
+			}
+		}
+		sort.Strings(out)
+		return out
+	}
+	if got := names("volunteer", "basemap"); !slices.Contains(got, "横1路") || !slices.Contains(got, "纵1巷") {
+		t.Errorf("the volunteer's base-map tile names %v, want the grid's streets", got)
+	}
+	if got, staff := names("volunteer", "road"), names("planner", "road"); len(got) != 0 || len(staff) == 0 {
+		t.Errorf("the road layer's tile: %v to the volunteer, %v to a planner; want nothing, and the streets", got, staff)
 	}
 
 	// A check-in 20 m east of alley 纵0巷's middle lands on it; one 300 m off the grid is refused; an unknown asset is 404.

@@ -23,10 +23,10 @@ func TestStaleStretchesFollowThePatrolPolicy(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		want Resource
-	}{{"patrol_stale", PatrolAggregates}, {"reports", Cases}} {
+	}{{"patrol_stale", PatrolAggregates}, {"reports", Cases}, {"road", MapData}, {"basemap", BaseMap}} {
 		if l := store.TileLayerByName(c.name); l == nil {
 			t.Errorf("no tile layer %s", c.name)
-		} else if got := resourceOf(l.Cases, l.Patrols); got != c.want {
+		} else if got := tileResource(l); got != c.want {
 			t.Errorf("tile layer %s is served as %s, want %s", c.name, got, c.want)
 		}
 	}

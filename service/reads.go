@@ -222,6 +222,14 @@ func resourceOf(cases, patrols bool) Resource {
 	return MapData
 }
 
+// tileResource is the policy resource a tile layer's features come under.
+func tileResource(l *store.TileLayer) Resource {
+	if l.Base {
+		return BaseMap
+	}
+	return resourceOf(l.Cases, l.Patrols)
+}
+
 // collection resolves a collection id whose table exists; anything else is ErrNotFound.
 func (s *Service) collection(ctx context.Context, id string) (*store.OGCCollection, error) {
 	c := store.OGCCollectionByID(id)
@@ -345,7 +353,7 @@ func (s *Service) TileScope(p domain.Principal, layer string) (string, error) {
 	if l == nil {
 		return "", store.ErrNotFound
 	}
-	v, err := view(p, resourceOf(l.Cases, l.Patrols))
+	v, err := view(p, tileResource(l))
 	if err != nil {
 		return "", err
 	}
@@ -361,9 +369,12 @@ func (s *Service) Tile(ctx context.Context, p domain.Principal, layer string, t 
 	if l == nil {
 		return nil, store.ErrNotFound
 	}
-	v, err := view(p, resourceOf(l.Cases, l.Patrols))
+	v, err := view(p, tileResource(l))
 	if err != nil {
 		return nil, err
+	}
+	if v.Denied {
+		return []byte{}, nil // an empty tile: the layer shows this principal nothing (not even its streets)
 	}
 	return s.Store.Reads().Tile(ctx, l, t, v.only())
 }

@@ -41,6 +41,10 @@ const (
 	// SignBoards are the responsibility stretches as their sign boards (路段长公示牌) post them at the street:
 	// road, ends, unit, person and phone — public by nature, so everyone, signed in or not, reads them.
 	SignBoards Resource = "sign_boards"
+	// BaseMap is the offline base map's land use, water, buildings, street names and place labels: public
+	// geography (OpenStreetMap or the county's own files), no person and no case in it, so every signed-in user
+	// draws it, volunteers included (their walks need streets under them).
+	BaseMap Resource = "base_map"
 )
 
 // Scope is how much of a resource a principal sees.
@@ -67,15 +71,15 @@ const Anonymous = "anonymous"
 // what Open311 publishes. A role × resource pair missing here is an error, never a default: a new resource or
 // role must be decided before anything is served.
 var policy = map[string]map[Resource]Scope{
-	"admin":      {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll, Tracks: ScopeAll, PatrolAggregates: ScopeAll, ShopContacts: ScopeAll, SignBoards: ScopeAll},
-	"planner":    {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll, Tracks: ScopeNone, PatrolAggregates: ScopeAll, ShopContacts: ScopeAll, SignBoards: ScopeAll},
-	"inspector":  {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll, Tracks: ScopeOwn, PatrolAggregates: ScopeAll, ShopContacts: ScopeAll, SignBoards: ScopeAll},
-	"leader":     {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll, Tracks: ScopeNone, PatrolAggregates: ScopeAll, ShopContacts: ScopeAll, SignBoards: ScopeAll},
-	"unit_staff": {Cases: ScopeUnit, CaseAggregates: ScopeUnit, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeNone, Tracks: ScopeNone, PatrolAggregates: ScopeAll, ShopContacts: ScopeUnit, SignBoards: ScopeAll},
+	"admin":      {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll, Tracks: ScopeAll, PatrolAggregates: ScopeAll, ShopContacts: ScopeAll, SignBoards: ScopeAll, BaseMap: ScopeAll},
+	"planner":    {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll, Tracks: ScopeNone, PatrolAggregates: ScopeAll, ShopContacts: ScopeAll, SignBoards: ScopeAll, BaseMap: ScopeAll},
+	"inspector":  {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll, Tracks: ScopeOwn, PatrolAggregates: ScopeAll, ShopContacts: ScopeAll, SignBoards: ScopeAll, BaseMap: ScopeAll},
+	"leader":     {Cases: ScopeAll, CaseAggregates: ScopeAll, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeAll, Tracks: ScopeNone, PatrolAggregates: ScopeAll, ShopContacts: ScopeAll, SignBoards: ScopeAll, BaseMap: ScopeAll},
+	"unit_staff": {Cases: ScopeUnit, CaseAggregates: ScopeUnit, UnitStats: ScopeAll, MapData: ScopeAll, Published: ScopeAll, Reporters: ScopeNone, Tracks: ScopeNone, PatrolAggregates: ScopeAll, ShopContacts: ScopeUnit, SignBoards: ScopeAll, BaseMap: ScopeAll},
 	// Volunteers record their own walks and check in at stretches: they see their own tracks and what the
 	// street and Open311 publish to anyone, nothing else (their presence counts, their view does not widen).
-	"volunteer": {Cases: ScopeNone, CaseAggregates: ScopeNone, UnitStats: ScopeNone, MapData: ScopeNone, Published: ScopeAll, Reporters: ScopeNone, Tracks: ScopeOwn, PatrolAggregates: ScopeNone, ShopContacts: ScopeNone, SignBoards: ScopeAll},
-	Anonymous:   {Cases: ScopeNone, CaseAggregates: ScopeNone, UnitStats: ScopeNone, MapData: ScopeNone, Published: ScopeAll, Reporters: ScopeNone, Tracks: ScopeNone, PatrolAggregates: ScopeNone, ShopContacts: ScopeNone, SignBoards: ScopeAll},
+	"volunteer": {Cases: ScopeNone, CaseAggregates: ScopeNone, UnitStats: ScopeNone, MapData: ScopeNone, Published: ScopeAll, Reporters: ScopeNone, Tracks: ScopeOwn, PatrolAggregates: ScopeNone, ShopContacts: ScopeNone, SignBoards: ScopeAll, BaseMap: ScopeAll},
+	Anonymous:   {Cases: ScopeNone, CaseAggregates: ScopeNone, UnitStats: ScopeNone, MapData: ScopeNone, Published: ScopeAll, Reporters: ScopeNone, Tracks: ScopeNone, PatrolAggregates: ScopeNone, ShopContacts: ScopeNone, SignBoards: ScopeAll, BaseMap: ScopeNone},
 }
 
 // Policy returns the table (a copy), for documentation and the tests that walk every route.

@@ -92,7 +92,7 @@ var baseMapParts = []*TileLayer{
 // baseMapLayer is the basemap tile layer: every part above, one MVT layer each, in one tile.
 var baseMapLayer = func() *TileLayer {
 	l := &TileLayer{
-		TileLayer: domain.TileLayer{Name: "basemap", GeomType: "Mixed", MinZoom: 0, MaxZoom: 22,
+		TileLayer: domain.TileLayer{Name: "basemap", GeomType: "Mixed", MinZoom: 0, MaxZoom: 22, Base: true,
 			Fields: map[string]string{"class": "String", "name": "String"}},
 		parts: baseMapParts,
 	}

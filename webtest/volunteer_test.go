@@ -39,11 +39,12 @@ func (p *page) refusals() []string {
 	  ...performance.getEntriesByType('resource').filter((e) => e.responseStatus === 403).map((e) => '403: ' + e.name)]`)
 }
 
-// TestVolunteerChecksInAndWalks: a volunteer signs in on a phone; the volunteer view opens with no refused
-// request and no error toast; a check-in far from any street says so and records nothing; one beside an alley
-// names it and makes it present that day (GET /api/v1/patrols/presence); a short walk along a road, recorded
-// with faked positions, reaches the server as the volunteer's patrol (role volunteer) and is drawn as their route
-// of today, and counts as presence, never as inspection (GET /api/v1/patrols/coverage?role=inspector).
+// TestVolunteerChecksInAndWalks: a volunteer signs in on a phone; the volunteer view opens over the offline base
+// map with no refused request and no error toast; a check-in far from any street says so and records nothing;
+// one beside an alley names it and makes it present that day (GET /api/v1/patrols/presence); a short walk along
+// a road, recorded with faked positions, reaches the server as the volunteer's patrol (role volunteer) and is
+// drawn as their route of today, and counts as presence, never as inspection (GET
+// /api/v1/patrols/coverage?role=inspector).
 func TestVolunteerChecksInAndWalks(t *testing.T) {
 	t.Parallel()
 	s := newSite(t, false)
@@ -70,6 +71,8 @@ func TestVolunteerChecksInAndWalks(t *testing.T) {
 	p.at(114.3150, 35.7200) // ≈ 830 m north of the alley, far from any street
 	p.signIn("vol_v", testapp.Password, "volunteer")
 	p.waitJS("my route of today loaded", `document.querySelector('#vol-today')?.textContent !== ''`, 20*time.Second)
+	// The offline base map is drawn under the walk, as in every view (the policy's base_map entry).
+	p.waitJS("base-map tiles", `+(document.querySelector('#map')?.dataset.baseTiles || 0) > 0`, 20*time.Second)
 	if tabs := eval[bool](p, `document.querySelector('#view-tabs').hidden`); !tabs {
 		t.Errorf("a volunteer is shown view tabs")
 	}

@@ -89,20 +89,15 @@ const CHOICE = 'em_basemap';
 
 // addBaseMap puts the offline base map on the map, with a switch to the online ones the settings enable
 // (cfg.tianditu_key, cfg.gaode). The choice is kept per device; the default is always the offline map.
-// With opts.offline false the offline map is left out (the role may not fetch /tiles/basemap).
-export function addBaseMap(map, cfg = {}, opts = {}) {
-  const layers = {};
-  const offline = opts.offline === false ? null : offlineLayer();
-  if (offline) {
-    layers[t('base_offline')] = offline;
-    window.everymeterBase = offline; // test hook: the browser tests read what it drew
-    let n = 0;
-    offline.on('tileload', () => { map.getContainer().dataset.baseTiles = ++n; });
-  }
+export function addBaseMap(map, cfg = {}) {
+  const offline = offlineLayer();
+  const layers = { [t('base_offline')]: offline };
+  window.everymeterBase = offline; // test hook: the browser tests read what it drew
+  let n = 0;
+  offline.on('tileload', () => { map.getContainer().dataset.baseTiles = ++n; });
   if (cfg.tianditu_key) layers[t('base_tianditu')] = tiandituLayer(cfg.tianditu_key);
   if (cfg.gaode) layers[t('base_gaode')] = gaodeLayer(map);
   const names = Object.keys(layers);
-  if (!names.length) return null;
   const saved = localStorage.getItem(CHOICE);
   const first = layers[saved] ? saved : names[0];
   layers[first].addTo(map);

@@ -49,8 +49,8 @@ const VIEWS = {
   volunteer: () => import('./volunteer.js'),
 };
 const ROLE_VIEWS = { admin: ['planner', 'inspector', 'unit', 'leader', 'eval', 'moderate'], planner: ['planner'], inspector: ['inspector', 'eval'], unit_staff: ['unit'], leader: ['leader', 'eval'], volunteer: ['volunteer'] };
-// Volunteers only record walks and check in: the staff's shared data (units, categories) and the offline base
-// map's tiles are refused to them, so their app asks for neither.
+// Volunteers only record walks and check in: the staff's shared data (units, categories) is refused to them, so
+// their app does not ask for it (the offline base map they draw like everyone).
 const staff = (role) => role !== 'volunteer';
 
 let me = null, ctx = null, map = null, cleanup = null, seq = 0;
@@ -120,7 +120,7 @@ async function show(name) {
   old.replaceWith(fresh);
   const panel = $('#panel');
   panel.replaceChildren();
-  map = createMap(fresh, { offline: staff(me.role) });
+  map = createMap(fresh);
   window.everymeterMap = map;
   try {
     const mod = await VIEWS[name]();

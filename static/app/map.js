@@ -15,8 +15,9 @@ export async function loadConfig() {
 }
 
 const VIEW_KEY = 'em_view';
-// createMap(el, {offline: false}) leaves the offline base map out (for a role refused /tiles/*).
-export function createMap(el, opts = {}) {
+// createMap(el) builds a view's map with the offline base map under it (every role may draw it: the policy's
+// base_map entry).
+export function createMap(el) {
   const saved = JSON.parse(localStorage.getItem(VIEW_KEY) || 'null');
   // One canvas renderer for all vector layers: fast with thousands of road
   // pieces, and clicks on stacked layers resolve to the topmost one.
@@ -31,7 +32,7 @@ export function createMap(el, opts = {}) {
   });
   loadConfig().then((cfg) => {
     if (!map._container) return;
-    addBaseMap(map, cfg, { offline: opts.offline !== false });
+    addBaseMap(map, cfg);
     if (cfg.tile_url) {
       L.tileLayer(cfg.tile_url, { maxZoom: 20, attribution: cfg.attribution && cfg.attribution !== OSM ? cfg.attribution : '' }).addTo(map);
     }

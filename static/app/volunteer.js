@@ -1,8 +1,9 @@
 // Volunteer view (志愿者, mobile first): a volunteer records their walks and checks in at stretches, nothing
 // else (issue 13; their presence is a layer of its own, never inspection). So the view only calls what the
 // volunteer role may call: POST /api/v1/patrols (through patrol.js: offline chunks, per user),
-// POST /api/v1/patrols/checkins and GET /api/v1/patrols/today. No network layer and no offline base map:
-// the volunteer's MapData scope is none and /tiles/* is for staff (main.js builds their map without it).
+// POST /api/v1/patrols/checkins and GET /api/v1/patrols/today, over the offline base map (the policy's
+// base_map entry: public geography, street names included). No network layer: the volunteer's MapData scope is
+// none.
 //
 // Stable ids for browser tests: #patrol-btn[data-recording][data-fixes][data-last-lon], #patrol-queue[data-n],
 // #checkin-btn, #checkin-result[data-state=ok|far|error][data-asset-id], #vol-today[data-route-m].
