@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -111,6 +112,39 @@ type ReportEvent struct {
 	UnitName   string         `json:"unit_name"`
 	PhotoID    *int64         `json:"photo_id"`
 	Details    map[string]any `json:"details"`
+}
+
+// NoteParts is the Details key under which a note the server wrote (a routing reason, a resident's recheck)
+// keeps its parts, so that the history renders it in the reader's language; Note is its English text.
+const NoteParts = "note_parts"
+
+// SetNote writes a server's note in its parts and, for readers of the text, in English.
+func (e *ReportEvent) SetNote(parts ...i18n.Msg) {
+	e.Note = i18n.Msgs(parts).String()
+	if e.Details == nil {
+		e.Details = map[string]any{}
+	}
+	e.Details[NoteParts] = i18n.Msgs(parts)
+}
+
+// NoteIn is the note in l: from its parts when the server wrote it, else the text as it was written (a person's
+// note, or an event stored before notes kept their parts).
+func (e ReportEvent) NoteIn(l i18n.Lang) string {
+	raw, ok := e.Details[NoteParts]
+	if !ok {
+		return e.Note
+	}
+	ms, ok := raw.(i18n.Msgs)
+	if !ok { // read back from the database: JSON
+		b, err := json.Marshal(raw)
+		if err != nil || json.Unmarshal(b, &ms) != nil {
+			return e.Note
+		}
+	}
+	if len(ms) == 0 {
+		return e.Note
+	}
+	return ms.In(l)
 }
 
 // Photo is the metadata of an image attached to a report; the bytes live in the data directory by content hash.

@@ -117,3 +117,41 @@ func TestRoutingReasonsRenderInEitherLanguage(t *testing.T) {
 		t.Errorf("an old row reads %q / %q, want its text", zh, en)
 	}
 }
+
+// TestHistoryNotesRenderInEitherLanguage: the notes the server writes in a report's history (the routing reason
+// at filing, "routed automatically" at the dispatch) read in Chinese by default and in English on request, from
+// the parts they keep; the stored note is the English text; a person's note reads as they wrote it.
+func TestHistoryNotesRenderInEitherLanguage(t *testing.T) {
+	l := newLoop(t)
+	id := int64(l.file()["id"].(float64))
+	l.mustMove("unit_staff", id, map[string]any{"action": "accept"})
+	l.mustMove("unit_staff", id, map[string]any{"action": "return", "note": "不归我们管"})
+	notes := func(header ...string) map[string]string {
+		out := map[string]string{}
+		for _, e := range l.Do("planner", "GET", fmt.Sprintf("/api/v1/reports/%d/history", id), nil, header...).MustStatus(t, 200).JSON()["items"].([]any) {
+			e := e.(map[string]any)
+			out[e["action"].(string)] = e["note"].(string)
+			if d, _ := e["details"].(map[string]any); d != nil && d["note_parts"] != nil {
+				t.Errorf("the %s event shows its note's parts: %v", e["action"], d)
+			}
+		}
+		return out
+	}
+	zh, en := notes(), notes("Accept-Language", "en")
+	for _, c := range []struct{ action, zh, en string }{
+		{"create", "米内没有街道", "no street within"},
+		{"dispatch", "系统自动派遣；", "routed automatically; no street within"},
+		{"return", "不归我们管", "不归我们管"},
+	} {
+		if !strings.Contains(zh[c.action], c.zh) || !strings.Contains(en[c.action], c.en) {
+			t.Errorf("%s note: zh %q (want %q), en %q (want %q)", c.action, zh[c.action], c.zh, en[c.action], c.en)
+		}
+	}
+	var stored string
+	if err := l.Store.Pool.QueryRow(t.Context(), `SELECT note FROM report_events WHERE report_id = $1 AND action = 'dispatch'`, id).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if stored != en["dispatch"] {
+		t.Errorf("stored dispatch note %q, want the English rendering %q", stored, en["dispatch"])
+	}
+}

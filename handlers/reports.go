@@ -3,6 +3,7 @@ package handlers
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -246,6 +247,14 @@ func (h *reportHandlers) history(c echo.Context) error {
 	ev, err := h.rs.History(c.Request().Context(), who(c), id)
 	if err != nil {
 		return err
+	}
+	l := langOf(c)
+	for i := range ev {
+		ev[i].Note = ev[i].NoteIn(l) // the server's notes in the reader's language; people's as they wrote them
+		if _, ok := ev[i].Details[domain.NoteParts]; ok {
+			ev[i].Details = maps.Clone(ev[i].Details)
+			delete(ev[i].Details, domain.NoteParts)
+		}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"items": ev})
 }

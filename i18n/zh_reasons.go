@@ -15,6 +15,8 @@ func init() {
 		"dispatched to %s by %s: %s":                                             "由 %[2]s 派遣至 %[1]s：%[3]s",
 		"nearest meter %s m along %s, owned by %s, %s m away":                    "最近点位于%[2]s第 %[1]s 米处，责任单位：%[3]s，距离 %[4]s 米",
 		"nearest meter %s m along %s, which has no lead unit (a gap), %s m away": "最近点位于%[2]s第 %[1]s 米处，该处没有主责单位（空白），距离 %[3]s 米",
+		"routed automatically":                                                   "系统自动派遣",
+		"the reporter is not satisfied (不满意): verify again":                      "上报人评价不满意，请重新核查",
 		"no owner at the pin":                                                    "上报点没有责任单位",
 		"no street within %s m (nearest: %s, %s m away) and no lead zone here":   "%s 米内没有街道（最近：%s，%s 米外），且此处没有主责区域",
 		"no street within %s m and no lead zone here":                            "%s 米内没有街道，且此处没有主责区域",

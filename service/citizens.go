@@ -14,6 +14,7 @@ import (
 
 	"everymeter/change"
 	"everymeter/domain"
+	"everymeter/i18n"
 	"everymeter/store"
 	"everymeter/vocab"
 	"everymeter/workflow"
@@ -693,9 +694,10 @@ func (c *Citizens) Rate(ctx context.Context, code, rating string) (domain.Public
 		if _, err := tx.UpdateReportState(ctx, r); err != nil {
 			return err
 		}
-		if _, err := tx.AddReportEvent(ctx, store.ReportEvent{ReportID: r.ID, At: c.Reports.now(), Actor: "public",
-			Action: actionRecheck, FromStatus: from, ToStatus: r.Status, UnitID: r.UnitID,
-			Note: "the reporter is not satisfied (不满意): verify again", Details: map[string]any{"rating": rating}}); err != nil {
+		ev := store.ReportEvent{ReportID: r.ID, At: c.Reports.now(), Actor: "public",
+			Action: actionRecheck, FromStatus: from, ToStatus: r.Status, UnitID: r.UnitID, Details: map[string]any{"rating": rating}}
+		ev.SetNote(i18n.M("the reporter is not satisfied (不满意): verify again"))
+		if _, err := tx.AddReportEvent(ctx, ev); err != nil {
 			return err
 		}
 		unitID = r.UnitID

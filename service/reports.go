@@ -339,10 +339,17 @@ func (s *Reports) file(ctx context.Context, who Who, in NewReport, fresh bool) (
 	// extra round trips.
 	events := []store.ReportEvent{{At: now, ActorID: idPtr(who), Actor: who.Name, Action: string(vocab.Create),
 		ToStatus: string(workflow.Reported), Note: r.RoutingReason, Details: withLinks(map[string]any{"source": r.Source}, links)}}
+	if len(r.RoutingReasonParts) > 0 {
+		events[0].SetNote(r.RoutingReasonParts...)
+	}
 	if r.UnitID != nil {
-		events = append(events, store.ReportEvent{At: now, ActorID: idPtr(who), Actor: who.Name, Action: string(vocab.Dispatch),
+		d := store.ReportEvent{At: now, ActorID: idPtr(who), Actor: who.Name, Action: string(vocab.Dispatch),
 			FromStatus: string(workflow.Reported), ToStatus: r.Status, Note: "routed automatically: " + r.RoutingReason,
-			UnitID: r.UnitID, Details: withLinks(map[string]any{"decided_by": r.DecidedBy, "deadline": r.Deadline}, links)})
+			UnitID: r.UnitID, Details: withLinks(map[string]any{"decided_by": r.DecidedBy, "deadline": r.Deadline}, links)}
+		if len(r.RoutingReasonParts) > 0 {
+			d.SetNote(append([]i18n.Msg{i18n.M("routed automatically")}, r.RoutingReasonParts...)...)
+		}
+		events = append(events, d)
 	}
 	dup := store.DuplicateQuery{RadiusM: DuplicateRadiusM, Window: DuplicateWindow, Limit: maxDuplicates}
 	res, err := s.Store.FileReport(ctx, r, version, dup, events...)
