@@ -42,6 +42,10 @@ func (p *page) walk(start, end orb.Point, steps int) {
 	p.t.Helper()
 	p.do("start the patrol", click("#patrol-btn"))
 	p.waitJS("recording", `document.querySelector('#patrol-btn').dataset.recording === 'true'`, 10*time.Second)
+	// A loaded machine delivers the first position late too: move only once the phone has the start, or the
+	// walk's first meters go unrecorded (a real walker's phone has its fix before they set off).
+	p.at(start[0], start[1])
+	p.waitJS("the first fix", fmt.Sprintf(`Math.abs(Number(document.querySelector('#patrol-btn').dataset.lastLon) - %f) < 1e-6`, start[0]), 20*time.Second)
 	for i := 0; i <= steps; i++ {
 		f := float64(i) / float64(steps)
 		p.at(start[0]+f*(end[0]-start[0]), start[1]+f*(end[1]-start[1]))
