@@ -14,7 +14,7 @@ import (
 
 // zoneShapefileZip makes a zip of a CGCS2000 Gauss–Krüger (EPSG:4548) shapefile of n square zones near 116.35°E
 // 40°N whose "unit" attribute is unit(i), as a county's GIS office would send it.
-func zoneShapefileZip(t *testing.T, n int, unit func(i int) string) []byte {
+func zoneShapefileZip(t *testing.T, n int, unit func(i int) string, leaveOut ...string) []byte {
 	t.Helper()
 	var feats []string
 	for i := 0; i < n; i++ {
@@ -22,15 +22,15 @@ func zoneShapefileZip(t *testing.T, n int, unit func(i int) string) []byte {
 		feats = append(feats, fmt.Sprintf(`{"type":"Feature","properties":{"name":"上传网格%d","unit":%q},"geometry":{"type":"Polygon","coordinates":[[[%g,40],[%g,40],[%g,40.01],[%g,40.01],[%g,40]]]}}`,
 			i+1, unit(i), x, x+0.01, x+0.01, x, x))
 	}
-	data, ok := testapp.ShapefileZip(t, []byte(`{"type":"FeatureCollection","features":[`+strings.Join(feats, ",")+`]}`), "EPSG:4548", "县网格")
+	data, ok := testapp.ShapefileZip(t, []byte(`{"type":"FeatureCollection","features":[`+strings.Join(feats, ",")+`]}`), "EPSG:4548", "县网格", leaveOut...)
 	if !ok {
 		t.FailNow()
 	}
 	return data
 }
 
-// upload posts a file as multipart/form-data with form fields, as role.
-func upload(t *testing.T, a *testapp.App, role, path, name string, data []byte, fields map[string]string) testapp.Response {
+// upload posts a file as multipart/form-data with form fields, as role (headers: name, value pairs).
+func upload(t *testing.T, a *testapp.App, role, path, name string, data []byte, fields map[string]string, headers ...string) testapp.Response {
 	t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
@@ -50,6 +50,9 @@ func upload(t *testing.T, a *testapp.App, role, path, name string, data []byte, 
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	if tok := a.Tokens[role]; tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
 	}
 	return send(t, req)
 }
@@ -198,5 +201,43 @@ func TestImportsUnitsWithTerritory(t *testing.T) {
 	}
 	if name != "北关社区" || contact != "赵六" || phone != "13800000002" || zones != 1 {
 		t.Errorf("unit SQ2: %s %s %s with %d lead zones", name, contact, phone, zones)
+	}
+}
+
+// TestImportsProjectedWithoutPRJ: a Gauss–Krüger shapefile uploaded without its .prj is refused in the user's
+// language (zh-CN by default, English on request), naming the coordinate system field; with srs=EPSG:4548 the same
+// file previews where it belongs.
+func TestImportsProjectedWithoutPRJ(t *testing.T) {
+	a := testapp.New(t)
+	bare := zoneShapefileZip(t, 3, func(int) string { return "TEST" }, ".prj")
+	detail := func(r testapp.Response) string {
+		t.Helper()
+		r.MustStatus(t, http.StatusBadRequest)
+		if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
+			t.Fatalf("refusal as %s", ct)
+		}
+		errs, _ := r.JSON()["errors"].([]any)
+		if len(errs) != 1 {
+			t.Fatalf("refusal %s", r.Body)
+		}
+		return errs[0].(map[string]any)["detail"].(string)
+	}
+	zh := detail(upload(t, a, "planner", "/api/v1/imports?kind=zone", "zones.zip", bare, nil))
+	for _, want := range []string{"没有坐标系（.prj）", "不是经纬度", "--srs EPSG:N", "“坐标系”一栏"} {
+		if !strings.Contains(zh, want) {
+			t.Errorf("zh refusal %q lacks %q", zh, want)
+		}
+	}
+	en := detail(upload(t, a, "planner", "/api/v1/imports?kind=zone", "zones.zip", bare, nil, "Accept-Language", "en"))
+	if !strings.Contains(en, "has no coordinate system (.prj)") || !strings.Contains(en, "--srs EPSG:N") {
+		t.Errorf("en refusal %q", en)
+	}
+	var sum importSummary
+	upload(t, a, "planner", "/api/v1/imports?kind=zone", "zones.zip", bare, map[string]string{"srs": "EPSG:4548"}).MustStatus(t, http.StatusCreated).Decode(t, &sum)
+	if sum.Zones != 3 || len(sum.Errors) != 0 || len(sum.BBox) != 4 || sum.BBox[0] < 116.34 || sum.BBox[2] > 116.39 || sum.BBox[1] < 39.99 || sum.BBox[3] > 40.02 {
+		t.Errorf("with srs=EPSG:4548: %+v", sum)
+	}
+	if r := detail(upload(t, a, "planner", "/api/v1/imports?kind=zone", "zones.zip", bare, map[string]string{"srs": "4548"})); !strings.Contains(r, "请写成 EPSG:N") {
+		t.Errorf("a malformed srs: %q", r)
 	}
 }

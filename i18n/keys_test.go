@@ -24,10 +24,11 @@ var messageArgs = map[string][]int{
 	"refusal": {4}, "forbid": {0}, // workflow
 	"bad": {1},                                   // open311 form fields
 	"M":   {0}, "Key": {0}, "assetWhere": {2, 3}, // routing reasons
+	"fileErr": {0}, "fileProblem": {0}, // importer: refusals of a file
 }
 
 // messagePackages are the packages whose messages reach a client.
-var messagePackages = []string{"handlers", "service", "geo", "workflow", "coverage"}
+var messagePackages = []string{"handlers", "service", "geo", "workflow", "coverage", "importer"}
 
 // onlyVerbs is a format with nothing to translate ("%v", "%s; %s").
 var onlyVerbs = regexp.MustCompile(`^(%(\[\d+\])?[-+# 0-9.]*[a-zA-Z]|[\s;:,()]|)*$`)

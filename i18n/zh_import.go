@@ -26,5 +26,21 @@ func init() {
 		"the .zip unpacks to more than %d MB":                        ".zip 解压后超过 %d MB",
 		"send the file as multipart/form-data in the field \"file\"": "请以 multipart/form-data 在字段 \"file\" 中上传文件",
 		"Payload too large":                                          "内容过大",
+		// Reading the file (importer/file.go, importer/places.go): the CLI prints the English, an upload answers in zh-CN.
+		"%s: no feature has the attribute \"%s\"":                                                                                              "%s：没有要素带有属性“%s”",
+		"%s: no feature has the attribute %s given as --name-field":                                                                            "%s：没有要素带有 --name-field（名称字段）所给的属性 %s",
+		"%s: not a shapefile (.shp), GeoPackage (.gpkg) or GeoJSON (.geojson, .json)":                                                          "%s：不是 shapefile（.shp）、GeoPackage（.gpkg）或 GeoJSON（.geojson、.json）文件",
+		"%s: ogr2ogr wrote no FeatureCollection: %s":                                                                                           "%s：ogr2ogr 没有读出要素集：%s",
+		"%s: say which attribute holds the unit code with --code-field (tried %s)":                                                             "%s：请用 --code-field 指明哪个属性是单位编码（已尝试 %s）",
+		"%s: say which attribute names each zone's unit (its code or name) with --unit-field, or give one unit for all with --unit (tried %s)": "%s：请用 --unit-field（责任单位字段）指明哪个属性给出每个网格的单位（编码或名称），或用 --unit 给所有网格指定同一单位（已尝试 %s）",
+		"%s: the shapefile's %s is missing; copy the .shp, .shx, .dbf (and .prj, .cpg) together":                                               "%s：缺少 shapefile 的 %s 文件；请把 .shp、.shx、.dbf（以及 .prj、.cpg）一起提供",
+		"--encoding %s is not an encoding name such as GBK, GB18030 or UTF-8":                                                                  "--encoding（属性编码）%s 不是编码名称，应为 GBK、GB18030 或 UTF-8 等",
+		"--layer %s is not a layer name":                                                                                                       "--layer（图层）%s 不是图层名称",
+		"--role \"%s\": give lead or support":                                                                                                  "--role“%s”：请填 lead（牵头）或 support（配合）",
+		"--srs %s: give the coordinate system as EPSG:N, e.g. EPSG:4548":                                                                       "--srs（坐标系）%s：请写成 EPSG:N，例如 EPSG:4548",
+		"--unit-kind \"%s\" is not one of %s":                                                                                                  "--unit-kind“%s”不是 %s 之一",
+		"EPSG:%s is not a coordinate system PostGIS knows (spatial_ref_sys)":                                                                   "EPSG:%s 不是 PostGIS 认识的坐标系（spatial_ref_sys 中没有）",
+		"kind \"%s\" is not zone or unit":                                                                                                      "kind“%s”不是 zone（网格）或 unit（单位）",
+		"%s has no coordinate system (.prj) and its coordinates (e.g. %s, %s) are not longitude/latitude; say what they are with --srs EPSG:N (e.g. --srs EPSG:4548 for CGCS2000 / 3-degree Gauss–Krüger CM 117E; in the web upload, the coordinate system field)": "%s 没有坐标系（.prj），其坐标（如 %s, %s）不是经纬度；请用 --srs EPSG:N 指明坐标系（例如 CGCS2000 / 3 度带高斯–克吕格 中央经线 117°E 为 --srs EPSG:4548；网页上传时填写“坐标系”一栏）",
 	})
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/paulmach/orb/encoding/wkb"
 	"github.com/paulmach/orb/geojson"
 
+	"everymeter/i18n"
 	"everymeter/service"
 	"everymeter/store"
 )
@@ -42,6 +43,22 @@ type FileOptions struct {
 
 // ErrNoSRS refuses a file whose coordinates are not longitude/latitude and whose coordinate system is unknown.
 var ErrNoSRS = errors.New("importer: no coordinate system")
+
+// noSRSMessage is ErrNoSRS's text (one literal, so that the test of translations finds it).
+const noSRSMessage = "%s has no coordinate system (.prj) and its coordinates (e.g. %s, %s) are not longitude/latitude; say what they are with --srs EPSG:N (e.g. --srs EPSG:4548 for CGCS2000 / 3-degree Gauss–Krüger CM 117E; in the web upload, the coordinate system field)"
+
+// fileError refuses a file (or an option for reading it), kept in its parts: the CLI prints the English text, a
+// web upload answers in the user's language (readProblem).
+type fileError struct {
+	msg  i18n.Msg
+	kind error // what errors.Is matches (ErrNoSRS), or nil
+}
+
+func (e *fileError) Error() string { return e.msg.String() }
+func (e *fileError) Unwrap() error { return e.kind }
+
+// fileErr builds a fileError; the format takes only %s (numbers formatted by the caller).
+func fileErr(format string, args ...string) error { return &fileError{msg: i18n.M(format, args...)} }
 
 // passThrough are the coordinate systems taken as they are: WGS84 and CGCS2000 geographic (they differ by
 // centimetres, below what a street inventory measures).
@@ -83,7 +100,7 @@ func File(ctx context.Context, svc *service.Service, path string, opt FileOption
 		return res, err
 	}
 	if opt.NameField != "" && !hasProperty(fc, opt.NameField) {
-		return res, fmt.Errorf("%s: no feature has the attribute %q given as --name-field", base, opt.NameField)
+		return res, fileErr("%s: no feature has the attribute %s given as --name-field", base, strconv.Quote(opt.NameField))
 	}
 	assets, sk := featureAssets(fc, opt.Kind, res.Source, opt.NameField)
 	res.Skipped = sk.sorted()
@@ -103,7 +120,7 @@ func readFile(ctx context.Context, path string, opt FileOptions) (*geojson.Featu
 		stem := strings.TrimSuffix(path, filepath.Ext(path))
 		for _, side := range []string{".shx", ".dbf"} {
 			if !exists(stem, side) {
-				return nil, 0, "", fmt.Errorf("%s: the shapefile's %s is missing; copy the .shp, .shx, .dbf (and .prj, .cpg) together", base, side)
+				return nil, 0, "", fileErr("%s: the shapefile's %s is missing; copy the .shp, .shx, .dbf (and .prj, .cpg) together", base, side)
 			}
 		}
 		enc, err := shapeEncoding(stem, opt)
@@ -115,14 +132,14 @@ func readFile(ctx context.Context, path string, opt FileOptions) (*geojson.Featu
 		}
 	default:
 		if !IsFile(path) {
-			return nil, 0, "", fmt.Errorf("%s: not a shapefile (.shp), GeoPackage (.gpkg) or GeoJSON (.geojson, .json)", base)
+			return nil, 0, "", fileErr("%s: not a shapefile (.shp), GeoPackage (.gpkg) or GeoJSON (.geojson, .json)", base)
 		}
 	}
 	if opt.Layer != "" {
 		// The layer is ogr2ogr's last argument; one that starts with "-" would be read as an option (a web upload
 		// passes the client's text here).
 		if strings.HasPrefix(opt.Layer, "-") || strings.ContainsAny(opt.Layer, "\x00\n") {
-			return nil, 0, "", fmt.Errorf("--layer %q is not a layer name", opt.Layer)
+			return nil, 0, "", fileErr("--layer %s is not a layer name", strconv.Quote(opt.Layer))
 		}
 		args = append(args, opt.Layer)
 	}
@@ -132,12 +149,12 @@ func readFile(ctx context.Context, path string, opt FileOptions) (*geojson.Featu
 	}
 	fc, err := geojson.UnmarshalFeatureCollection(out)
 	if err != nil {
-		return nil, 0, "", fmt.Errorf("%s: ogr2ogr wrote no FeatureCollection: %w", base, err)
+		return nil, 0, "", fileErr("%s: ogr2ogr wrote no FeatureCollection: %s", base, err.Error())
 	}
 	if opt.SRS != "" {
 		m := epsgArg.FindStringSubmatch(strings.TrimSpace(opt.SRS))
 		if m == nil {
-			return nil, 0, "", fmt.Errorf("--srs %q: give the coordinate system as EPSG:N, e.g. EPSG:4548", opt.SRS)
+			return nil, 0, "", fileErr("--srs %s: give the coordinate system as EPSG:N, e.g. EPSG:4548", strconv.Quote(opt.SRS))
 		}
 		srid, _ := strconv.Atoi(m[1])
 		return fc, srid, "", nil
@@ -152,8 +169,8 @@ func readFile(ctx context.Context, path string, opt FileOptions) (*geojson.Featu
 		}
 	}
 	if x, y, ok := projectedLooking(fc); ok {
-		return nil, 0, "", fmt.Errorf("%w: %s has no coordinate system (.prj) and its coordinates (e.g. %.0f, %.0f) are not longitude/latitude; "+
-			"say what they are with --srs EPSG:N (e.g. --srs EPSG:4548 for CGCS2000 / 3-degree Gauss–Krüger CM 117E)", ErrNoSRS, base, x, y)
+		return nil, 0, "", &fileError{kind: ErrNoSRS, msg: i18n.M(noSRSMessage,
+			base, strconv.FormatFloat(x, 'f', 0, 64), strconv.FormatFloat(y, 'f', 0, 64))}
 	}
 	if opt.Warn != nil {
 		fmt.Fprintf(opt.Warn, "warning: %s has no coordinate system (.prj); its coordinates look like longitude/latitude, read as WGS84 (EPSG:4326) — pass --srs to say otherwise\n", base)
@@ -167,7 +184,7 @@ func readFile(ctx context.Context, path string, opt FileOptions) (*geojson.Featu
 func shapeEncoding(stem string, opt FileOptions) (string, error) {
 	if opt.Encoding != "" {
 		if !encodings.MatchString(opt.Encoding) {
-			return "", fmt.Errorf("--encoding %q is not an encoding name such as GBK, GB18030 or UTF-8", opt.Encoding)
+			return "", fileErr("--encoding %s is not an encoding name such as GBK, GB18030 or UTF-8", strconv.Quote(opt.Encoding))
 		}
 		return strings.ToUpper(opt.Encoding), nil
 	}
@@ -202,7 +219,7 @@ func toWGS84(ctx context.Context, st *store.Store, fc *geojson.FeatureCollection
 		if ok, err := st.KnownSRID(ctx, srid); err != nil {
 			return err
 		} else if !ok {
-			return fmt.Errorf("EPSG:%d is not a coordinate system PostGIS knows (spatial_ref_sys)", srid)
+			return fileErr("EPSG:%s is not a coordinate system PostGIS knows (spatial_ref_sys)", strconv.Itoa(srid))
 		}
 	}
 	var idx []int

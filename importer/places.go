@@ -71,7 +71,7 @@ func ReadPlaces(ctx context.Context, svc *service.Service, path, kind string, op
 	imp := service.PlaceImport{Source: "file:" + base, File: base, Kind: kind}
 	sum := domain.ImportSummary{Kind: kind, File: base, Warnings: []string{}, Errors: []domain.ImportProblem{}, BBox: []float64{}}
 	if kind != "zone" && kind != "unit" {
-		return imp, sum, nil, fmt.Errorf("kind \"%s\" is not zone or unit", kind)
+		return imp, sum, nil, fileErr("kind \"%s\" is not zone or unit", kind)
 	}
 	var warn strings.Builder
 	fopt := FileOptions{NameField: opt.NameField, Encoding: opt.Encoding, SRS: opt.SRS, Layer: opt.Layer, Warn: &warn}
@@ -92,7 +92,7 @@ func ReadPlaces(ctx context.Context, svc *service.Service, path, kind string, op
 	}
 	for _, f := range []string{opt.NameField, opt.UnitField, opt.RoleField, opt.CodeField, opt.UnitKindField} {
 		if f != "" && !hasProperty(fc, f) {
-			return imp, sum, nil, fmt.Errorf("%s: no feature has the attribute \"%s\"", base, f)
+			return imp, sum, nil, fileErr("%s: no feature has the attribute \"%s\"", base, f)
 		}
 	}
 	r := placeReader{svc: svc, opt: opt, fc: fc, sum: &sum, imp: &imp}
@@ -251,14 +251,14 @@ func (r *placeReader) zones(ctx context.Context) error {
 	unitField := r.opt.UnitField
 	if unitField == "" && r.opt.Unit == "" {
 		if unitField = firstKey(r.fc, unitKeys); unitField == "" {
-			return fmt.Errorf("%s: say which attribute names each zone's unit (its code or name) with --unit-field, or give one unit for all with --unit (tried %s)",
+			return fileErr("%s: say which attribute names each zone's unit (its code or name) with --unit-field, or give one unit for all with --unit (tried %s)",
 				r.imp.File, strings.Join(unitKeys, ", "))
 		}
 	}
 	role := vocab.Lead
 	if r.opt.Role != "" {
 		if role = vocab.ZoneRole(r.opt.Role); !role.Valid() {
-			return fmt.Errorf("--role \"%s\": give lead or support", r.opt.Role)
+			return fileErr("--role \"%s\": give lead or support", r.opt.Role)
 		}
 	}
 	kind := r.opt.ZoneKind
@@ -313,7 +313,7 @@ func (r *placeReader) units(ctx context.Context) error {
 	codeField := r.opt.CodeField
 	if codeField == "" {
 		if codeField = firstKey(r.fc, codeKeys); codeField == "" {
-			return fmt.Errorf("%s: say which attribute holds the unit code with --code-field (tried %s)", r.imp.File, strings.Join(codeKeys, ", "))
+			return fileErr("%s: say which attribute holds the unit code with --code-field (tried %s)", r.imp.File, strings.Join(codeKeys, ", "))
 		}
 	}
 	kindField := r.opt.UnitKindField
@@ -321,7 +321,7 @@ func (r *placeReader) units(ctx context.Context) error {
 		kindField = firstKey(r.fc, kindKeys)
 	}
 	if r.opt.UnitKind != "" && !vocab.UnitKind(r.opt.UnitKind).Valid() {
-		return fmt.Errorf("--unit-kind \"%s\" is not one of %s", r.opt.UnitKind, strings.Join(service.UnitKinds, ", "))
+		return fileErr("--unit-kind \"%s\" is not one of %s", r.opt.UnitKind, strings.Join(service.UnitKinds, ", "))
 	}
 	contactField, phoneField := firstKey(r.fc, contactKeys), firstKey(r.fc, phoneKeys)
 	labels, ids := r.begin()

@@ -105,6 +105,14 @@ func readProblem(err error) error {
 	if strings.Contains(err.Error(), "is needed to read") {
 		return err // ogr2ogr missing: the server's fault, not the file's
 	}
+	var fe *fileError
+	if errors.As(err, &fe) { // in its parts: the client reads it in its language
+		args := make([]any, len(fe.msg.Args))
+		for i, a := range fe.msg.Args {
+			args[i] = a
+		}
+		return fileProblem(fe.msg.Format, args...)
+	}
 	return fileProblem("%s", err.Error())
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,8 +46,12 @@ func TestPlannerImportsZoneShapefile(t *testing.T) {
 	if !ok {
 		return
 	}
-	zipPath := filepath.Join(t.TempDir(), "zones.zip")
+	bare, _ := testapp.ShapefileZip(t, gj, "EPSG:4548", "网格", ".prj") // the same without its .prj
+	zipPath, barePath := filepath.Join(t.TempDir(), "zones.zip"), filepath.Join(t.TempDir(), "zones-noprj.zip")
 	if err := os.WriteFile(zipPath, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(barePath, bare, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	zones := func() int {
@@ -61,6 +66,24 @@ func TestPlannerImportsZoneShapefile(t *testing.T) {
 	p.signIn("planner_imp", testapp.Password, "planner")
 	p.waitJS("the percent covered", `!!document.querySelector('#coverage-percent[data-value]')`, 20*time.Second)
 	p0 := eval[float64](p, `+document.querySelector('#coverage-percent').dataset.value`)
+	// Without its .prj the file is refused, in Chinese, naming the coordinate-system field; with the field filled
+	// in, the same file previews all four cells (then the planner cancels and sends the file with its .prj).
+	p.do("choose the zip without .prj", chromedp.SetUploadFiles("#import-file", []string{barePath}, chromedp.NodeReady))
+	p.do("upload it", chromedp.ScrollIntoView("#import-preview"), click("#import-preview"))
+	p.waitJS("the refusal", `(document.getElementById('toast')?.textContent || '').includes('没有坐标系')`, 20*time.Second)
+	if msg := eval[string](p, `document.getElementById('toast').textContent`); !strings.Contains(msg, "“坐标系”一栏") {
+		t.Errorf("the refusal says %q; want it to name the 坐标系 field", msg)
+	}
+	p.do("name the coordinate system", chromedp.SendKeys("#import-srs", "EPSG:4548", chromedp.NodeReady))
+	p.do("upload it again", click("#import-preview"))
+	p.waitJS("the preview drawn with the srs", `+document.querySelector('#import-summary').dataset.drawn === 4`, 20*time.Second)
+	p.do("cancel", click("#import-cancel"))
+	if !eval[bool](p, `(() => { const el = document.querySelector('#import-srs'); el.value = ''; return el.value === ''; })()`) {
+		t.Fatal("could not clear the coordinate system field")
+	}
+	if n := zones(); n != 0 {
+		t.Fatalf("previews wrote %d zones", n)
+	}
 	p.do("choose the shapefile zip", chromedp.SetUploadFiles("#import-file", []string{zipPath}, chromedp.NodeReady))
 	p.do("upload and preview", chromedp.ScrollIntoView("#import-preview"), click("#import-preview"))
 	p.waitJS("the preview drawn", `+document.querySelector('#import-summary').dataset.drawn === 4`, 20*time.Second)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"everymeter/internal/ci"
@@ -13,8 +14,9 @@ import (
 
 // ShapefileZip converts a GeoJSON FeatureCollection with ogr2ogr into a shapefile in srs (e.g. EPSG:4548, as a
 // county's GIS office keeps its files) named stem, and returns the zip of its parts a planner would upload. ok is
-// false (and the test marked by ci.Missing) where ogr2ogr is not installed.
-func ShapefileZip(t testing.TB, geojson []byte, srs, stem string) (data []byte, ok bool) {
+// false (and the test marked by ci.Missing) where ogr2ogr is not installed. leaveOut names parts to leave out of
+// the zip (".prj": a file as counties often send it, with no coordinate system).
+func ShapefileZip(t testing.TB, geojson []byte, srs, stem string, leaveOut ...string) (data []byte, ok bool) {
 	t.Helper()
 	if _, err := exec.LookPath("ogr2ogr"); err != nil {
 		ci.Missing(t, "ogr2ogr (gdal-bin) is needed to build the shapefile: %v", err)
@@ -32,6 +34,9 @@ func ShapefileZip(t testing.TB, geojson []byte, srs, stem string) (data []byte, 
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	for _, ext := range []string{".shp", ".shx", ".dbf", ".prj", ".cpg"} {
+		if slices.Contains(leaveOut, ext) {
+			continue
+		}
 		b, err := os.ReadFile(filepath.Join(dir, stem+ext))
 		if err != nil {
 			t.Fatal(err)

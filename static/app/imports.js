@@ -10,6 +10,7 @@ const WORDS = {
   zh: {
     title: '导入网格或单位', kind: '导入内容', zone: '网格（面）', unit: '责任单位', file: '文件（.zip / .gpkg / .geojson）',
     unit_field: '责任单位字段（可空）', name_field: '名称字段（可空）', territory: '同时把单位的面作为牵头网格',
+    srs: '坐标系（可空；文件没有 .prj 时填写，如 EPSG:4548）', encoding: '属性编码（可空；如 GBK、UTF-8）',
     preview: '上传并预览', confirm: '确认导入', cancel: '取消', features: '要素', zones: '网格', units: '单位',
     problems: '问题', warnings: '提示', none: '无', applied: '已导入：新增 {i}，更新 {u}，未变 {s}', expires: '预览保留至',
     choose: '选择文件', lead: '牵头', support: '配合', fix_first: '请先修正文件中的问题再导入',
@@ -17,6 +18,7 @@ const WORDS = {
   en: {
     title: 'Import zones or units', kind: 'Import', zone: 'Zones (polygons)', unit: 'Units', file: 'File (.zip / .gpkg / .geojson)',
     unit_field: 'Unit attribute (optional)', name_field: 'Name attribute (optional)', territory: "Also make each unit's polygon its lead zone",
+    srs: 'Coordinate system (optional; for a file without .prj, e.g. EPSG:4548)', encoding: 'Attribute encoding (optional; e.g. GBK, UTF-8)',
     preview: 'Upload and preview', confirm: 'Confirm import', cancel: 'Cancel', features: 'features', zones: 'zones', units: 'units',
     problems: 'Problems', warnings: 'Warnings', none: 'none', applied: 'Imported: {i} new, {u} updated, {s} unchanged', expires: 'Preview kept until',
     choose: 'Choose file', lead: 'lead', support: 'support', fix_first: 'Fix the problems in the file before importing',
@@ -34,6 +36,8 @@ export function mountImports({ map, panel, onApplied }) {
   const unitField = h('input', { id: 'import-unit-field', name: 'unit_field', autocomplete: 'off' });
   const nameField = h('input', { id: 'import-name-field', name: 'name_field', autocomplete: 'off' });
   const territory = h('input', { id: 'import-territory', type: 'checkbox' });
+  const srs = h('input', { id: 'import-srs', name: 'srs', autocomplete: 'off', placeholder: 'EPSG:4548' });
+  const encoding = h('input', { id: 'import-encoding', name: 'encoding', autocomplete: 'off', placeholder: 'GBK' });
   const previewBtn = h('button', { type: 'button', id: 'import-preview', 'data-testid': 'import-preview', text: w('preview'), onclick: upload });
   const confirmBtn = h('button', { type: 'button', id: 'import-confirm', 'data-testid': 'import-confirm', text: w('confirm'), hidden: true, onclick: confirm });
   const cancelBtn = h('button', { type: 'button', id: 'import-cancel', text: w('cancel'), hidden: true, onclick: reset });
@@ -57,6 +61,8 @@ export function mountImports({ map, panel, onApplied }) {
     h('label', {}, w('file'), fileButton(file, 'choose_file')),
     h('label', {}, w('unit_field'), unitField),
     h('label', {}, w('name_field'), nameField),
+    h('label', {}, w('srs'), srs),
+    h('label', {}, w('encoding'), encoding),
     h('label', { class: 'check' }, territory, ' ', w('territory')),
     h('div', { class: 'row' }, previewBtn, confirmBtn, cancelBtn),
     summary));
@@ -65,6 +71,7 @@ export function mountImports({ map, panel, onApplied }) {
     pending = null;
     layer.clearLayers();
     summary.replaceChildren();
+    delete summary.dataset.drawn;
     confirmBtn.hidden = cancelBtn.hidden = true;
   }
 
@@ -77,6 +84,8 @@ export function mountImports({ map, panel, onApplied }) {
     if (unitField.value.trim()) fd.append('unit_field', unitField.value.trim());
     if (nameField.value.trim()) fd.append('name_field', nameField.value.trim());
     if (territory.checked) fd.append('territory', 'true');
+    if (srs.value.trim()) fd.append('srs', srs.value.trim());
+    if (encoding.value.trim()) fd.append('encoding', encoding.value.trim());
     previewBtn.disabled = true;
     try {
       pending = await api('/api/v1/imports?kind=' + encodeURIComponent(kind.value), { method: 'POST', body: fd });
