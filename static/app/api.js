@@ -54,7 +54,9 @@ export async function api(path, opts = {}) {
     if (res.status === 401 && !opts.noAuthRedirect) onUnauthorized();
     const p = data || {};
     const fields = (p.errors || []).map((e) => (e.field ? e.field + ': ' : '') + e.detail).join('; ');
-    throw new ApiError(res.status, [p.detail || p.title || res.statusText || 'HTTP ' + res.status, fields].filter(Boolean).join(' — '), p);
+    const head = p.detail || p.title || res.statusText || 'HTTP ' + res.status;
+    // The server's detail often already lists the field errors: say them once.
+    throw new ApiError(res.status, fields && !head.includes(fields) ? head + ' — ' + fields : head, p);
   }
   return data;
 }
