@@ -157,21 +157,7 @@ func TestFrontageLeaders(t *testing.T) {
 		}
 	}
 	// The PDF prints it (read back with pdftotext).
-	if _, err := exec.LookPath("pdftotext"); err != nil {
-		ci.Missing(t, "pdftotext is not installed (apt-get install poppler-utils)")
-	} else if res := a.Do("leader", "GET", "/api/v1/briefing?format=pdf", nil); res.Status == http.StatusServiceUnavailable {
-		ci.Missing(t, "Chromium is not installed: %s", res.Body)
-	} else {
-		res.MustStatus(t, 200)
-		pdf := filepath.Join(t.TempDir(), "briefing.pdf")
-		if err := os.WriteFile(pdf, res.Body, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		text, err := exec.Command("pdftotext", pdf, "-").Output()
-		if err != nil {
-			t.Fatal(err)
-		}
-		flat := strings.Join(strings.Fields(string(text)), "")
+	if flat, ok := printedText(t, a, "leader", "/api/v1/briefing?format=pdf"); ok {
 		for _, s := range []string{"门前三包覆盖", "朝阳路", pc(118.0 / (2 * 898)), pc(70 / w.length)} {
 			if !strings.Contains(flat, s) {
 				t.Errorf("the printed briefing lacks %q", s)
@@ -321,28 +307,13 @@ func TestSignShops(t *testing.T) {
 		t.Errorf("综合执法局's SVG board does not show A, B and the count of 4: %s", svg)
 	}
 
-	if _, err := exec.LookPath("pdftotext"); err != nil {
-		ci.Missing(t, "pdftotext is not installed (apt-get install poppler-utils)")
+	flat, ok := printedText(t, a, "leader", fmt.Sprintf("/api/v1/signs/%s.pdf", xcb["code"]))
+	if !ok {
 		return
 	}
-	res := a.Do("leader", "GET", fmt.Sprintf("/api/v1/signs/%s.pdf", xcb["code"]), nil)
-	if res.Status == http.StatusServiceUnavailable {
-		ci.Missing(t, "Chromium is not installed: %s", res.Body)
-		return
-	}
-	res.MustStatus(t, 200)
-	pdf := filepath.Join(t.TempDir(), "sign.pdf")
-	if err := os.WriteFile(pdf, res.Body, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	text, err := exec.Command("pdftotext", pdf, "-").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	flat := strings.Join(strings.Fields(string(text)), "")
 	for _, s := range []string{C, F} {
 		if !strings.Contains(flat, strings.Join(strings.Fields(s), "")) {
-			t.Errorf("the printed board lacks %q: %s", s, text)
+			t.Errorf("the printed board lacks %q: %s", s, flat)
 		}
 	}
 }
@@ -414,4 +385,29 @@ func TestShopRepeats(t *testing.T) {
 		a.Do("leader", "GET", "/api/v1/shops/repeats"+q, nil).MustStatus(t, 400)
 	}
 	a.Do("", "GET", "/api/v1/shops/repeats", nil).MustStatus(t, 401)
+}
+
+// printedText asks for a printed document (PDF) as role and reads it back with pdftotext, white space removed; ok
+// is false, with the test marked by ci.Missing, where pdftotext or Chromium (which prints) is not installed.
+func printedText(t *testing.T, a *testapp.App, role, path string) (text string, ok bool) {
+	t.Helper()
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		ci.Missing(t, "pdftotext is not installed (apt-get install poppler-utils)")
+		return "", false
+	}
+	res := a.Do(role, "GET", path, nil)
+	if res.Status == http.StatusServiceUnavailable {
+		ci.Missing(t, "Chromium is not installed: %s", res.Body)
+		return "", false
+	}
+	res.MustStatus(t, 200)
+	pdf := filepath.Join(t.TempDir(), "printed.pdf")
+	if err := os.WriteFile(pdf, res.Body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("pdftotext", pdf, "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(strings.Fields(string(out)), ""), true
 }
